@@ -1,0 +1,190 @@
+//! The four measurement domains, their aliases, what one process measures in
+//! each, and the default threshold a candidate must beat there.
+//!
+//! The contract (names, aliases, thresholds) is fixed by the design document;
+//! everything else in abbench asks this module instead of repeating it.
+
+use std::fmt;
+use std::str::FromStr;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// One MiB, the unit of the memory threshold (memray's text report uses
+/// decimal MB; abbench reads bytes from its JSON and speaks MiB).
+pub const MIB: u64 = 1_048_576;
+
+/// What is being optimized, and so what one process measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Domain {
+    /// CPU time / data structures: seconds per call from `timeit`.
+    Cpu,
+    /// Peak memory of the process in bytes, from memray.
+    Memory,
+    /// Wall seconds of an `asyncio.gather` batch at a given concurrency.
+    Async,
+    /// Import time of named modules, seconds per import.
+    Structure,
+}
+
+/// Every name `Domain::from_str` accepts, for error messages and schemas.
+pub const DOMAIN_NAMES: &str = "cpu, data_structures (alias of cpu), memory, async, structure";
+
+impl Domain {
+    /// All domains, in the order the design lists them.
+    pub const ALL: [Domain; 4] = [
+        Domain::Cpu,
+        Domain::Async,
+        Domain::Memory,
+        Domain::Structure,
+    ];
+
+    /// The canonical name used in scripts, results and the ledger.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Domain::Cpu => "cpu",
+            Domain::Memory => "memory",
+            Domain::Async => "async",
+            Domain::Structure => "structure",
+        }
+    }
+
+    /// True for the domains whose value is a duration (lower is faster).
+    pub fn is_time(self) -> bool {
+        !matches!(self, Domain::Memory)
+    }
+
+    /// The unit of the per-process value.
+    pub fn unit(self) -> &'static str {
+        if self.is_time() {
+            "s"
+        } else {
+            "bytes"
+        }
+    }
+
+    /// The threshold from the design, before any per-call override.
+    pub fn default_threshold(self) -> Threshold {
+        match self {
+            Domain::Memory => Threshold::memory(10 * MIB, 0.10),
+            _ => Threshold::time(0.20),
+        }
+    }
+}
+
+impl fmt::Display for Domain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An unknown domain name; the message lists the valid ones.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("unknown domain {0:?}: use one of {DOMAIN_NAMES}")]
+pub struct UnknownDomain(pub String);
+
+impl FromStr for Domain {
+    type Err = UnknownDomain;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "cpu" | "data_structures" | "data-structures" => Ok(Domain::Cpu),
+            "memory" => Ok(Domain::Memory),
+            "async" => Ok(Domain::Async),
+            "structure" => Ok(Domain::Structure),
+            _ => Err(UnknownDomain(s.to_string())),
+        }
+    }
+}
+
+/// The bar a candidate must clear to be kept on the micro-benchmark alone.
+///
+/// Time domains use `min_gain` (`gain = A / B - 1`); memory passes when
+/// either `min_saved_bytes` or `min_saved_fraction` is beaten.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Threshold {
+    /// Time domains: the gain B must beat, as a fraction (0.20 = 20 %, speedup 1.2x).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_gain: Option<f64>,
+    /// Memory: bytes B must save (A - B) to pass; 10 MiB = 10485760 by default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_saved_bytes: Option<u64>,
+    /// Memory: fraction of A's peak B must save ((A - B) / A) to pass; 0.10 by default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_saved_fraction: Option<f64>,
+    /// The same threshold in words, e.g. "gain > 20 % (speedup > 1.20x)".
+    pub description: String,
+}
+
+impl Threshold {
+    /// A time threshold: `gain` must exceed `min_gain`.
+    pub fn time(min_gain: f64) -> Self {
+        Threshold {
+            min_gain: Some(min_gain),
+            min_saved_bytes: None,
+            min_saved_fraction: None,
+            description: format!(
+                "gain > {} % (speedup > {:.2}x)",
+                fmt_percent(min_gain),
+                1.0 + min_gain
+            ),
+        }
+    }
+
+    /// A memory threshold: either saving must be exceeded.
+    pub fn memory(min_saved_bytes: u64, min_saved_fraction: f64) -> Self {
+        Threshold {
+            min_gain: None,
+            min_saved_bytes: Some(min_saved_bytes),
+            min_saved_fraction: Some(min_saved_fraction),
+            description: format!(
+                "saving > {} MiB ({} bytes) or > {} % of A's peak",
+                fmt_number(min_saved_bytes as f64 / MIB as f64),
+                min_saved_bytes,
+                fmt_percent(min_saved_fraction)
+            ),
+        }
+    }
+}
+
+/// `0.2` → `"20"`, `0.125` → `"12.5"`: percentages without float noise.
+fn fmt_percent(fraction: f64) -> String {
+    fmt_number(fraction * 100.0)
+}
+
+fn fmt_number(x: f64) -> String {
+    let s = format!("{x:.3}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliases_and_errors() {
+        assert_eq!("data_structures".parse::<Domain>().unwrap(), Domain::Cpu);
+        assert_eq!(" Memory ".parse::<Domain>().unwrap(), Domain::Memory);
+        let err = "gpu".parse::<Domain>().unwrap_err().to_string();
+        assert!(
+            err.contains("\"gpu\"") && err.contains("structure"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn thresholds_match_the_design() {
+        assert_eq!(Domain::Cpu.default_threshold().min_gain, Some(0.2));
+        assert_eq!(
+            Domain::Async.default_threshold().description,
+            "gain > 20 % (speedup > 1.20x)"
+        );
+        let m = Domain::Memory.default_threshold();
+        assert_eq!(m.min_saved_bytes, Some(10_485_760));
+        assert_eq!(
+            m.description,
+            "saving > 10 MiB (10485760 bytes) or > 10 % of A's peak"
+        );
+    }
+}

@@ -1,0 +1,283 @@
+//! `generate_ab_script`: validate a spec, render it, compile-check it with
+//! the project's Python, and write it atomically. Nothing is written unless
+//! every step succeeded.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+use crate::domain::{Domain, Threshold};
+use crate::process::{self, Limits, ProcessError, ProcessSpec};
+use crate::python_cmd::{split_command, CommandError};
+use crate::template::{self, ScriptSpec, SpecError};
+
+const COMPILE_CHECK_PY: &str = include_str!("python/compile_check.py");
+
+/// A request to write one A/B script.
+#[derive(Debug, Clone, Default)]
+pub struct GenerateRequest {
+    /// What goes into the script.
+    pub spec: ScriptSpec,
+    /// Directory to write into; the system temp directory when `None`.
+    pub dir: Option<PathBuf>,
+    /// The Python command used to compile-check; `python3` when `None`.
+    pub python: Option<String>,
+}
+
+/// The commands that run each variant, ready to paste into a shell.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct VariantCommands {
+    /// Commands for variant A (current approach), in order.
+    pub a: Vec<String>,
+    /// Commands for variant B (optimized approach), in order.
+    pub b: Vec<String>,
+}
+
+/// What `generate_ab_script` returns.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct GeneratedScript {
+    /// Absolute path of the script written.
+    pub path: String,
+    /// The canonical domain (`data_structures` becomes `cpu`).
+    pub domain: Domain,
+    /// The full text of the script.
+    pub script: String,
+    /// Commands that run A and B by hand (memory: `memray run` then `memray stats`).
+    pub commands: VariantCommands,
+    /// What the measured value means, with its unit.
+    pub measurement: String,
+    /// The domain's default threshold (overridable in run_ab_benchmark).
+    pub threshold: Threshold,
+    /// True when a script of the same name was replaced.
+    pub replaced_existing: bool,
+    /// The interpreter that compile-checked the script, with its version.
+    pub compile_checked_with: String,
+    /// Things worth knowing, e.g. arguments this domain ignores.
+    pub warnings: Vec<String>,
+}
+
+/// Why no script was written.
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    /// The spec itself is wrong.
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    /// The `python` argument is wrong.
+    #[error(transparent)]
+    Command(#[from] CommandError),
+    /// A syntax error in a part the caller wrote.
+    #[error("syntax error in {part}, line {line}{column}: {message}{text}; nothing was written")]
+    Syntax {
+        /// `setup`, `code_a`, `code_b` or `script`.
+        part: String,
+        /// Line within that part (1-based).
+        line: usize,
+        /// ", column N" when known.
+        column: String,
+        /// Python's message.
+        message: String,
+        /// "\n    <offending line>" when known.
+        text: String,
+    },
+    /// The compile check could not run.
+    #[error("could not compile-check the script with {python:?}: {reason}; pass `python` naming a working interpreter")]
+    Python {
+        /// The interpreter command.
+        python: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The target directory is unusable.
+    #[error("cannot write into `dir` {dir:?}: {reason}")]
+    Dir {
+        /// The directory.
+        dir: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+#[derive(Deserialize)]
+struct CompileAnswer {
+    ok: bool,
+    python: String,
+    part: Option<String>,
+    line: Option<usize>,
+    column: Option<usize>,
+    message: Option<String>,
+    text: Option<String>,
+}
+
+/// Compile-checks every part and the whole script in one Python process.
+async fn compile_check(
+    python: &[String],
+    rendered: &template::RenderedScript,
+) -> Result<String, GenerateError> {
+    let parts: Vec<_> = rendered
+        .spans
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "part": s.part.as_str(),
+                "source": s.standalone,
+                "header_lines": s.header_lines,
+            })
+        })
+        .collect();
+    let input = serde_json::json!({ "parts": parts, "script": rendered.text });
+    let mut argv = python.to_vec();
+    argv.extend(["-c".to_string(), COMPILE_CHECK_PY.to_string()]);
+    let spec = ProcessSpec {
+        argv,
+        stdin: Some(input.to_string().into_bytes()),
+        ..Default::default()
+    };
+    let python_display = shell_words::join(python);
+    let failed = |reason: String| GenerateError::Python {
+        python: python_display.clone(),
+        reason,
+    };
+    let limits = Limits {
+        timeout: Duration::from_secs(60),
+        ..Limits::default()
+    };
+    let finished = process::run(&spec, limits, &CancellationToken::new())
+        .await
+        .map_err(|e: ProcessError| failed(e.to_string()))?;
+    let answer: CompileAnswer =
+        serde_json::from_str(finished.stdout.text.trim()).map_err(|_| {
+            failed(format!(
+                "{}; its stderr ends with:\n{}",
+                finished.exit,
+                finished.stderr.last_lines(10)
+            ))
+        })?;
+    if answer.ok {
+        return Ok(format!("{python_display} (Python {})", answer.python));
+    }
+    Err(GenerateError::Syntax {
+        part: answer.part.unwrap_or_else(|| "script".into()),
+        line: answer.line.unwrap_or(1),
+        column: answer
+            .column
+            .map(|c| format!(", column {c}"))
+            .unwrap_or_default(),
+        message: answer.message.unwrap_or_else(|| "invalid syntax".into()),
+        text: answer
+            .text
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| format!("\n    {}", t.trim()))
+            .unwrap_or_default(),
+    })
+}
+
+/// Writes `text` to `path` atomically: a temporary file in the same
+/// directory, then a rename, so a reader never sees half a script.
+fn write_atomically(dir: &Path, path: &Path, text: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".abbench-")
+        .suffix(".py.tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// The commands a person would run for each variant.
+pub fn variant_commands(
+    python: &[String],
+    path: &Path,
+    name: &str,
+    domain: Domain,
+) -> VariantCommands {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let script = path.display().to_string();
+    let for_variant = |v: &str| -> Vec<String> {
+        let mut run = python.to_vec();
+        if domain == Domain::Memory {
+            let bin = dir
+                .join(format!("micro_{name}_{v}.bin"))
+                .display()
+                .to_string();
+            let json = dir
+                .join(format!("micro_{name}_{v}.json"))
+                .display()
+                .to_string();
+            run.extend(
+                [
+                    "-m",
+                    "memray",
+                    "run",
+                    "--native",
+                    "--trace-python-allocators",
+                    "-o",
+                    &bin,
+                ]
+                .map(String::from),
+            );
+            run.extend([script.clone(), v.to_string()]);
+            let mut stats = python.to_vec();
+            stats.extend(
+                ["-m", "memray", "stats", "--json", "-o", &json, "-f", &bin].map(String::from),
+            );
+            vec![shell_words::join(run), shell_words::join(stats)]
+        } else {
+            run.extend([script.clone(), v.to_string()]);
+            vec![shell_words::join(run)]
+        }
+    };
+    VariantCommands {
+        a: for_variant("a"),
+        b: for_variant("b"),
+    }
+}
+
+/// Validates, renders, compile-checks and writes the script.
+pub async fn generate(req: &GenerateRequest) -> Result<GeneratedScript, GenerateError> {
+    let spec = &req.spec;
+    let domain = spec.validate()?;
+    let python = split_command("python", req.python.as_deref().unwrap_or("python3"))?;
+    let dir = req.dir.clone().unwrap_or_else(std::env::temp_dir);
+    let dir_error = |reason: &str| GenerateError::Dir {
+        dir: dir.clone(),
+        reason: reason.to_string(),
+    };
+    if !dir.is_dir() {
+        return Err(dir_error("it does not exist or is not a directory"));
+    }
+    let dir = std::path::absolute(&dir).map_err(|e| dir_error(&e.to_string()))?;
+    let path = dir.join(template::script_file_name(&spec.name));
+    if path.is_dir() {
+        return Err(dir_error("a directory already has the script's name"));
+    }
+
+    let rendered = template::render(spec, domain);
+    let compiled_with = compile_check(&python, &rendered).await?;
+
+    let replaced_existing = path.exists();
+    write_atomically(&dir, &path, &rendered.text).map_err(|e| dir_error(&e.to_string()))?;
+
+    let warnings = spec
+        .ignored_arguments(domain)
+        .into_iter()
+        .map(|arg| format!("`{arg}` does not apply to the {domain} domain and was ignored"))
+        .collect();
+    Ok(GeneratedScript {
+        path: path.display().to_string(),
+        domain,
+        commands: variant_commands(&python, &path, &spec.name, domain),
+        measurement: template::measurement_sentence(spec, domain),
+        threshold: domain.default_threshold(),
+        script: rendered.text,
+        replaced_existing,
+        compile_checked_with: compiled_with,
+        warnings,
+    })
+}

@@ -1,0 +1,15 @@
+//! abbench: A/B micro-benchmarks for Python optimization agents.
+//!
+//! The core — script templates, process running, statistics, keep checks,
+//! the ledger — knows nothing of MCP. [`mcp`] and [`cli`] are thin adapters
+//! over it, so an agent's tool call and a person's command run the same code.
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod domain;
+pub mod generate;
+pub mod mcp;
+pub mod process;
+pub mod python_cmd;
+pub mod references;
+pub mod template;

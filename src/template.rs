@@ -1,0 +1,495 @@
+//! Renders the A/B micro-benchmark script for a domain. Pure: a spec in,
+//! Python source out, plus a map from the script's lines back to the parts
+//! the caller wrote (so a syntax error can name `code_b`, line 3).
+//!
+//! The script follows the reference pattern a person recognises — `bench_a`
+//! (current approach), `bench_b` (optimized approach), `python script.py a|b`
+//! — and adds the domain's measurement, which prints one `ABBENCH {json}`
+//! line (see [`crate::measurement`]).
+
+use crate::domain::Domain;
+
+/// Default repeats inside one process (cpu, async, structure).
+pub const DEFAULT_REPEAT: u32 = 5;
+/// Default number of coroutines gathered at once in the async domain.
+pub const DEFAULT_CONCURRENCY: u32 = 10;
+/// The first line of every generated script; `run_ab_benchmark` reads the domain from it.
+pub const MARKER_PREFIX: &str = "# abbench-script: domain=";
+
+const COMMON_PY: &str = include_str!("templates/common.py");
+const MEASURE_CPU_PY: &str = include_str!("templates/measure_cpu.py");
+const MEASURE_ASYNC_PY: &str = include_str!("templates/measure_async.py");
+const MEASURE_MEMORY_PY: &str = include_str!("templates/measure_memory.py");
+const MEASURE_STRUCTURE_PY: &str = include_str!("templates/measure_structure.py");
+
+/// Everything needed to write one A/B script.
+#[derive(Debug, Clone, Default)]
+pub struct ScriptSpec {
+    /// `[A-Za-z0-9_]{1,64}`; the file is `micro_bench_<name>.py`.
+    pub name: String,
+    /// The domain whose measurement the script carries.
+    pub domain: Option<Domain>,
+    /// Module-level Python run once before either variant.
+    pub setup: String,
+    /// Body of `bench_a` (current approach).
+    pub code_a: String,
+    /// Body of `bench_b` (optimized approach).
+    pub code_b: String,
+    /// Calls (cpu) or imports (structure) per repeat; `None` calibrates.
+    pub number: Option<u32>,
+    /// Repeats inside one process (cpu, async, structure).
+    pub repeat: Option<u32>,
+    /// Coroutines gathered at once (async).
+    pub concurrency: Option<u32>,
+    /// Modules whose import is timed (structure).
+    pub modules: Vec<String>,
+}
+
+/// A part of the script the caller wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// `setup`, at module level.
+    Setup,
+    /// `code_a`, the body of `bench_a`.
+    CodeA,
+    /// `code_b`, the body of `bench_b`.
+    CodeB,
+}
+
+impl Part {
+    /// The argument name the caller used for this part.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Part::Setup => "setup",
+            Part::CodeA => "code_a",
+            Part::CodeB => "code_b",
+        }
+    }
+}
+
+/// Where a caller-written part landed in the script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartSpan {
+    /// Which part.
+    pub part: Part,
+    /// 1-based script line holding the part's first line.
+    pub first_line: usize,
+    /// The part's source as it stands in the script, standalone-compilable
+    /// (the function header included for `code_a`/`code_b`).
+    pub standalone: String,
+    /// Lines of `standalone` before the part's first line (1 for a function body).
+    pub header_lines: usize,
+}
+
+/// The rendered script and where each caller-written part is in it.
+#[derive(Debug, Clone)]
+pub struct RenderedScript {
+    /// The full Python source.
+    pub text: String,
+    /// Setup, A and B, in that order.
+    pub spans: Vec<PartSpan>,
+}
+
+/// A spec that cannot become a script; each message says what to change.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SpecError {
+    /// `name` is not `[A-Za-z0-9_]{1,64}`.
+    #[error("invalid name {0:?}: use 1 to 64 characters from A-Z, a-z, 0-9 and _ (no path separators, dots or spaces); the file will be micro_bench_<name>.py")]
+    InvalidName(String),
+    /// No domain given.
+    #[error("domain is required: use one of {}", crate::domain::DOMAIN_NAMES)]
+    MissingDomain,
+    /// `structure` without modules.
+    #[error("the structure domain needs `modules`: the modules whose import is timed, e.g. [\"mypkg.heavy\"]; they and their submodules are cleared from sys.modules before each import")]
+    MissingModules,
+    /// A module name that is not a dotted Python identifier.
+    #[error(
+        "invalid module name {0:?} in `modules`: use a dotted Python name such as \"pkg.sub\""
+    )]
+    InvalidModule(String),
+    /// A count outside its range.
+    #[error("`{field}` = {value} is out of range: use {min} to {max}")]
+    OutOfRange {
+        /// The argument name.
+        field: &'static str,
+        /// The value given.
+        value: u64,
+        /// Smallest allowed.
+        min: u64,
+        /// Largest allowed.
+        max: u64,
+    },
+}
+
+/// Checks `name` against `[A-Za-z0-9_]{1,64}`.
+pub fn validate_name(name: &str) -> Result<(), SpecError> {
+    let ok = (1..=64).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(SpecError::InvalidName(name.to_string()))
+    }
+}
+
+/// The file name the script is written to.
+pub fn script_file_name(name: &str) -> String {
+    format!("micro_bench_{name}.py")
+}
+
+fn is_dotted_identifier(s: &str) -> bool {
+    !s.is_empty()
+        && s.split('.').all(|word| {
+            let mut chars = word.chars();
+            matches!(chars.next(), Some(c) if c == '_' || c.is_ascii_alphabetic())
+                && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
+        })
+}
+
+fn check_range(field: &'static str, value: Option<u32>, max: u64) -> Result<(), SpecError> {
+    match value {
+        Some(v) if v == 0 || u64::from(v) > max => Err(SpecError::OutOfRange {
+            field,
+            value: v.into(),
+            min: 1,
+            max,
+        }),
+        _ => Ok(()),
+    }
+}
+
+impl ScriptSpec {
+    /// Checks everything that does not need Python; returns the domain.
+    pub fn validate(&self) -> Result<Domain, SpecError> {
+        validate_name(&self.name)?;
+        let domain = self.domain.ok_or(SpecError::MissingDomain)?;
+        check_range("number", self.number, 1_000_000_000)?;
+        check_range("repeat", self.repeat, 1_000)?;
+        check_range("concurrency", self.concurrency, 100_000)?;
+        if domain == Domain::Structure {
+            if self.modules.is_empty() {
+                return Err(SpecError::MissingModules);
+            }
+            if let Some(bad) = self.modules.iter().find(|m| !is_dotted_identifier(m)) {
+                return Err(SpecError::InvalidModule(bad.clone()));
+            }
+        }
+        Ok(domain)
+    }
+
+    /// Arguments given that this domain does not use (worth a warning).
+    pub fn ignored_arguments(&self, domain: Domain) -> Vec<&'static str> {
+        let mut ignored = Vec::new();
+        if self.number.is_some() && matches!(domain, Domain::Async | Domain::Memory) {
+            ignored.push("number");
+        }
+        if self.repeat.is_some() && domain == Domain::Memory {
+            ignored.push("repeat");
+        }
+        if self.concurrency.is_some() && domain != Domain::Async {
+            ignored.push("concurrency");
+        }
+        if !self.modules.is_empty() && domain != Domain::Structure {
+            ignored.push("modules");
+        }
+        ignored
+    }
+}
+
+/// One sentence saying what the script's value means, with its unit.
+pub fn measurement_sentence(spec: &ScriptSpec, domain: Domain) -> String {
+    let repeat = spec.repeat.unwrap_or(DEFAULT_REPEAT);
+    let number = match spec.number {
+        Some(n) => format!("{n} calls per repeat"),
+        None => "calls per repeat calibrated to ~0.05-0.2 s".to_string(),
+    };
+    match domain {
+        Domain::Cpu => format!(
+            "seconds per call of the variant (timeit; {number}; median of {repeat} repeats); lower is better"
+        ),
+        Domain::Async => format!(
+            "wall seconds of one asyncio.run of asyncio.gather over {} concurrent calls of the variant (median of {repeat} batches after one warm-up batch); lower is better",
+            spec.concurrency.unwrap_or(DEFAULT_CONCURRENCY)
+        ),
+        Domain::Memory => "peak memory in bytes of the whole process while the variant runs once: memray's metadata.peak_memory when run by abbench (or under `memray run`), else tracemalloc's peak of the call; lower is better".to_string(),
+        Domain::Structure => format!(
+            "seconds per import of the variant's modules after clearing {} (and submodules) from sys.modules ({}; median of {repeat} repeats; the cold first import is reported apart as first_import_s); lower is better",
+            spec.modules.join(", "),
+            number.replace("calls", "imports")
+        ),
+    }
+}
+
+/// Reads the domain from a generated script's marker line, if it has one.
+pub fn read_marker(script: &str) -> Option<Domain> {
+    script
+        .lines()
+        .take(5)
+        .find_map(|line| line.strip_prefix(MARKER_PREFIX))
+        .and_then(|rest| rest.trim().parse().ok())
+}
+
+/// Removes the common leading indentation and carriage returns, so code
+/// copied out of an indented method can be pasted as it is.
+fn dedent(code: &str) -> String {
+    let code = code.replace("\r\n", "\n");
+    let margin = code
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start_matches([' ', '\t']).len())
+        .min()
+        .unwrap_or(0);
+    let lines: Vec<&str> = code
+        .trim_end()
+        .lines()
+        .map(|l| {
+            if l.trim().is_empty() {
+                ""
+            } else {
+                &l[margin..]
+            }
+        })
+        .collect();
+    lines.join("\n")
+}
+
+fn indent(code: &str) -> String {
+    code.lines()
+        .map(|l| {
+            if l.is_empty() {
+                String::new()
+            } else {
+                format!("    {l}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Appends text and keeps count of lines, so part positions are known.
+struct Builder {
+    text: String,
+}
+
+impl Builder {
+    fn line_count(&self) -> usize {
+        self.text.matches('\n').count()
+    }
+    fn push(&mut self, block: &str) {
+        self.text.push_str(block);
+        if !block.ends_with('\n') {
+            self.text.push('\n');
+        }
+    }
+}
+
+fn section(title: &str) -> String {
+    let head = format!("# --- {title} ");
+    format!(
+        "\n\n{head}{}\n",
+        "-".repeat(79usize.saturating_sub(head.len()))
+    )
+}
+
+/// Renders the script. Call [`ScriptSpec::validate`] first.
+pub fn render(spec: &ScriptSpec, domain: Domain) -> RenderedScript {
+    let name = &spec.name;
+    let file = script_file_name(name);
+    let mut b = Builder {
+        text: String::new(),
+    };
+    b.push(&format!(
+        "{MARKER_PREFIX}{domain}\n\
+         \"\"\"A/B micro-benchmark `{name}` (domain: {domain}), generated by abbench {version}.\n\
+         \n\
+         \x20   python {file} a    # current approach\n\
+         \x20   python {file} b    # optimized approach\n\
+         \n\
+         Each run prints one line `ABBENCH {{json}}` on stdout; its value is the\n\
+         {sentence}.\n\
+         Edit setup, bench_a and bench_b freely; keep the measurement section.\n\
+         \"\"\"\n\
+         import sys\n\
+         \n\
+         _NAME = {name_lit}\n\
+         _DOMAIN = \"{domain}\"",
+        version = env!("CARGO_PKG_VERSION"),
+        sentence = measurement_sentence(spec, domain),
+        name_lit = serde_json::to_string(name).expect("a string serializes"),
+    ));
+
+    let mut spans = Vec::new();
+    b.push(&section(
+        "setup: runs once; both variants see the same objects",
+    ));
+    let setup = dedent(&spec.setup);
+    spans.push(PartSpan {
+        part: Part::Setup,
+        first_line: b.line_count() + 1,
+        standalone: setup.clone(),
+        header_lines: 0,
+    });
+    b.push(if setup.trim().is_empty() {
+        "# (no setup)"
+    } else {
+        &setup
+    });
+
+    let def = if domain == Domain::Async {
+        "async def"
+    } else {
+        "def"
+    };
+    for (part, label, fn_name, code) in [
+        (Part::CodeA, "A: current approach", "bench_a", &spec.code_a),
+        (
+            Part::CodeB,
+            "B: optimized approach",
+            "bench_b",
+            &spec.code_b,
+        ),
+    ] {
+        let doc = if part == Part::CodeA {
+            "Current approach."
+        } else {
+            "Optimized approach."
+        };
+        b.push(&section(label));
+        let header = format!("{def} {fn_name}():\n    \"\"\"{doc}\"\"\"\n");
+        let body = dedent(code);
+        let body = if body.trim().is_empty() {
+            "pass".to_string()
+        } else {
+            body
+        };
+        b.push(&header);
+        spans.push(PartSpan {
+            part,
+            first_line: b.line_count() + 1,
+            standalone: format!("{def} {fn_name}():\n{}\n", indent(&body)),
+            header_lines: 1,
+        });
+        b.push(&indent(&body));
+    }
+
+    b.push(&section("measurement (abbench): keep as it is"));
+    let number = spec.number.map_or("None".to_string(), |n| n.to_string());
+    let repeat = spec.repeat.unwrap_or(DEFAULT_REPEAT).to_string();
+    let measure = match domain {
+        Domain::Cpu => MEASURE_CPU_PY.replace("@NUMBER@", &number),
+        Domain::Async => MEASURE_ASYNC_PY.replace(
+            "@CONCURRENCY@",
+            &spec.concurrency.unwrap_or(DEFAULT_CONCURRENCY).to_string(),
+        ),
+        Domain::Memory => MEASURE_MEMORY_PY.to_string(),
+        Domain::Structure => MEASURE_STRUCTURE_PY.replace("@NUMBER@", &number).replace(
+            "@MODULES@",
+            &serde_json::to_string(&spec.modules).expect("strings serialize"),
+        ),
+    }
+    .replace("@REPEAT@", &repeat);
+    b.push(&measure);
+    b.push("\n\n");
+    b.push(COMMON_PY);
+    b.push(
+        "\n\nif __name__ == \"__main__\":\n    \
+         if len(sys.argv) != 2 or sys.argv[1] not in (\"a\", \"b\"):\n        \
+         print(f\"usage: python {sys.argv[0]} a|b   (a = current approach, b = optimized approach)\", file=sys.stderr)\n        \
+         sys.exit(2)\n    \
+         _measure(sys.argv[1], {\"a\": bench_a, \"b\": bench_b}[sys.argv[1]])",
+    );
+    RenderedScript {
+        text: b.text,
+        spans,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(domain: Domain) -> ScriptSpec {
+        ScriptSpec {
+            name: "sum_loop".into(),
+            domain: Some(domain),
+            setup: "data = list(range(1000))".into(),
+            code_a: "total = 0\nfor x in data:\n    total += x\nreturn total".into(),
+            code_b: "return sum(data)".into(),
+            modules: vec!["json".into()],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn names_are_checked() {
+        for bad in ["", "../evil", "a/b", "a.b", "a b", "x\0", &"x".repeat(65)] {
+            assert!(validate_name(bad).is_err(), "{bad:?} accepted");
+        }
+        validate_name(&"x".repeat(64)).unwrap();
+        validate_name("Sum_2").unwrap();
+    }
+
+    #[test]
+    fn structure_needs_modules() {
+        let mut s = spec(Domain::Structure);
+        s.modules.clear();
+        assert_eq!(s.validate(), Err(SpecError::MissingModules));
+        s.modules = vec!["pkg..x".into()];
+        assert!(matches!(s.validate(), Err(SpecError::InvalidModule(_))));
+    }
+
+    #[test]
+    fn out_of_range_counts_are_refused() {
+        let mut s = spec(Domain::Cpu);
+        s.repeat = Some(0);
+        assert!(s
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("`repeat` = 0"));
+    }
+
+    #[test]
+    fn script_follows_the_reference_pattern() {
+        let s = spec(Domain::Cpu);
+        let r = render(&s, Domain::Cpu);
+        assert!(r.text.starts_with("# abbench-script: domain=cpu\n"));
+        assert!(r.text.contains("def bench_a():\n    \"\"\"Current approach.\"\"\"\n    total = 0\n    for x in data:\n        total += x\n"));
+        assert!(r.text.contains(
+            "def bench_b():\n    \"\"\"Optimized approach.\"\"\"\n    return sum(data)\n"
+        ));
+        assert!(r
+            .text
+            .contains("{\"a\": bench_a, \"b\": bench_b}[sys.argv[1]]"));
+        assert!(r.text.contains("_NUMBER = None"));
+        assert_eq!(read_marker(&r.text), Some(Domain::Cpu));
+    }
+
+    #[test]
+    fn spans_point_at_the_parts() {
+        let s = spec(Domain::Async);
+        let r = render(&s, Domain::Async);
+        let lines: Vec<&str> = r.text.lines().collect();
+        for span in &r.spans {
+            let first = lines[span.first_line - 1].trim();
+            let expected = match span.part {
+                Part::Setup => "data = list(range(1000))",
+                Part::CodeA => "total = 0",
+                Part::CodeB => "return sum(data)",
+            };
+            assert_eq!(first, expected, "{:?}", span.part);
+        }
+        assert!(r.spans[1]
+            .standalone
+            .starts_with("async def bench_a():\n    total = 0"));
+    }
+
+    #[test]
+    fn dedent_keeps_relative_indentation() {
+        assert_eq!(
+            dedent("    a = 1\n    if a:\n        b = 2\n\n"),
+            "a = 1\nif a:\n    b = 2"
+        );
+        assert_eq!(dedent("x\r\ny"), "x\ny");
+    }
+}
