@@ -26,7 +26,7 @@ pub enum Command {
     /// Serve the MCP tools over stdio (what an MCP client starts).
     Serve,
     /// Write an A/B micro-benchmark script (the CLI mirror of generate_ab_script).
-    Template(TemplateArgs),
+    Template(Box<TemplateArgs>),
 }
 
 /// Flags of `abbench template`.
@@ -144,6 +144,6 @@ pub async fn main(cli: Cli) -> Result<()> {
             println!("\n\nMCP clients start `abbench serve`; see `abbench help serve`.");
             Ok(())
         }
-        Some(Command::Template(args)) => template(args).await,
+        Some(Command::Template(args)) => template(*args).await,
     }
 }

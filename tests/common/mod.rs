@@ -1,0 +1,123 @@
+//! Helpers shared by the integration tests: start the built binary, speak
+//! MCP to it over real stdio, and read tool results.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::Stdio;
+
+use rmcp::model::{CallToolRequestParams, CallToolResult};
+use rmcp::service::RunningService;
+use rmcp::transport::TokioChildProcess;
+use rmcp::{RoleClient, ServiceExt};
+use serde_json::Value;
+use tokio::process::Command;
+
+/// A running `abbench serve` with its own data directory.
+pub struct Server {
+    pub client: RunningService<RoleClient, ()>,
+    pub data_dir: tempfile::TempDir,
+}
+
+/// Starts `abbench serve` with a fresh `ABBENCH_DATA_DIR`.
+pub async fn start() -> Server {
+    let data_dir = tempfile::tempdir().unwrap();
+    start_with_data_dir(data_dir).await
+}
+
+/// Starts `abbench serve` on an existing data directory.
+pub async fn start_with_data_dir(data_dir: tempfile::TempDir) -> Server {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_abbench"));
+    cmd.arg("serve").env("ABBENCH_DATA_DIR", data_dir.path());
+    let (transport, _stderr) = TokioChildProcess::builder(cmd)
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn abbench serve");
+    let client = ().serve(transport).await.expect("initialize");
+    Server { client, data_dir }
+}
+
+impl Server {
+    /// Calls a tool and returns the raw result.
+    pub async fn call(&self, tool: &str, args: Value) -> CallToolResult {
+        let Value::Object(args) = args else {
+            panic!("tool arguments must be an object")
+        };
+        self.client
+            .call_tool(CallToolRequestParams::new(tool.to_string()).with_arguments(args))
+            .await
+            .unwrap_or_else(|e| panic!("{tool}: protocol error {e}"))
+    }
+
+    /// Calls a tool that must succeed; returns its structured content.
+    pub async fn call_ok(&self, tool: &str, args: Value) -> Value {
+        let result = self.call(tool, args).await;
+        assert_ne!(
+            result.is_error,
+            Some(true),
+            "{tool} failed: {}",
+            text_of(&result)
+        );
+        result
+            .structured_content
+            .clone()
+            .unwrap_or_else(|| panic!("{tool}: no structured content"))
+    }
+
+    /// Calls a tool that must fail with `isError`; returns the message.
+    pub async fn call_err(&self, tool: &str, args: Value) -> String {
+        let result = self.call(tool, args).await;
+        assert_eq!(
+            result.is_error,
+            Some(true),
+            "{tool} should fail: {result:?}"
+        );
+        text_of(&result)
+    }
+}
+
+/// All text content of a tool result, joined.
+pub fn text_of(result: &CallToolResult) -> String {
+    result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Runs `python3 script variant` in `cwd` and returns the parsed `ABBENCH` line.
+pub fn run_variant(script: &str, variant: &str, cwd: &Path) -> Value {
+    let out = std::process::Command::new("python3")
+        .args([script, variant])
+        .current_dir(cwd)
+        .output()
+        .expect("run python3");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{script} {variant}: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = stdout
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("ABBENCH "))
+        .unwrap_or_else(|| panic!("no ABBENCH line in {stdout}"));
+    serde_json::from_str(line).unwrap()
+}
+
+/// Every file under `dir`, recursively (to prove nothing was written).
+pub fn files_under(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path.display().to_string());
+        }
+    }
+    out.sort();
+    out
+}
