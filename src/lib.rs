@@ -12,4 +12,7 @@ pub mod mcp;
 pub mod process;
 pub mod python_cmd;
 pub mod references;
+pub mod rng;
+pub mod stats;
 pub mod template;
+pub mod verdict;
