@@ -7,7 +7,13 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::bench::{self, Progress, RunRequest};
 use crate::generate::{self, GenerateRequest};
+use crate::render;
 use crate::template::ScriptSpec;
 
 /// A/B micro-benchmarks for Python optimization agents: generate the script,
@@ -27,6 +33,57 @@ pub enum Command {
     Serve,
     /// Write an A/B micro-benchmark script (the CLI mirror of generate_ab_script).
     Template(Box<TemplateArgs>),
+    /// Run an A/B script and print the verdict (the CLI mirror of run_ab_benchmark).
+    Run(Box<RunArgs>),
+}
+
+/// Flags of `abbench run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The A/B script (`python SCRIPT a|b` runs a variant).
+    pub script: PathBuf,
+    /// cpu, data_structures, async, memory or structure (default: read from a generated script).
+    #[arg(long)]
+    pub domain: Option<String>,
+    /// The project's Python command, e.g. ".venv/bin/python" or "uv run python" (default: detected in --cwd).
+    #[arg(long)]
+    pub runner: Option<String>,
+    /// Working directory of every process (default: the current one).
+    #[arg(long)]
+    pub cwd: Option<PathBuf>,
+    /// An environment variable for the variants, KEY=VALUE (repeat for more).
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Time domains: gain to beat, as a fraction (default 0.20).
+    #[arg(long)]
+    pub min_gain: Option<f64>,
+    /// Memory: bytes to save (default 10485760 = 10 MiB).
+    #[arg(long)]
+    pub min_saved_bytes: Option<u64>,
+    /// Memory: fraction of A's peak to save (default 0.10).
+    #[arg(long)]
+    pub min_saved_fraction: Option<f64>,
+    /// Pairs before the first look (default 5).
+    #[arg(long, default_value_t = 5)]
+    pub min_pairs: usize,
+    /// Most pairs (default 30).
+    #[arg(long, default_value_t = 30)]
+    pub max_pairs: usize,
+    /// Wall-clock budget in seconds (default 300).
+    #[arg(long, default_value_t = 300.0)]
+    pub max_seconds: f64,
+    /// Timeout of one process in seconds (default 120).
+    #[arg(long, default_value_t = 120.0)]
+    pub timeout_s: f64,
+    /// Seed of the A/B order inside pairs.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Memory: fail instead of falling back to tracemalloc when memray is missing.
+    #[arg(long)]
+    pub no_fallback: bool,
+    /// Print the structured result as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Flags of `abbench template`.
@@ -101,6 +158,66 @@ fn inline_or_file(inline: Option<String>, file: Option<PathBuf>, flag: &str) -> 
     }
 }
 
+async fn run(args: RunArgs) -> Result<()> {
+    let mut env = std::collections::BTreeMap::new();
+    for pair in &args.env {
+        let (k, v) = pair
+            .split_once('=')
+            .with_context(|| format!("--env {pair:?}: use KEY=VALUE"))?;
+        env.insert(k.to_string(), v.to_string());
+    }
+    let request = RunRequest {
+        script: args.script,
+        domain: args.domain.map(|d| d.parse()).transpose()?,
+        runner: args.runner,
+        cwd: args.cwd,
+        env,
+        min_gain: args.min_gain,
+        min_saved_bytes: args.min_saved_bytes,
+        min_saved_fraction: args.min_saved_fraction,
+        min_pairs: args.min_pairs,
+        max_pairs: args.max_pairs,
+        max_seconds: args.max_seconds,
+        timeout_s: args.timeout_s,
+        seed: args.seed,
+        allow_fallback: !args.no_fallback,
+    };
+    let bar = if std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::new((2 + 2 * request.max_pairs) as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{elapsed:>4} [{bar:30}] {pos}/{len} processes  {msg}",
+        )
+        .expect("a valid template")
+        .progress_chars("=> "),
+    );
+    let shown = bar.clone();
+    let progress: Arc<dyn Fn(Progress) + Send + Sync> = Arc::new(move |p: Progress| {
+        shown.set_position(p.processes_done as u64);
+        shown.set_message(p.message);
+    });
+    // Ctrl-C cancels the run: the running process group is killed before exit.
+    let cancel = CancellationToken::new();
+    let on_interrupt = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_interrupt.cancel();
+        }
+    });
+    let result = bench::run_ab(&request, None, &cancel, progress).await;
+    bar.finish_and_clear();
+    let result = result?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&result)?);
+    } else {
+        print!("{}", render::run_summary(&result));
+    }
+    Ok(())
+}
+
 async fn template(args: TemplateArgs) -> Result<()> {
     let domain = args.domain.parse()?;
     let request = GenerateRequest {
@@ -145,5 +262,6 @@ pub async fn main(cli: Cli) -> Result<()> {
             Ok(())
         }
         Some(Command::Template(args)) => template(*args).await,
+        Some(Command::Run(args)) => run(*args).await,
     }
 }

@@ -5,14 +5,20 @@
 //! over it, so an agent's tool call and a person's command run the same code.
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod cli;
 pub mod domain;
 pub mod generate;
+pub mod ledger;
+pub mod lock;
 pub mod mcp;
+pub mod measurement;
 pub mod process;
 pub mod python_cmd;
 pub mod references;
+pub mod render;
 pub mod rng;
+pub mod runner;
 pub mod stats;
 pub mod template;
 pub mod verdict;

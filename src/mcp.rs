@@ -15,6 +15,12 @@ use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rmcp::model::ProgressNotificationParam;
+
+use crate::bench::{self, Progress, RunRequest, RunResult};
 use crate::generate::{self, GenerateRequest, GeneratedScript};
 use crate::references::{self, REFERENCES};
 use crate::template::ScriptSpec;
@@ -80,6 +86,79 @@ impl From<GenerateArgs> for GenerateRequest {
     }
 }
 
+/// Arguments of `run_ab_benchmark`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunArgs {
+    /// Path of the A/B script (from generate_ab_script, or hand-written so that `python script.py a|b` runs a variant), e.g. "/tmp/micro_bench_parse_rows.py". Relative paths are taken from `cwd`.
+    pub script: String,
+    /// cpu, data_structures, async, memory or structure. Default: read from a generated script; required for a hand-written one.
+    #[serde(default)]
+    pub domain: Option<String>,
+    /// Command that runs the project's Python, split into words without a shell, e.g. "python3", ".venv/bin/python", "uv run python", "poetry run python". Default: detected in `cwd` (.venv/bin/python, venv/bin/python, uv run python with uv.lock, poetry run python with poetry.lock, else python3); the result says which and why.
+    #[serde(default)]
+    pub runner: Option<String>,
+    /// Working directory of every process (the project root, so its imports resolve). Default: the server's working directory.
+    #[serde(default)]
+    pub cwd: Option<String>,
+    /// Environment variables merged over the server's, e.g. {"PYTHONPATH": "src"}.
+    #[serde(default)]
+    pub env: Option<BTreeMap<String, String>>,
+    /// cpu/async/structure: the gain B must beat, as a fraction (gain = A/B - 1). Default 0.20 (20 %, i.e. speedup 1.2x).
+    #[serde(default)]
+    pub min_gain: Option<f64>,
+    /// memory: bytes B must save (A - B) to pass. Default 10485760 (10 MiB). Passing either memory threshold suffices.
+    #[serde(default)]
+    pub min_saved_bytes: Option<u64>,
+    /// memory: fraction of A's peak B must save ((A - B) / A) to pass. Default 0.10.
+    #[serde(default)]
+    pub min_saved_fraction: Option<f64>,
+    /// Pairs before the first look at the statistics (5 to max_pairs). Default 5.
+    #[serde(default)]
+    pub min_pairs: Option<usize>,
+    /// Most pairs (one A and one B process each) before giving up as inconclusive (min_pairs to 200). Default 30.
+    #[serde(default)]
+    pub max_pairs: Option<usize>,
+    /// Wall-clock budget of the whole run in seconds; the run stops with the pairs it has when the next pair would exceed it. Default 300.
+    #[serde(default)]
+    pub max_seconds: Option<f64>,
+    /// Timeout of one process in seconds; past it the process group is killed and the call fails naming the variant. Default 120.
+    #[serde(default)]
+    pub timeout_s: Option<f64>,
+    /// Seed of the random A/B order inside pairs; the result reports the seed used, pass it again to repeat the schedule. Default: from the clock.
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// memory: when memray is not importable by the runner, measure with the script's tracemalloc figure instead (with a warning) rather than fail. Default true.
+    #[serde(default)]
+    pub allow_fallback: Option<bool>,
+}
+
+impl RunArgs {
+    fn into_request(self) -> Result<RunRequest, String> {
+        let d = RunRequest::default();
+        Ok(RunRequest {
+            script: self.script.into(),
+            domain: self
+                .domain
+                .map(|s| s.parse())
+                .transpose()
+                .map_err(|e| format!("{e}"))?,
+            runner: self.runner,
+            cwd: self.cwd.map(Into::into),
+            env: self.env.unwrap_or_default(),
+            min_gain: self.min_gain,
+            min_saved_bytes: self.min_saved_bytes,
+            min_saved_fraction: self.min_saved_fraction,
+            min_pairs: self.min_pairs.unwrap_or(d.min_pairs),
+            max_pairs: self.max_pairs.unwrap_or(d.max_pairs),
+            max_seconds: self.max_seconds.unwrap_or(d.max_seconds),
+            timeout_s: self.timeout_s.unwrap_or(d.timeout_s),
+            seed: self.seed,
+            allow_fallback: self.allow_fallback.unwrap_or(d.allow_fallback),
+        })
+    }
+}
+
 /// Arguments of the `ab_workflow` prompt.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct WorkflowArgs {
@@ -134,6 +213,47 @@ impl AbbenchServer {
             .await
             .map(Json)
             .map_err(|e| e.to_string())
+    }
+
+    #[tool(
+        name = "run_ab_benchmark",
+        description = "Run an A/B script: one uncounted warm-up per variant, then A and B in fresh processes, interleaved in random order inside each pair, with the project's Python, until the statistics settle (looks at 5, 10, 20, 30 pairs, corrected for the number of looks). Time domains compare the scripts' ABBENCH values; memory runs each process under memray and compares peak bytes. Returns run_id, verdict (above_threshold | below_threshold | regression | inconclusive) with its reason, speedup/gain or saved_bytes/saved_fraction with confidence bounds, both arms' values and summaries, the exact commands, warnings and the environment. Only one measurement runs at a time on the machine. Sends progress after every process when given a progress token; cancelling kills the running processes. Next: check_keep_conditions with the run_id.",
+        annotations(
+            title = "Run A/B micro-benchmark",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
+    async fn run_ab_benchmark(
+        &self,
+        Parameters(args): Parameters<RunArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<Json<RunResult>, String> {
+        let request = args.into_request()?;
+        let token = ctx.meta.get_progress_token();
+        let total = (2 + 2 * request.max_pairs) as f64;
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Progress>();
+        let peer = ctx.peer.clone();
+        let forwarder = tokio::spawn(async move {
+            while let Some(p) = rx.recv().await {
+                if let Some(token) = &token {
+                    let param =
+                        ProgressNotificationParam::new(token.clone(), p.processes_done as f64)
+                            .with_total(total)
+                            .with_message(p.message);
+                    let _ = peer.notify_progress(param).await;
+                }
+            }
+        });
+        let progress: Arc<dyn Fn(Progress) + Send + Sync> = Arc::new(move |p| {
+            let _ = tx.send(p);
+        });
+        let outcome = bench::run_ab(&request, None, &ctx.ct, progress).await;
+        // Every progress notification goes out before the result.
+        let _ = forwarder.await;
+        outcome.map(Json).map_err(|e| e.to_string())
     }
 }
 

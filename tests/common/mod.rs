@@ -5,17 +5,36 @@
 use std::path::Path;
 use std::process::Stdio;
 
-use rmcp::model::{CallToolRequestParams, CallToolResult};
-use rmcp::service::RunningService;
+use std::sync::{Arc, Mutex};
+
+use rmcp::model::{CallToolRequestParams, CallToolResult, ProgressNotificationParam};
+use rmcp::service::{NotificationContext, RunningService};
 use rmcp::transport::TokioChildProcess;
-use rmcp::{RoleClient, ServiceExt};
+use rmcp::{ClientHandler, RoleClient, ServiceExt};
 use serde_json::Value;
 use tokio::process::Command;
 
+/// A client that records every progress notification it receives.
+#[derive(Clone, Default)]
+pub struct Recorder {
+    pub progress: Arc<Mutex<Vec<ProgressNotificationParam>>>,
+}
+
+impl ClientHandler for Recorder {
+    async fn on_progress(
+        &self,
+        params: ProgressNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        self.progress.lock().unwrap().push(params);
+    }
+}
+
 /// A running `abbench serve` with its own data directory.
 pub struct Server {
-    pub client: RunningService<RoleClient, ()>,
+    pub client: RunningService<RoleClient, Recorder>,
     pub data_dir: tempfile::TempDir,
+    pub progress: Arc<Mutex<Vec<ProgressNotificationParam>>>,
 }
 
 /// Starts `abbench serve` with a fresh `ABBENCH_DATA_DIR`.
@@ -32,8 +51,14 @@ pub async fn start_with_data_dir(data_dir: tempfile::TempDir) -> Server {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("spawn abbench serve");
-    let client = ().serve(transport).await.expect("initialize");
-    Server { client, data_dir }
+    let recorder = Recorder::default();
+    let progress = recorder.progress.clone();
+    let client = recorder.serve(transport).await.expect("initialize");
+    Server {
+        client,
+        data_dir,
+        progress,
+    }
 }
 
 impl Server {
@@ -120,4 +145,42 @@ pub fn files_under(dir: &Path) -> Vec<String> {
     }
     out.sort();
     out
+}
+
+/// Processes whose command line contains `marker` (from /proc), excluding this test.
+pub fn processes_with(marker: &str) -> Vec<String> {
+    let me = std::process::id().to_string();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.chars().all(|c| c.is_ascii_digit()) || name == me {
+            continue;
+        }
+        if let Ok(raw) = std::fs::read(entry.path().join("cmdline")) {
+            let cmdline = String::from_utf8_lossy(&raw).replace('\0', " ");
+            if cmdline.contains(marker) {
+                found.push(format!("{name}: {cmdline}"));
+            }
+        }
+    }
+    found
+}
+
+/// A name unique to this test process and call, for markers and script names.
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// Generates a script through the MCP tool and returns its path.
+pub async fn generate(server: &Server, dir: &Path, args: Value) -> String {
+    let mut args = args;
+    args["dir"] = Value::String(dir.display().to_string());
+    let out = server.call_ok("generate_ab_script", args).await;
+    out["path"].as_str().unwrap().to_string()
 }

@@ -1,0 +1,263 @@
+//! The ledger: every run (and, later, every keep decision) in SQLite, so a
+//! `run_id` stays valid across server restarts and sessions.
+//!
+//! Location: `$ABBENCH_DATA_DIR/abbench.db`, else `$XDG_DATA_HOME/abbench/`,
+//! else `~/.local/share/abbench/`. WAL mode and a busy timeout let several
+//! servers share one file. Callers treat a ledger failure as a warning: a
+//! measurement is never lost because it could not be filed.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// Why the ledger could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// The data directory could not be created.
+    #[error("cannot create the ledger directory {dir}: {source}")]
+    Dir {
+        /// The directory.
+        dir: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// SQLite refused.
+    #[error("ledger {path}: {source}")]
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// No HOME and no ABBENCH_DATA_DIR / XDG_DATA_HOME.
+    #[error("no data directory: set ABBENCH_DATA_DIR")]
+    NoDataDir,
+}
+
+/// The directory the ledger lives in, from the environment.
+pub fn data_dir() -> Result<PathBuf, LedgerError> {
+    let var = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    if let Some(dir) = var("ABBENCH_DATA_DIR") {
+        return Ok(dir);
+    }
+    if let Some(xdg) = var("XDG_DATA_HOME") {
+        return Ok(xdg.join("abbench"));
+    }
+    var("HOME")
+        .map(|home| home.join(".local/share/abbench"))
+        .ok_or(LedgerError::NoDataDir)
+}
+
+/// A run as filed in the ledger.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRecord {
+    /// The run's id.
+    pub run_id: String,
+    /// RFC 3339 UTC time the run finished.
+    pub created_at: String,
+    /// Absolute script path.
+    pub script: String,
+    /// Canonical domain name.
+    pub domain: String,
+    /// Verdict name.
+    pub verdict: String,
+    /// The arguments as given (JSON).
+    pub arguments: serde_json::Value,
+    /// The full result, every value included (JSON).
+    pub result: serde_json::Value,
+}
+
+/// An open ledger.
+pub struct Ledger {
+    conn: Connection,
+    path: PathBuf,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS runs (
+    run_id     TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    script     TEXT NOT NULL,
+    domain     TEXT NOT NULL,
+    verdict    TEXT NOT NULL,
+    arguments  TEXT NOT NULL,
+    result     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_created_at ON runs (created_at);
+";
+
+impl Ledger {
+    /// Opens (creating if needed) the ledger in the configured data directory.
+    pub fn open_default() -> Result<Ledger, LedgerError> {
+        Self::open(&data_dir()?)
+    }
+
+    /// Opens (creating if needed) `dir/abbench.db`.
+    pub fn open(dir: &Path) -> Result<Ledger, LedgerError> {
+        std::fs::create_dir_all(dir).map_err(|source| LedgerError::Dir {
+            dir: dir.to_path_buf(),
+            source,
+        })?;
+        let path = dir.join("abbench.db");
+        let sqlite = |source| LedgerError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let conn = Connection::open(&path).map_err(sqlite)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(sqlite)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(sqlite)?;
+        conn.execute_batch(SCHEMA).map_err(sqlite)?;
+        Ok(Ledger { conn, path })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self, source: rusqlite::Error) -> LedgerError {
+        LedgerError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Files a finished run.
+    pub fn record_run(&self, run: &RunRecord) -> Result<(), LedgerError> {
+        self.conn
+            .execute(
+                "INSERT INTO runs (run_id, created_at, script, domain, verdict, arguments, result)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    run.run_id,
+                    run.created_at,
+                    run.script,
+                    run.domain,
+                    run.verdict,
+                    run.arguments.to_string(),
+                    run.result.to_string()
+                ],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Reads a run back, if the ledger has it.
+    pub fn get_run(&self, run_id: &str) -> Result<Option<RunRecord>, LedgerError> {
+        self.conn
+            .query_row(
+                "SELECT run_id, created_at, script, domain, verdict, arguments, result
+                 FROM runs WHERE run_id = ?1",
+                [run_id],
+                |row| {
+                    let json = |i: usize| -> rusqlite::Result<serde_json::Value> {
+                        let text: String = row.get(i)?;
+                        Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+                    };
+                    Ok(RunRecord {
+                        run_id: row.get(0)?,
+                        created_at: row.get(1)?,
+                        script: row.get(2)?,
+                        domain: row.get(3)?,
+                        verdict: row.get(4)?,
+                        arguments: json(5)?,
+                        result: json(6)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+}
+
+/// `(year, month, day)` of a day count since 1970-01-01 (Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// `time` as RFC 3339 UTC with seconds, e.g. `2026-11-27T09:15:03Z`.
+pub fn rfc3339(time: SystemTime) -> String {
+    let secs = time
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
+    let s = secs.rem_euclid(86_400);
+    format!(
+        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        s / 3600,
+        s % 3600 / 60,
+        s % 60
+    )
+}
+
+/// A new run id: the UTC time and 16 random bits, e.g. `20261127-091503-a3f2`.
+pub fn new_run_id(now: SystemTime, random: u64) -> String {
+    let stamp = rfc3339(now);
+    let digits: String = stamp.chars().filter(char::is_ascii_digit).collect();
+    format!(
+        "{}-{}-{:04x}",
+        &digits[..8],
+        &digits[8..14],
+        random & 0xffff
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        let t = UNIX_EPOCH + Duration::from_secs(1_795_770_903); // 2026-11-27T09:15:03Z
+        assert_eq!(rfc3339(t), "2026-11-27T09:15:03Z");
+        assert_eq!(new_run_id(t, 0xa3f2), "20261127-091503-a3f2");
+        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29
+        assert_eq!(&rfc3339(leap)[..10], "2000-02-29");
+    }
+
+    #[test]
+    fn round_trip_and_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let record = RunRecord {
+            run_id: "r1".into(),
+            created_at: "2026-11-27T09:15:03Z".into(),
+            script: "/tmp/s.py".into(),
+            domain: "cpu".into(),
+            verdict: "above_threshold".into(),
+            arguments: serde_json::json!({"script": "/tmp/s.py"}),
+            result: serde_json::json!({"a": {"values": [1.0, 2.0]}}),
+        };
+        Ledger::open(dir.path())
+            .unwrap()
+            .record_run(&record)
+            .unwrap();
+        let again = Ledger::open(dir.path()).unwrap();
+        assert_eq!(again.get_run("r1").unwrap(), Some(record));
+        assert_eq!(again.get_run("nope").unwrap(), None);
+        assert!(
+            again
+                .record_run(&again.get_run("r1").unwrap().unwrap())
+                .is_err(),
+            "ids are unique"
+        );
+    }
+}

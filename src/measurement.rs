@@ -1,0 +1,113 @@
+//! Parsers for what a measured process leaves behind: the `ABBENCH {json}`
+//! line a generated script prints, and `memray stats --json`. Pure and
+//! defensive: the input is untrusted text from user code.
+
+use serde::Deserialize;
+
+/// The prefix of the measurement line.
+pub const LINE_PREFIX: &str = "ABBENCH ";
+
+/// The fields of an `ABBENCH` line that abbench uses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeasurementLine {
+    /// `a` or `b`.
+    pub variant: String,
+    /// The domain the script was generated for, when it says.
+    pub domain: Option<String>,
+    /// The unit of `value` (`s` or `bytes`).
+    pub unit: Option<String>,
+    /// The measured value; `None` when the script defers to memray.
+    pub value: Option<f64>,
+    /// Calls per repeat (cpu/structure), for the timer-resolution check.
+    pub number: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct RawLine {
+    variant: String,
+    #[serde(default)]
+    domain: Option<String>,
+    #[serde(default)]
+    unit: Option<String>,
+    #[serde(default)]
+    value: Option<f64>,
+    #[serde(default)]
+    number: Option<u64>,
+}
+
+/// The JSON text of the last `ABBENCH` line in `stdout`, if any.
+pub fn last_line(stdout: &str) -> Option<&str> {
+    stdout
+        .lines()
+        .rev()
+        .find_map(|l| l.trim_end_matches('\r').strip_prefix(LINE_PREFIX))
+}
+
+/// Parses the JSON text of an `ABBENCH` line; the error says what is wrong.
+pub fn parse_line(json: &str) -> Result<MeasurementLine, String> {
+    let raw: RawLine = serde_json::from_str(json).map_err(|e| {
+        format!("not a JSON object with a string `variant` and a numeric or null `value` ({e})")
+    })?;
+    if let Some(v) = raw.value {
+        if !v.is_finite() || v < 0.0 {
+            return Err(format!("`value` must be a finite number >= 0, got {v}"));
+        }
+    }
+    Ok(MeasurementLine {
+        variant: raw.variant,
+        domain: raw.domain,
+        unit: raw.unit,
+        value: raw.value,
+        number: raw.number,
+    })
+}
+
+/// Reads `metadata.peak_memory` (bytes) from `memray stats --json` output.
+pub fn memray_peak_bytes(json: &str) -> Result<u64, String> {
+    let v: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| format!("memray stats output is not JSON ({e})"))?;
+    v.pointer("/metadata/peak_memory")
+        .and_then(serde_json::Value::as_u64)
+        .ok_or_else(|| "memray stats output has no integer metadata.peak_memory".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_last_line() {
+        let out = "hello\nABBENCH {\"variant\":\"a\",\"value\":1}\nnoise\nABBENCH {\"variant\":\"a\",\"value\":2}\r\nbye\n";
+        let line = parse_line(last_line(out).unwrap()).unwrap();
+        assert_eq!(line.value, Some(2.0));
+        assert_eq!(last_line("no line here\n"), None);
+    }
+
+    #[test]
+    fn rejects_bad_lines() {
+        for bad in [
+            "{",
+            "[]",
+            "{\"value\": 1}",
+            "{\"variant\": \"a\", \"value\": \"fast\"}",
+            "{\"variant\":\"a\",\"value\":-1}",
+        ] {
+            assert!(parse_line(bad).is_err(), "{bad}");
+        }
+        let ok = parse_line(
+            "{\"variant\":\"b\",\"domain\":\"memory\",\"value\":null,\"unit\":\"bytes\"}",
+        )
+        .unwrap();
+        assert_eq!((ok.value, ok.unit.as_deref()), (None, Some("bytes")));
+    }
+
+    #[test]
+    fn memray_peak() {
+        let json =
+            r#"{"metadata": {"peak_memory": 52526085, "pid": 1}, "total_num_allocations": 3}"#;
+        assert_eq!(memray_peak_bytes(json), Ok(52_526_085));
+        assert!(memray_peak_bytes("{}").is_err());
+        assert!(memray_peak_bytes(r#"{"metadata": {"peak_memory": -1}}"#).is_err());
+        assert!(memray_peak_bytes("Wrote x.json").is_err());
+    }
+}

@@ -1,0 +1,112 @@
+//! Human-readable summaries for the CLI. Returns strings; never prints.
+
+use crate::bench::{ArmSummary, RunResult};
+use crate::domain::MIB;
+use crate::verdict::Estimate;
+
+/// Formats a value in its unit: seconds scaled to s/ms/µs/ns, bytes to MiB.
+pub fn quantity(value: f64, unit: &str) -> String {
+    match unit {
+        "s" => {
+            let a = value.abs();
+            if a >= 1.0 {
+                format!("{value:.3} s")
+            } else if a >= 1e-3 {
+                format!("{:.3} ms", value * 1e3)
+            } else if a >= 1e-6 {
+                format!("{:.3} µs", value * 1e6)
+            } else {
+                format!("{:.1} ns", value * 1e9)
+            }
+        }
+        "bytes" => format!("{:.2} MiB", value / MIB as f64),
+        _ => format!("{value} {unit}"),
+    }
+}
+
+fn arm_row(label: &str, arm: &ArmSummary) -> String {
+    format!(
+        "  {label:<16} {:>12}  {:>12}  {:>12}  {:>7.1} %  {:>3}\n",
+        quantity(arm.median, &arm.unit),
+        quantity(arm.min, &arm.unit),
+        quantity(arm.max, &arm.unit),
+        arm.cv * 100.0,
+        arm.n
+    )
+}
+
+fn interval(e: &Estimate, f: impl Fn(f64) -> String) -> String {
+    let bound = |b: Option<f64>| b.map(&f).unwrap_or_else(|| "unbounded".into());
+    format!("{}  [{} .. {}]", f(e.estimate), bound(e.low), bound(e.high))
+}
+
+/// The summary table `abbench run` prints.
+pub fn run_summary(r: &RunResult) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "abbench run {}  ({} domain)\n",
+        r.run_id, r.domain
+    ));
+    out.push_str(&format!("  script   {}\n", r.script));
+    out.push_str(&format!(
+        "  runner   {}  ({})\n",
+        shell_words::join(&r.runner.argv),
+        r.runner.chosen_because
+    ));
+    out.push_str(&format!("  measured {}\n\n", r.measured_by));
+    out.push_str(&format!(
+        "  {:<16} {:>12}  {:>12}  {:>12}  {:>9}  {:>3}\n",
+        "variant", "median", "min", "max", "cv", "n"
+    ));
+    out.push_str(&arm_row("A (current)", &r.a));
+    out.push_str(&arm_row("B (optimized)", &r.b));
+    out.push('\n');
+    let level = format!("{:.2} % one-sided bounds", r.confidence * 100.0);
+    if let (Some(speedup), Some(gain)) = (&r.speedup, &r.gain) {
+        out.push_str(&format!(
+            "  speedup  {}   ({level})\n",
+            interval(speedup, |v| format!("{v:.3}x"))
+        ));
+        out.push_str(&format!(
+            "  gain     {}\n",
+            interval(gain, |v| format!("{:+.1} %", v * 100.0))
+        ));
+    }
+    if let (Some(bytes), Some(frac)) = (&r.saved_bytes, &r.saved_fraction) {
+        out.push_str(&format!(
+            "  saved    {}   ({level})\n",
+            interval(bytes, |v| quantity(v, "bytes"))
+        ));
+        out.push_str(&format!(
+            "  saved    {}\n",
+            interval(frac, |v| format!("{:.1} %", v * 100.0))
+        ));
+    }
+    out.push_str(&format!("  threshold {}\n", r.threshold.description));
+    out.push_str(&format!(
+        "  pairs    {} (B better in {}), stopped at look {} of {:?} ({}), {:.1} s, lock wait {:.1} s, seed {}\n\n",
+        r.pairs, r.pairs_b_better, r.stopped_at_look, r.looks, r.stopped_because, r.elapsed_s, r.lock_wait_s, r.seed
+    ));
+    out.push_str(&format!(
+        "  VERDICT  {}: {}\n",
+        r.verdict.as_str(),
+        r.reason
+    ));
+    for w in &r.warnings {
+        out.push_str(&format!("  warning: {w}\n"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities_carry_units() {
+        assert_eq!(quantity(1.5, "s"), "1.500 s");
+        assert_eq!(quantity(0.0012, "s"), "1.200 ms");
+        assert_eq!(quantity(3.2e-6, "s"), "3.200 µs");
+        assert_eq!(quantity(52_428_800.0, "bytes"), "50.00 MiB");
+    }
+}

@@ -1,0 +1,443 @@
+//! `run_ab_benchmark` over real MCP stdio, with real python3 and memray.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use rmcp::model::{CallToolRequestParams, ClientRequest};
+use rmcp::service::PeerRequestOptions;
+use serde_json::{json, Value};
+
+const WORK: &str =
+    "def work(n):\n    t = 0\n    for i in range(n):\n        t += i * i\n    return t";
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+#[tokio::test]
+async fn cpu_3x_speedup_is_above_threshold_with_every_figure() {
+    let server = common::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let script = common::generate(
+        &server,
+        dir.path(),
+        json!({
+            "name": "work3x", "domain": "cpu", "setup": WORK,
+            "code_a": "return work(30000)", "code_b": "return work(10000)", "repeat": 3,
+        }),
+    )
+    .await;
+    let r = server
+        .call_ok(
+            "run_ab_benchmark",
+            json!({"script": script, "cwd": dir.path(), "seed": 42}),
+        )
+        .await;
+    assert_eq!(r["verdict"], "above_threshold", "{r:#}");
+    assert_eq!(r["domain"], "cpu");
+    let speedup = &r["speedup"];
+    assert!((2.4..3.6).contains(&f(&speedup["estimate"])), "{speedup}");
+    assert!(f(&speedup["low"]) > 1.2 && f(&speedup["low"]) <= f(&speedup["estimate"]));
+    assert!((f(&r["gain"]["estimate"]) - (f(&speedup["estimate"]) - 1.0)).abs() < 1e-9);
+    assert_eq!(r["pairs"], 5, "a clear 3x stops at the first look");
+    assert_eq!(r["stopped_at_look"], 1);
+    assert_eq!(r["stopped_because"], "verdict");
+    assert_eq!(r["seed"], 42);
+    assert_eq!(r["looks"], json!([5, 10, 20, 30]));
+    assert_eq!(r["order"].as_array().unwrap().len(), 5);
+    assert_eq!(r["a"]["unit"], "s");
+    assert_eq!(r["a"]["values"].as_array().unwrap().len(), 5);
+    assert!(f(&r["a"]["median"]) > f(&r["b"]["median"]));
+    assert_eq!(r["runner"]["argv"], json!(["python3"]));
+    assert!(r["runner"]["chosen_because"]
+        .as_str()
+        .unwrap()
+        .contains("python3 from PATH"));
+    assert_eq!(r["commands"]["a"][0], format!("python3 {script} a"));
+    assert_eq!(r["measured_by"], "the script's ABBENCH line");
+    assert!(r["environment"]["python_version"]
+        .as_str()
+        .unwrap()
+        .starts_with('3'));
+    assert!(r["reason"]
+        .as_str()
+        .unwrap()
+        .contains("above the threshold 1.200x"));
+    assert!(r["run_id"].as_str().unwrap().len() > 10);
+
+    // Progress went out after every process: 2 warm-ups + 10 counted.
+    let progress = server.progress.lock().unwrap().clone();
+    assert!(
+        progress.len() >= 12,
+        "{} progress notifications",
+        progress.len()
+    );
+    assert!(progress.windows(2).all(|w| w[1].progress >= w[0].progress));
+    assert_eq!(progress.last().unwrap().total, Some(62.0));
+}
+
+#[tokio::test]
+async fn identical_variants_are_not_above_threshold() {
+    let server = common::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let script = common::generate(
+        &server,
+        dir.path(),
+        json!({
+            "name": "same", "domain": "cpu", "setup": WORK,
+            "code_a": "return work(5000)", "code_b": "return work(5000)", "repeat": 3,
+        }),
+    )
+    .await;
+    let r = server
+        .call_ok(
+            "run_ab_benchmark",
+            json!({"script": script, "cwd": dir.path()}),
+        )
+        .await;
+    assert_ne!(r["verdict"], "above_threshold", "{r:#}");
+    let speedup = f(&r["speedup"]["estimate"]);
+    assert!((0.85..1.18).contains(&speedup), "A/A speedup {speedup}");
+}
+
+#[tokio::test]
+async fn memory_50_mib_saving_is_measured_by_memray() {
+    let server = common::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let script = common::generate(
+        &server,
+        dir.path(),
+        json!({
+            "name": "mem50", "domain": "memory",
+            "code_a": "block = [0] * (50 * 1048576 // 8)\nreturn len(block)",
+            "code_b": "return 50 * 1048576 // 8",
+        }),
+    )
+    .await;
+    let r = server
+        .call_ok(
+            "run_ab_benchmark",
+            json!({"script": script, "cwd": dir.path()}),
+        )
+        .await;
+    assert_eq!(r["verdict"], "above_threshold", "{r:#}");
+    assert_eq!(r["measured_by"], "memray peak_memory (whole process)");
+    let saved = f(&r["saved_bytes"]["estimate"]);
+    let mib50 = 50.0 * 1_048_576.0;
+    assert!(
+        (saved - mib50).abs() / mib50 < 0.05,
+        "saved {saved} bytes vs 50 MiB"
+    );
+    assert!(f(&r["saved_fraction"]["estimate"]) > 0.5);
+    assert_eq!(r["a"]["unit"], "bytes");
+    let cmds = r["commands"]["a"].as_array().unwrap();
+    assert!(cmds[0]
+        .as_str()
+        .unwrap()
+        .contains("-m memray run -q --native --trace-python-allocators -o"));
+    assert!(cmds[1]
+        .as_str()
+        .unwrap()
+        .contains("-m memray stats --json -o"));
+    assert!(r["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|w| !w.as_str().unwrap().contains("fallback")));
+}
+
+#[tokio::test]
+async fn async_gather_beats_sequential_awaits() {
+    let server = common::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let script = common::generate(
+        &server,
+        dir.path(),
+        json!({
+            "name": "gather", "domain": "async", "setup": "import asyncio",
+            "code_a": "for _ in range(5):\n    await asyncio.sleep(0.005)",
+            "code_b": "await asyncio.gather(*(asyncio.sleep(0.005) for _ in range(5)))",
+            "concurrency": 10, "repeat": 3,
+        }),
+    )
+    .await;
+    let r = server
+        .call_ok(
+            "run_ab_benchmark",
+            json!({"script": script, "cwd": dir.path()}),
+        )
+        .await;
+    assert_eq!(r["verdict"], "above_threshold", "{r:#}");
+    assert!(f(&r["speedup"]["estimate"]) > 2.0);
+}
+
+#[tokio::test]
+async fn deferred_heavy_import_beats_eager_import() {
+    let server = common::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("heavy_dep.py"),
+        "TABLE = [i * i for i in range(200_000)]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("eager_app.py"),
+        "import heavy_dep\n\ndef f():\n    return heavy_dep.TABLE[3]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("lazy_app.py"),
+        "def f():\n    import heavy_dep\n    return heavy_dep.TABLE[3]\n",
+    )
+    .unwrap();
+    let script = common::generate(
+        &server,
+        d,
+        json!({
+            "name": "imports", "domain": "structure",
+            "code_a": "import eager_app", "code_b": "import lazy_app",
+            "modules": ["eager_app", "lazy_app", "heavy_dep"], "number": 5, "repeat": 3,
+        }),
+    )
+    .await;
+    let r = server
+        .call_ok("run_ab_benchmark", json!({"script": script, "cwd": d}))
+        .await;
+    assert_eq!(r["verdict"], "above_threshold", "{r:#}");
+}
+
+#[tokio::test]
+async fn a_raising_variant_is_an_error_naming_it_with_its_traceback() {
+    let server = common::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let script = common::generate(
+        &server,
+        dir.path(),
+        json!({
+            "name": "raises", "domain": "cpu",
+            "code_a": "return 1", "code_b": "raise ValueError('candidate is broken')", "number": 10,
+        }),
+    )
+    .await;
+    let msg = server
+        .call_err(
+            "run_ab_benchmark",
+            json!({"script": script, "cwd": dir.path()}),
+        )
+        .await;
+    assert!(msg.contains("variant b failed with exit code 1"), "{msg}");
+    assert!(
+        msg.contains("Traceback") && msg.contains("ValueError: candidate is broken"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains(&format!("command: python3 {script} b")),
+        "{msg}"
+    );
+}
+
+#[tokio::test]
+async fn a_hanging_variant_times_out_and_leaves_nothing_running() {
+    let server = common::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let name = common::unique("hang");
+    let script = common::generate(
+        &server,
+        dir.path(),
+        json!({
+            "name": name, "domain": "cpu", "setup": "import time",
+            "code_a": "return 1", "code_b": "time.sleep(600)", "number": 1,
+        }),
+    )
+    .await;
+    let start = Instant::now();
+    let msg = server
+        .call_err(
+            "run_ab_benchmark",
+            json!({"script": script, "cwd": dir.path(), "timeout_s": 1.5}),
+        )
+        .await;
+    assert!(msg.contains("variant b timed out after 1.5 s"), "{msg}");
+    assert!(start.elapsed() < Duration::from_secs(30));
+    assert!(
+        common::processes_with(&name).is_empty(),
+        "{:?}",
+        common::processes_with(&name)
+    );
+}
+
+#[tokio::test]
+async fn a_cancelled_request_kills_its_processes_within_a_second() {
+    let server = common::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let name = common::unique("cancel");
+    let script = common::generate(
+        &server,
+        dir.path(),
+        json!({
+            "name": name, "domain": "cpu", "setup": "import time",
+            "code_a": "time.sleep(600)", "code_b": "time.sleep(600)", "number": 1,
+        }),
+    )
+    .await;
+    let Value::Object(args) = json!({"script": script, "cwd": dir.path()}) else {
+        unreachable!()
+    };
+    let request = ClientRequest::CallToolRequest(rmcp::model::Request::new(
+        CallToolRequestParams::new("run_ab_benchmark").with_arguments(args),
+    ));
+    let handle = server
+        .client
+        .send_request_with_option(request, PeerRequestOptions::default())
+        .await
+        .unwrap();
+    // Wait until the variant is really running, then cancel.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while common::processes_with(&name).is_empty() {
+        assert!(Instant::now() < deadline, "the variant never started");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    handle.cancel(Some("test".into())).await.unwrap();
+    let cancelled = Instant::now();
+    while !common::processes_with(&name).is_empty() {
+        assert!(
+            cancelled.elapsed() < Duration::from_secs(1),
+            "still running: {:?}",
+            common::processes_with(&name)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The server is still there.
+    assert!(!server.client.list_all_tools().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn hand_written_scripts_need_a_domain_and_fall_back_to_wall_time() {
+    let server = common::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("bench.py");
+    std::fs::write(&script, "import sys\nn = 300000 if sys.argv[1] == 'a' else 100000\nt = 0\nfor i in range(n):\n    t += i\n").unwrap();
+    let msg = server
+        .call_err(
+            "run_ab_benchmark",
+            json!({"script": script, "cwd": dir.path()}),
+        )
+        .await;
+    assert!(msg.contains("pass `domain`"), "{msg}");
+    let r = server
+        .call_ok(
+            "run_ab_benchmark",
+            json!({"script": script, "cwd": dir.path(), "domain": "cpu", "min_gain": 0.05}),
+        )
+        .await;
+    assert_eq!(
+        r["measured_by"],
+        "process wall time (fallback: no ABBENCH line)"
+    );
+    let warnings = r["warnings"].to_string();
+    assert!(
+        warnings.contains("interpreter start-up included"),
+        "{warnings}"
+    );
+
+    std::fs::write(&script, "print('ABBENCH {not json')\n").unwrap();
+    let msg = server
+        .call_err(
+            "run_ab_benchmark",
+            json!({"script": script, "cwd": dir.path(), "domain": "cpu"}),
+        )
+        .await;
+    assert!(
+        msg.contains("malformed ABBENCH line") && msg.contains("{not json"),
+        "{msg}"
+    );
+}
+
+#[tokio::test]
+async fn bad_arguments_are_clear_errors() {
+    let server = common::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let script = common::generate(&server, dir.path(), json!({
+        "name": "args", "domain": "cpu", "code_a": "return 1", "code_b": "return 2", "number": 10,
+    })).await;
+    let cases = [
+        (
+            json!({"script": dir.path().join("nope.py")}),
+            "cannot read `script`",
+        ),
+        (json!({"script": dir.path()}), "is a directory"),
+        (
+            json!({"script": script, "cwd": "/nonexistent/dir"}),
+            "`cwd`",
+        ),
+        (
+            json!({"script": script, "runner": "no-such-python"}),
+            "not found",
+        ),
+        (
+            json!({"script": script, "env": {"BAD=KEY": "1"}}),
+            "not a valid environment variable name",
+        ),
+        (json!({"script": script, "min_pairs": 3}), "min_pairs"),
+        (
+            json!({"script": script, "domain": "memory"}),
+            "contradicts the script",
+        ),
+        (
+            json!({"script": script, "min_saved_bytes": 5}),
+            "apply to memory",
+        ),
+    ];
+    for (args, expected) in cases {
+        let msg = server.call_err("run_ab_benchmark", args.clone()).await;
+        assert!(msg.contains(expected), "{args}: {msg}");
+    }
+}
+
+#[tokio::test]
+async fn runs_survive_a_server_restart_in_the_ledger() {
+    let server = common::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let script = common::generate(
+        &server,
+        dir.path(),
+        json!({
+            "name": "ledger", "domain": "cpu", "setup": WORK,
+            "code_a": "return work(20000)", "code_b": "return work(5000)", "repeat": 3,
+        }),
+    )
+    .await;
+    let r = server
+        .call_ok(
+            "run_ab_benchmark",
+            json!({"script": script, "cwd": dir.path()}),
+        )
+        .await;
+    let run_id = r["run_id"].as_str().unwrap().to_string();
+    let common::Server {
+        client, data_dir, ..
+    } = server;
+    client.cancel().await.unwrap();
+
+    // A new server on the same data directory records into the same ledger.
+    let server = common::start_with_data_dir(data_dir).await;
+    let r2 = server
+        .call_ok(
+            "run_ab_benchmark",
+            json!({"script": script, "cwd": dir.path()}),
+        )
+        .await;
+    let ledger = abbench::ledger::Ledger::open(server.data_dir.path()).unwrap();
+    let stored = ledger
+        .get_run(&run_id)
+        .unwrap()
+        .expect("first run still in the ledger");
+    assert_eq!(stored.verdict, "above_threshold");
+    assert_eq!(stored.result["a"]["values"], r["a"]["values"]);
+    assert!(ledger
+        .get_run(r2["run_id"].as_str().unwrap())
+        .unwrap()
+        .is_some());
+}
