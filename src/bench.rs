@@ -464,6 +464,7 @@ struct Executor<'a> {
     external_timing: bool,
     stderr_seen: [Option<String>; 2],
     short_samples: [bool; 2],
+    dropped_bytes: [u64; 2],
     first_commands: [Option<Vec<String>>; 2],
 }
 
@@ -544,6 +545,7 @@ impl Executor<'_> {
             command: command.clone(),
         };
 
+        self.dropped_bytes[idx] += finished.stdout.dropped_bytes + finished.stderr.dropped_bytes;
         if self.stderr_seen[idx].is_none() {
             if let Some(line) = finished.stderr.text.lines().find(|l| !l.trim().is_empty()) {
                 self.stderr_seen[idx] = Some(line.chars().take(200).collect());
@@ -712,6 +714,7 @@ pub async fn run_ab(
         external_timing: false,
         stderr_seen: [None, None],
         short_samples: [false, false],
+        dropped_bytes: [0, 0],
         first_commands: [None, None],
     };
     let seed = req.seed.unwrap_or_else(rng::seed_from_clock);
@@ -835,6 +838,13 @@ pub async fn run_ab(
         if ex.short_samples[idx] {
             warnings.push(format!(
                 "{name}: a measured interval was under 1 ms per sample, where timer resolution and scheduling jitter dominate: raise `number` or the work per call"
+            ));
+        }
+        if ex.dropped_bytes[idx] > 0 {
+            warnings.push(format!(
+                "variant {} printed more output than abbench keeps (1 MiB per stream per process): {} bytes were dropped unread; printing in the measured code also costs time",
+                name.to_lowercase(),
+                ex.dropped_bytes[idx]
             ));
         }
         if let Some(line) = &ex.stderr_seen[idx] {
