@@ -14,23 +14,45 @@ fn abbench() -> Command {
 fn quick_start_runs_the_bundled_example_to_a_verdict() {
     let data = tempfile::tempdir().unwrap();
     let out = abbench()
-        .args(["run", "examples/micro_bench_known_skus.py", "--json", "--seed", "1"])
+        .args([
+            "run",
+            "examples/micro_bench_known_skus.py",
+            "--json",
+            "--seed",
+            "1",
+        ])
         .env("ABBENCH_DATA_DIR", data.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r["verdict"], "above_threshold", "{r:#}");
     assert!(r["speedup"]["low"].as_f64().unwrap() > 10.0);
 
     // The human summary names the verdict, the figures and their units.
     let out = abbench()
-        .args(["run", "examples/micro_bench_known_skus.py", "--max-pairs", "5"])
+        .args([
+            "run",
+            "examples/micro_bench_known_skus.py",
+            "--max-pairs",
+            "5",
+        ])
         .env("ABBENCH_DATA_DIR", data.path())
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    for needle in ["VERDICT  above_threshold", "speedup", "ms", "A (current)", "B (optimized)", "gain > 20 %"] {
+    for needle in [
+        "VERDICT  above_threshold",
+        "speedup",
+        "ms",
+        "A (current)",
+        "B (optimized)",
+        "gain > 20 %",
+    ] {
         assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
     }
 }
@@ -39,18 +61,37 @@ fn quick_start_runs_the_bundled_example_to_a_verdict() {
 fn template_writes_and_prints() {
     let dir = tempfile::tempdir().unwrap();
     let out = abbench()
-        .args(["template", "--name", "cli", "--domain", "async", "--setup", "import asyncio"])
+        .args([
+            "template",
+            "--name",
+            "cli",
+            "--domain",
+            "async",
+            "--setup",
+            "import asyncio",
+        ])
         .args(["--a", "await asyncio.sleep(0)", "--b", "pass", "--dir"])
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    assert_eq!(path, dir.path().join("micro_bench_cli.py").display().to_string());
-    assert!(std::fs::read_to_string(&path).unwrap().contains("async def bench_b():"));
+    assert_eq!(
+        path,
+        dir.path().join("micro_bench_cli.py").display().to_string()
+    );
+    assert!(std::fs::read_to_string(&path)
+        .unwrap()
+        .contains("async def bench_b():"));
 
     let out = abbench()
-        .args(["template", "--name", "../x", "--domain", "cpu", "--a", "pass", "--b", "pass"])
+        .args([
+            "template", "--name", "../x", "--domain", "cpu", "--a", "pass", "--b", "pass",
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success());
@@ -59,7 +100,10 @@ fn template_writes_and_prints() {
 
 #[test]
 fn run_errors_exit_non_zero_with_the_reason() {
-    let out = abbench().args(["run", "/nonexistent/script.py", "--domain", "cpu"]).output().unwrap();
+    let out = abbench()
+        .args(["run", "/nonexistent/script.py", "--domain", "cpu"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read `script`"));
 }
@@ -79,7 +123,9 @@ fn no_subcommand_serves_mcp_when_stdin_is_a_pipe() {
     )
     .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     drop(stdin); // EOF: the server exits
     assert!(line.contains(r#""name":"abbench""#), "{line}");
     assert!(child.wait().unwrap().success());

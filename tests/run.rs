@@ -446,22 +446,48 @@ async fn runs_survive_a_server_restart_in_the_ledger() {
 async fn memory_without_memray_falls_back_to_tracemalloc_or_fails_as_asked() {
     let server = common::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let script = common::generate(&server, dir.path(), json!({
-        "name": "nomemray", "domain": "memory",
-        "code_a": "block = [0] * (40 * 1048576 // 8)\nreturn len(block)",
-        "code_b": "return 1",
-    })).await;
+    let script = common::generate(
+        &server,
+        dir.path(),
+        json!({
+            "name": "nomemray", "domain": "memory",
+            "code_a": "block = [0] * (40 * 1048576 // 8)\nreturn len(block)",
+            "code_b": "return 1",
+        }),
+    )
+    .await;
     // `python3 -S` skips site-packages, so memray is not importable there.
     let msg = server.call_err("run_ab_benchmark", json!({
         "script": script, "cwd": dir.path(), "runner": "python3 -S", "allow_fallback": false,
     })).await;
-    assert!(msg.contains("memray is not importable") && msg.contains("python3 -S -m pip install memray"), "{msg}");
-    let r = server.call_ok("run_ab_benchmark", json!({"script": script, "cwd": dir.path(), "runner": "python3 -S"})).await;
+    assert!(
+        msg.contains("memray is not importable")
+            && msg.contains("python3 -S -m pip install memray"),
+        "{msg}"
+    );
+    let r = server
+        .call_ok(
+            "run_ab_benchmark",
+            json!({"script": script, "cwd": dir.path(), "runner": "python3 -S"}),
+        )
+        .await;
     assert_eq!(r["verdict"], "above_threshold", "{r:#}");
-    assert_eq!(r["measured_by"], "tracemalloc peak of the call (fallback: no memray)");
-    assert!(r["warnings"].to_string().contains("fallback: memray is not importable"), "{}", r["warnings"]);
+    assert_eq!(
+        r["measured_by"],
+        "tracemalloc peak of the call (fallback: no memray)"
+    );
+    assert!(
+        r["warnings"]
+            .to_string()
+            .contains("fallback: memray is not importable"),
+        "{}",
+        r["warnings"]
+    );
     let saved = f(&r["saved_bytes"]["estimate"]);
-    assert!((saved - 40.0 * 1_048_576.0).abs() < 2.0 * 1_048_576.0, "{saved}");
+    assert!(
+        (saved - 40.0 * 1_048_576.0).abs() < 2.0 * 1_048_576.0,
+        "{saved}"
+    );
 }
 
 #[tokio::test]
@@ -481,8 +507,14 @@ async fn concurrent_runs_take_turns_on_the_machine_lock() {
         })).await);
     }
     let (r1, r2) = tokio::join!(
-        server.call_ok("run_ab_benchmark", json!({"script": scripts[0], "cwd": dir.path()})),
-        server.call_ok("run_ab_benchmark", json!({"script": scripts[1], "cwd": dir.path()})),
+        server.call_ok(
+            "run_ab_benchmark",
+            json!({"script": scripts[0], "cwd": dir.path()})
+        ),
+        server.call_ok(
+            "run_ab_benchmark",
+            json!({"script": scripts[1], "cwd": dir.path()})
+        ),
     );
     assert_eq!(r1["verdict"], "above_threshold");
     assert_eq!(r2["verdict"], "above_threshold");
@@ -493,13 +525,20 @@ async fn concurrent_runs_take_turns_on_the_machine_lock() {
         .lines()
         .map(|l| {
             let p: Vec<&str> = l.split(' ').collect();
-            (p[0].to_string(), p[1].parse().unwrap(), p[2].parse().unwrap())
+            (
+                p[0].to_string(),
+                p[1].parse().unwrap(),
+                p[2].parse().unwrap(),
+            )
         })
         .collect();
     assert_eq!(intervals.len(), 24, "2 runs x (2 warm-ups + 10 processes)");
     for x in &intervals {
         for y in intervals.iter().filter(|y| y.0 != x.0) {
-            assert!(x.2 <= y.1 || y.2 <= x.1, "processes of the two runs overlapped: {x:?} {y:?}");
+            assert!(
+                x.2 <= y.1 || y.2 <= x.1,
+                "processes of the two runs overlapped: {x:?} {y:?}"
+            );
         }
     }
 }
