@@ -12,7 +12,10 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use crate::bench::{self, Progress, RunRequest};
+use crate::demo;
 use crate::generate::{self, GenerateRequest};
+use crate::history::{self, HistoryRequest};
+use crate::keep::{self, KeepRequest};
 use crate::render;
 use crate::template::ScriptSpec;
 
@@ -35,6 +38,83 @@ pub enum Command {
     Template(Box<TemplateArgs>),
     /// Run an A/B script and print the verdict (the CLI mirror of run_ab_benchmark).
     Run(Box<RunArgs>),
+    /// Check the four keep conditions and decide (the CLI mirror of check_keep_conditions).
+    Keep(Box<KeepArgs>),
+    /// List earlier runs and decisions (the CLI mirror of benchmark_history).
+    History(HistoryArgs),
+    /// Run the whole loop on a bundled example project: generate, run, apply, check keep.
+    Demo {
+        /// Keep the demo's temporary directory and say where it is.
+        #[arg(long)]
+        keep: bool,
+    },
+}
+
+/// Flags of `abbench keep`.
+#[derive(Debug, Args)]
+pub struct KeepArgs {
+    /// The run_id from `abbench run` / run_ab_benchmark.
+    #[arg(long)]
+    pub run_id: String,
+    /// The project's git work tree, with the change applied.
+    #[arg(long)]
+    pub repo: PathBuf,
+    /// The full test suite command, e.g. 'python3 -m pytest -q' (split into words, no shell).
+    #[arg(long)]
+    pub test_command: String,
+    /// The optimized function: path/file.py::func, path/file.py::Class.method or pkg.module.func.
+    #[arg(long = "function")]
+    pub target_function: String,
+    /// The test that exercises it: a pytest node id or path, or a script.
+    #[arg(long = "test")]
+    pub target_test: String,
+    /// The base revision (default HEAD).
+    #[arg(long, default_value = "HEAD")]
+    pub base: String,
+    /// The project's Python command (default: detected in --repo).
+    #[arg(long)]
+    pub runner: Option<String>,
+    /// Most net added lines (default 30).
+    #[arg(long, default_value_t = 30)]
+    pub max_added_lines: i64,
+    /// Most files changed (default 3).
+    #[arg(long, default_value_t = 3)]
+    pub max_files: usize,
+    /// Most complexity increase of a changed function (default 2).
+    #[arg(long, default_value_t = 2)]
+    pub max_complexity_increase: i64,
+    /// Least share of the target test's time on the base (default by domain: 0.05 or 0).
+    #[arg(long)]
+    pub min_hot_share: Option<f64>,
+    /// Timeout of the test command and each profile, seconds (default 900).
+    #[arg(long, default_value_t = 900.0)]
+    pub tests_timeout_s: f64,
+    /// Print the structured result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Flags of `abbench history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Only scripts whose path contains this (e.g. the benchmark name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Only this domain.
+    #[arg(long)]
+    pub domain: Option<String>,
+    /// Only runs with a decision about a function containing this.
+    #[arg(long)]
+    pub function: Option<String>,
+    /// Most runs (default 20).
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    /// Only runs at or after this RFC 3339 time.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Print the structured result as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Flags of `abbench run`.
@@ -218,6 +298,47 @@ async fn run(args: RunArgs) -> Result<()> {
     Ok(())
 }
 
+async fn keep(args: KeepArgs) -> Result<()> {
+    let request = KeepRequest {
+        run_id: args.run_id,
+        repo: args.repo,
+        test_command: args.test_command,
+        target_function: args.target_function,
+        target_test: args.target_test,
+        base: args.base,
+        runner: args.runner,
+        max_added_lines: args.max_added_lines,
+        max_files: args.max_files,
+        max_complexity_increase: args.max_complexity_increase,
+        min_hot_share: args.min_hot_share,
+        tests_timeout_s: args.tests_timeout_s,
+    };
+    let result = keep::check(&request, None, &CancellationToken::new()).await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&result)?);
+    } else {
+        print!("{}", render::keep_summary(&result));
+    }
+    Ok(())
+}
+
+fn history(args: HistoryArgs) -> Result<()> {
+    let request = HistoryRequest {
+        name: args.name,
+        domain: args.domain.map(|d| d.parse()).transpose()?,
+        function: args.function,
+        limit: args.limit,
+        since: args.since,
+    };
+    let result = history::history(&request, None)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&result)?);
+    } else {
+        print!("{}", render::history_summary(&result));
+    }
+    Ok(())
+}
+
 async fn template(args: TemplateArgs) -> Result<()> {
     let domain = args.domain.parse()?;
     let request = GenerateRequest {
@@ -263,5 +384,8 @@ pub async fn main(cli: Cli) -> Result<()> {
         }
         Some(Command::Template(args)) => template(*args).await,
         Some(Command::Run(args)) => run(*args).await,
+        Some(Command::Keep(args)) => keep(*args).await,
+        Some(Command::History(args)) => history(args),
+        Some(Command::Demo { keep }) => demo::run(&mut |line| println!("{line}"), keep).await,
     }
 }

@@ -91,7 +91,68 @@ CREATE TABLE IF NOT EXISTS runs (
     result     TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS runs_created_at ON runs (created_at);
+CREATE TABLE IF NOT EXISTS decisions (
+    check_id        TEXT PRIMARY KEY,
+    run_id          TEXT NOT NULL,
+    created_at      TEXT NOT NULL,
+    decision        TEXT NOT NULL,
+    target_function TEXT NOT NULL,
+    repo            TEXT NOT NULL,
+    result          TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS decisions_run_id ON decisions (run_id);
 ";
+
+/// A keep decision as filed in the ledger.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecisionRecord {
+    /// The check's id.
+    pub check_id: String,
+    /// The run it judged.
+    pub run_id: String,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+    /// keep | needs_e2e | discard.
+    pub decision: String,
+    /// The function, as given.
+    pub target_function: String,
+    /// The repository root.
+    pub repo: String,
+    /// The full result (JSON).
+    pub result: serde_json::Value,
+}
+
+/// Which runs `history` returns.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryFilter {
+    /// Substring of the script path (e.g. the benchmark name).
+    pub name: Option<String>,
+    /// Canonical domain name.
+    pub domain: Option<String>,
+    /// Substring of a decision's target function.
+    pub function: Option<String>,
+    /// RFC 3339 UTC lower bound on the run time, as `rfc3339` writes it.
+    pub since: Option<String>,
+    /// Most runs.
+    pub limit: usize,
+}
+
+fn json_column(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<serde_json::Value> {
+    let text: String = row.get(i)?;
+    Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+}
+
+fn run_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
+    Ok(RunRecord {
+        run_id: row.get(0)?,
+        created_at: row.get(1)?,
+        script: row.get(2)?,
+        domain: row.get(3)?,
+        verdict: row.get(4)?,
+        arguments: json_column(row, 5)?,
+        result: json_column(row, 6)?,
+    })
+}
 
 impl Ledger {
     /// Opens (creating if needed) the ledger in the configured data directory.
@@ -157,25 +218,144 @@ impl Ledger {
                 "SELECT run_id, created_at, script, domain, verdict, arguments, result
                  FROM runs WHERE run_id = ?1",
                 [run_id],
-                |row| {
-                    let json = |i: usize| -> rusqlite::Result<serde_json::Value> {
-                        let text: String = row.get(i)?;
-                        Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
-                    };
-                    Ok(RunRecord {
-                        run_id: row.get(0)?,
-                        created_at: row.get(1)?,
-                        script: row.get(2)?,
-                        domain: row.get(3)?,
-                        verdict: row.get(4)?,
-                        arguments: json(5)?,
-                        result: json(6)?,
-                    })
-                },
+                run_from_row,
             )
             .optional()
             .map_err(|e| self.err(e))
     }
+
+    /// Files a keep decision next to its run.
+    pub fn record_decision(&self, d: &DecisionRecord) -> Result<(), LedgerError> {
+        self.conn
+            .execute(
+                "INSERT INTO decisions (check_id, run_id, created_at, decision, target_function, repo, result)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    d.check_id,
+                    d.run_id,
+                    d.created_at,
+                    d.decision,
+                    d.target_function,
+                    d.repo,
+                    d.result.to_string()
+                ],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Runs matching `filter`, newest first, each with its decisions (newest first).
+    pub fn history(
+        &self,
+        filter: &HistoryFilter,
+    ) -> Result<Vec<(RunRecord, Vec<DecisionRecord>)>, LedgerError> {
+        let mut runs = self
+            .conn
+            .prepare(
+                "SELECT run_id, created_at, script, domain, verdict, arguments, result FROM runs
+                 WHERE (?1 IS NULL OR instr(script, ?1) > 0)
+                   AND (?2 IS NULL OR domain = ?2)
+                   AND (?3 IS NULL OR created_at >= ?3)
+                   AND (?4 IS NULL OR run_id IN
+                        (SELECT run_id FROM decisions WHERE instr(target_function, ?4) > 0))
+                 ORDER BY created_at DESC, rowid DESC LIMIT ?5",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = runs
+            .query_map(
+                params![
+                    filter.name,
+                    filter.domain,
+                    filter.since,
+                    filter.function,
+                    filter.limit as i64
+                ],
+                run_from_row,
+            )
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.err(e))?;
+        let mut decisions = self
+            .conn
+            .prepare(
+                "SELECT check_id, run_id, created_at, decision, target_function, repo, result
+                 FROM decisions WHERE run_id = ?1 ORDER BY created_at DESC, rowid DESC",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for run in rows {
+            let ds = decisions
+                .query_map([&run.run_id], |row| {
+                    Ok(DecisionRecord {
+                        check_id: row.get(0)?,
+                        run_id: row.get(1)?,
+                        created_at: row.get(2)?,
+                        decision: row.get(3)?,
+                        target_function: row.get(4)?,
+                        repo: row.get(5)?,
+                        result: json_column(row, 6)?,
+                    })
+                })
+                .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| self.err(e))?;
+            out.push((run, ds));
+        }
+        Ok(out)
+    }
+}
+
+/// Normalises an RFC 3339 time (or a bare date) to the UTC form the ledger
+/// stores, so string comparison orders correctly. `None` if unreadable.
+pub fn normalize_rfc3339(text: &str) -> Option<String> {
+    let t = text.trim();
+    let num = |s: &str| -> Option<i64> {
+        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok())?
+    };
+    let (date, rest) = t.split_at(t.len().min(10));
+    let mut d = date.split('-');
+    let (y, mo, da) = (num(d.next()?)?, num(d.next()?)?, num(d.next()?)?);
+    if d.next().is_some() || !(1..=12).contains(&mo) || !(1..=31).contains(&da) {
+        return None;
+    }
+    let (mut secs, mut offset) = (0i64, 0i64);
+    if !rest.is_empty() {
+        let rest = rest.strip_prefix(['T', 't', ' '])?;
+        let (clock, zone) = match rest.find(['Z', 'z', '+', '-']) {
+            Some(i) => rest.split_at(i),
+            None => return None,
+        };
+        let clock = clock.split('.').next()?;
+        let mut c = clock.split(':');
+        let (h, mi, s) = (
+            num(c.next()?)?,
+            num(c.next()?)?,
+            num(c.next().unwrap_or("0"))?,
+        );
+        if h > 23 || mi > 59 || s > 60 {
+            return None;
+        }
+        secs = h * 3600 + mi * 60 + s;
+        if !zone.eq_ignore_ascii_case("z") {
+            let sign = if zone.starts_with('-') { -1 } else { 1 };
+            let mut z = zone[1..].split(':');
+            offset = sign * (num(z.next()?)? * 3600 + num(z.next()?)? * 60);
+        }
+    }
+    let days = days_from_civil(y, mo as u32, da as u32);
+    let total = days * 86_400 + secs - offset;
+    Some(rfc3339(
+        UNIX_EPOCH + Duration::from_secs(u64::try_from(total).ok()?),
+    ))
+}
+
+/// Days since 1970-01-01 of a civil date (Hinnant's algorithm).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (i64::from(m) + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// `(year, month, day)` of a day count since 1970-01-01 (Hinnant's algorithm).

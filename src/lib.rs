@@ -7,8 +7,12 @@
 
 pub mod bench;
 pub mod cli;
+pub mod demo;
 pub mod domain;
 pub mod generate;
+pub mod git;
+pub mod history;
+pub mod keep;
 pub mod ledger;
 pub mod lock;
 pub mod mcp;
@@ -21,4 +25,5 @@ pub mod rng;
 pub mod runner;
 pub mod stats;
 pub mod template;
+pub mod testsummary;
 pub mod verdict;

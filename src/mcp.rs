@@ -22,6 +22,8 @@ use rmcp::model::ProgressNotificationParam;
 
 use crate::bench::{self, Progress, RunRequest, RunResult};
 use crate::generate::{self, GenerateRequest, GeneratedScript};
+use crate::history::{self, HistoryRequest, HistoryResult};
+use crate::keep::{self, KeepRequest, KeepResult};
 use crate::references::{self, REFERENCES};
 use crate::template::ScriptSpec;
 
@@ -159,6 +161,86 @@ impl RunArgs {
     }
 }
 
+/// Arguments of `check_keep_conditions`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeepArgs {
+    /// The run_id returned by run_ab_benchmark (it stays valid across server restarts).
+    pub run_id: String,
+    /// The project's git work tree, with the candidate change applied (e.g. "/home/me/shop").
+    pub repo: String,
+    /// The FULL test suite, run in `repo`, split into words without a shell, e.g. "python3 -m pytest -q" or ".venv/bin/pytest -q". Passes iff it exits 0.
+    pub test_command: String,
+    /// The optimized function: "path/to/file.py::func", "path/to/file.py::Class.method" or dotted "pkg.module.func" (paths relative to `repo`).
+    pub target_function: String,
+    /// The test that exercises the function, profiled with cProfile on the base and on the candidate: a pytest node id ("tests/test_inv.py::test_count") or path, or a script path.
+    pub target_test: String,
+    /// The base revision: the change is the work tree (tracked changes and untracked files) against it; when the work tree is clean and base is HEAD, HEAD against its parent. Default "HEAD".
+    #[serde(default)]
+    pub base: Option<String>,
+    /// Command of the project's Python, split into words, e.g. ".venv/bin/python". Default: detected in `repo` as run_ab_benchmark does.
+    #[serde(default)]
+    pub runner: Option<String>,
+    /// simplicity: most net added lines (added - removed, untracked files count). Default 30.
+    #[serde(default)]
+    pub max_added_lines: Option<i64>,
+    /// simplicity: most files changed. Default 3.
+    #[serde(default)]
+    pub max_files: Option<usize>,
+    /// simplicity: most McCabe complexity increase of any changed function (a new function counts from 1). Default 2.
+    #[serde(default)]
+    pub max_complexity_increase: Option<i64>,
+    /// hot_path: least share (fraction) of the target test's time the function must take on the base. Default 0.05 for cpu/data_structures/async, 0 for memory/structure.
+    #[serde(default)]
+    pub min_hot_share: Option<f64>,
+    /// Timeout in seconds of the test command and of each profiling run. Default 900.
+    #[serde(default)]
+    pub tests_timeout_s: Option<f64>,
+}
+
+impl From<KeepArgs> for KeepRequest {
+    fn from(a: KeepArgs) -> Self {
+        let d = KeepRequest::default();
+        KeepRequest {
+            run_id: a.run_id,
+            repo: a.repo.into(),
+            test_command: a.test_command,
+            target_function: a.target_function,
+            target_test: a.target_test,
+            base: a.base.unwrap_or(d.base),
+            runner: a.runner,
+            max_added_lines: a.max_added_lines.unwrap_or(d.max_added_lines),
+            max_files: a.max_files.unwrap_or(d.max_files),
+            max_complexity_increase: a
+                .max_complexity_increase
+                .unwrap_or(d.max_complexity_increase),
+            min_hot_share: a.min_hot_share,
+            tests_timeout_s: a.tests_timeout_s.unwrap_or(d.tests_timeout_s),
+        }
+    }
+}
+
+/// Arguments of `benchmark_history`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryArgs {
+    /// Only runs whose script path contains this, e.g. the benchmark name "parse_rows".
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Only runs of this domain: cpu, data_structures, async, memory or structure.
+    #[serde(default)]
+    pub domain: Option<String>,
+    /// Only runs with a keep decision about a function whose name contains this, e.g. "parse_rows".
+    #[serde(default)]
+    pub function: Option<String>,
+    /// Most runs returned, newest first (1 to 1000). Default 20.
+    #[serde(default)]
+    pub limit: Option<usize>,
+    /// Only runs at or after this RFC 3339 time, e.g. "2026-11-27T09:00:00Z" (a bare date means its midnight UTC).
+    #[serde(default)]
+    pub since: Option<String>,
+}
+
 /// Arguments of the `ab_workflow` prompt.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct WorkflowArgs {
@@ -254,6 +336,61 @@ impl AbbenchServer {
         // Every progress notification goes out before the result.
         let _ = forwarder.await;
         outcome.map(Json).map_err(|e| e.to_string())
+    }
+
+    #[tool(
+        name = "check_keep_conditions",
+        description = "Decide whether a candidate optimization may be kept on the micro-benchmark alone. Evaluates all four conditions and reports each with its figures: improvement (the run's verdict is above_threshold), tests (the full test command exits 0; counts and failing test ids), simplicity (files and net lines changed, new imports, dependency files, McCabe complexity of every changed function, from git against `base`), hot_path (cProfile of target_test on a temporary worktree of the base and on the candidate: calls, cumulative seconds, share of the test's time, rank). Returns decision keep | needs_e2e | discard with the reason, the blocking conditions and the next step; the decision is recorded in the ledger next to its run. Never modifies the work tree.",
+        annotations(
+            title = "Check keep conditions",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
+    async fn check_keep_conditions(
+        &self,
+        Parameters(args): Parameters<KeepArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<Json<KeepResult>, String> {
+        keep::check(&KeepRequest::from(args), None, &ctx.ct)
+            .await
+            .map(Json)
+            .map_err(|e| e.to_string())
+    }
+
+    #[tool(
+        name = "benchmark_history",
+        description = "List earlier run_ab_benchmark runs from the ledger, newest first, with their verdicts, estimates (speedup or saved bytes with bounds) and any keep decisions. Filter by benchmark name, domain, function or time. Read-only.",
+        annotations(
+            title = "Benchmark history",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
+    async fn benchmark_history(
+        &self,
+        Parameters(args): Parameters<HistoryArgs>,
+    ) -> Result<Json<HistoryResult>, String> {
+        let request = HistoryRequest {
+            name: args.name,
+            domain: args
+                .domain
+                .map(|d| d.parse())
+                .transpose()
+                .map_err(|e| format!("{e}"))?,
+            function: args.function,
+            limit: args.limit.unwrap_or(20),
+            since: args.since,
+        };
+        tokio::task::spawn_blocking(move || history::history(&request, None))
+            .await
+            .map_err(|e| e.to_string())?
+            .map(Json)
+            .map_err(|e| e.to_string())
     }
 }
 

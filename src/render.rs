@@ -2,6 +2,8 @@
 
 use crate::bench::{ArmSummary, RunResult};
 use crate::domain::MIB;
+use crate::history::HistoryResult;
+use crate::keep::KeepResult;
 use crate::verdict::Estimate;
 
 /// Formats a value in its unit: seconds scaled to s/ms/µs/ns, bytes to MiB.
@@ -94,6 +96,56 @@ pub fn run_summary(r: &RunResult) -> String {
     ));
     for w in &r.warnings {
         out.push_str(&format!("  warning: {w}\n"));
+    }
+    out
+}
+
+/// The table `abbench keep` prints: each condition, the decision, the next step.
+pub fn keep_summary(k: &KeepResult) -> String {
+    let mut out = format!(
+        "keep check {} of run {}\n  change   {}\n",
+        k.check_id, k.run_id, k.change
+    );
+    for c in &k.conditions {
+        let mark = if c.passed { "PASS" } else { "FAIL" };
+        out.push_str(&format!(
+            "  {mark}  {:<12} {}\n",
+            c.name,
+            c.summary.replace('\n', "\n                     ")
+        ));
+    }
+    out.push_str(&format!(
+        "\n  DECISION {}: {}\n  next     {}\n",
+        k.decision.as_str(),
+        k.reason,
+        k.next_step
+    ));
+    for w in &k.warnings {
+        out.push_str(&format!("  warning: {w}\n"));
+    }
+    out
+}
+
+/// The list `abbench history` prints, newest first.
+pub fn history_summary(h: &HistoryResult) -> String {
+    let mut out = format!("{} run(s) from {}\n", h.count, h.ledger);
+    for r in &h.runs {
+        out.push_str(&format!(
+            "{}  {}  {:<9} {:<16} {}  ({} pairs)  {}\n",
+            r.created_at,
+            r.run_id,
+            r.domain,
+            r.verdict,
+            r.estimate,
+            r.pairs,
+            r.name.as_deref().unwrap_or(&r.script)
+        ));
+        for d in &r.decisions {
+            out.push_str(&format!(
+                "    {}  {}  {} for {}\n",
+                d.created_at, d.check_id, d.decision, d.target_function
+            ));
+        }
     }
     out
 }

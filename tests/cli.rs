@@ -130,3 +130,24 @@ fn no_subcommand_serves_mcp_when_stdin_is_a_pipe() {
     assert!(line.contains(r#""name":"abbench""#), "{line}");
     assert!(child.wait().unwrap().success());
 }
+
+#[test]
+fn demo_runs_the_whole_loop_to_a_keep() {
+    let out = abbench().arg("demo").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for needle in [
+        "tool call: generate_ab_script",
+        "tool call: run_ab_benchmark",
+        "VERDICT  above_threshold",
+        "tool call: check_keep_conditions",
+        "PASS  hot_path",
+        "DECISION keep",
+    ] {
+        assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
+    }
+}

@@ -1,0 +1,191 @@
+//! `abbench demo`: the whole loop an optimization agent runs, on a bundled
+//! example project, with the tool call an agent would make at each step.
+//! Everything happens in a temporary directory with its own ledger.
+
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use crate::bench::{self, RunRequest};
+use crate::domain::Domain;
+use crate::generate::{self, GenerateRequest};
+use crate::git::Repo;
+use crate::keep::{self, KeepRequest};
+use crate::process::{self, Limits, ProcessSpec};
+use crate::render;
+use crate::template::ScriptSpec;
+
+/// The example project, embedded: (path, text).
+const PROJECT: [(&str, &str); 4] = [
+    ("shop/__init__.py", include_str!("../demo/shop/__init__.py")),
+    (
+        "shop/inventory.py",
+        include_str!("../demo/shop/inventory.py"),
+    ),
+    ("shop/report.py", include_str!("../demo/shop/report.py")),
+    (
+        "tests/test_inventory.py",
+        include_str!("../demo/tests/test_inventory.py"),
+    ),
+];
+const OPTIMIZED_INVENTORY: &str = include_str!("../demo/optimized/inventory.py");
+
+const SETUP: &str = "# The real input: the test suite's catalogue and a day of orders.
+from shop.inventory import count_known, normalise
+
+CATALOGUE = [f\"SKU-{i:06d}\" for i in range(3000)]
+ORDERS = [normalise(f\" sku-{i * 7 % 6000:06d}\") for i in range(2000)]
+
+
+def count_known_optimized(orders, catalogue):
+    catalogue = set(catalogue)
+    return sum(1 for sku in orders if sku in catalogue)";
+
+fn step(say: &mut dyn FnMut(&str), n: u32, title: &str, call: Option<(&str, serde_json::Value)>) {
+    say(&format!("\n== {n}. {title}"));
+    if let Some((tool, args)) = call {
+        say(&format!(
+            "   tool call: {tool} {}",
+            serde_json::to_string(&args).unwrap_or_default()
+        ));
+    }
+}
+
+async fn python_has_pytest() -> Result<()> {
+    let spec = ProcessSpec::new(vec!["python3".into(), "-c".into(), "import pytest".into()]);
+    match process::run(&spec, Limits::default(), &CancellationToken::new()).await {
+        Ok(f) if f.exit.success() => Ok(()),
+        Ok(_) => bail!(
+            "abbench demo needs pytest importable by python3: `python3 -m pip install pytest`"
+        ),
+        Err(e) => bail!("abbench demo needs python3 on PATH: {e}"),
+    }
+}
+
+/// Runs the demo, reporting each step through `say`. With `keep_dir`, the
+/// temporary directory is left in place (and named) for inspection.
+pub async fn run(say: &mut dyn FnMut(&str), keep_dir: bool) -> Result<()> {
+    python_has_pytest().await?;
+    let tmp = tempfile::Builder::new().prefix("abbench-demo-").tempdir()?;
+    let root = tmp.path();
+    let repo_dir = root.join("shop");
+    let bench_dir = root.join("bench");
+    let ledger_dir = root.join("ledger");
+    for (path, text) in PROJECT {
+        let file = repo_dir.join(path);
+        std::fs::create_dir_all(file.parent().expect("files have parents"))?;
+        std::fs::write(&file, text)?;
+    }
+    std::fs::create_dir_all(&bench_dir)?;
+    let repo = Repo::init_with_commit(&repo_dir, "the shop, before optimization").await?;
+    say(&format!(
+        "abbench demo: a small shop whose daily report checks 2,000 order SKUs against a\n\
+         3,000-item catalogue held in a list. Working in {} (a fresh git repository).",
+        root.display()
+    ));
+    say("The agent found shop/inventory.py::count_known on the hot path and wrote a\ncandidate: build a set of the catalogue once per call.");
+
+    let gen_args = json!({
+        "name": "count_known", "domain": "cpu", "setup": SETUP,
+        "code_a": "return count_known(ORDERS, CATALOGUE)",
+        "code_b": "return count_known_optimized(ORDERS, CATALOGUE)",
+        "dir": bench_dir,
+    });
+    step(
+        say,
+        1,
+        "Write the A/B script (bench_a = current code, bench_b = candidate)",
+        Some(("generate_ab_script", gen_args)),
+    );
+    let generated = generate::generate(&GenerateRequest {
+        spec: ScriptSpec {
+            name: "count_known".into(),
+            domain: Some(Domain::Cpu),
+            setup: SETUP.into(),
+            code_a: "return count_known(ORDERS, CATALOGUE)".into(),
+            code_b: "return count_known_optimized(ORDERS, CATALOGUE)".into(),
+            ..Default::default()
+        },
+        dir: Some(bench_dir.clone()),
+        python: None,
+    })
+    .await
+    .context("generate_ab_script")?;
+    say(&format!(
+        "   wrote {} ({})",
+        generated.path, generated.measurement
+    ));
+
+    let pythonpath = repo.root.display().to_string();
+    let run_args =
+        json!({"script": generated.path, "cwd": repo.root, "env": {"PYTHONPATH": pythonpath}});
+    step(
+        say,
+        2,
+        "Run A and B in fresh, interleaved processes",
+        Some(("run_ab_benchmark", run_args)),
+    );
+    let request = RunRequest {
+        script: generated.path.clone().into(),
+        cwd: Some(repo.root.clone()),
+        env: [("PYTHONPATH".to_string(), pythonpath)].into(),
+        ..RunRequest::default()
+    };
+    let run = bench::run_ab(
+        &request,
+        Some(&ledger_dir),
+        &CancellationToken::new(),
+        Arc::new(|_| {}),
+    )
+    .await
+    .context("run_ab_benchmark")?;
+    for line in render::run_summary(&run).lines() {
+        say(&format!("   {line}"));
+    }
+
+    step(
+        say,
+        3,
+        "Apply the candidate to the work tree (shop/inventory.py)",
+        None,
+    );
+    std::fs::write(repo.root.join("shop/inventory.py"), OPTIMIZED_INVENTORY)?;
+    let diff = repo.git(&["diff", "--stat"]).await?;
+    for line in diff.trim_end().lines() {
+        say(&format!("   {}", line.trim()));
+    }
+
+    let keep_request = KeepRequest {
+        run_id: run.run_id.clone(),
+        repo: repo.root.clone(),
+        test_command: "python3 -m pytest -q -p no:cacheprovider".into(),
+        target_function: "shop/inventory.py::count_known".into(),
+        target_test: "tests/test_inventory.py::test_daily_report".into(),
+        ..KeepRequest::default()
+    };
+    let keep_args = json!({
+        "run_id": keep_request.run_id, "repo": keep_request.repo, "test_command": keep_request.test_command,
+        "target_function": keep_request.target_function, "target_test": keep_request.target_test,
+    });
+    step(
+        say,
+        4,
+        "Check the four keep conditions",
+        Some(("check_keep_conditions", keep_args)),
+    );
+    let checked = keep::check(&keep_request, Some(&ledger_dir), &CancellationToken::new())
+        .await
+        .context("check_keep_conditions")?;
+    for line in render::keep_summary(&checked).lines() {
+        say(&format!("   {line}"));
+    }
+
+    say("\nThat is the loop: generate → run → check keep, each answer with its figures.");
+    if keep_dir {
+        let kept = tmp.keep();
+        say(&format!("The demo's files are kept in {}.", kept.display()));
+    }
+    Ok(())
+}

@@ -1,0 +1,226 @@
+//! The git facts the keep checks need: the change against a base, old file
+//! contents, and a temporary worktree of the base. Every call goes through
+//! [`crate::process`] with argv words; the user's work tree is never changed.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::process::{self, Limits, ProcessError, ProcessSpec};
+
+/// A git failure, with what git said.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    /// Not inside a git work tree.
+    #[error(
+        "`repo` {0} is not a git work tree (run `git init` there, or pass the project's root)"
+    )]
+    NotARepo(PathBuf),
+    /// git could not be started.
+    #[error("cannot run git: {0}")]
+    Spawn(String),
+    /// git refused.
+    #[error("`git {args}` failed: {stderr}")]
+    Failed {
+        /// The arguments.
+        args: String,
+        /// What git printed.
+        stderr: String,
+    },
+}
+
+/// One file's line counts in a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileChange {
+    /// Path relative to the repository root.
+    pub path: String,
+    /// Lines added (0 for binary files).
+    pub added: u64,
+    /// Lines removed (0 for binary files).
+    pub removed: u64,
+    /// True for a new file git does not track yet.
+    pub untracked: bool,
+}
+
+/// A git work tree.
+#[derive(Debug, Clone)]
+pub struct Repo {
+    /// Its top-level directory.
+    pub root: PathBuf,
+}
+
+async fn git_in(dir: &Path, args: &[&str]) -> Result<String, GitError> {
+    let mut argv = vec![
+        "git".to_string(),
+        "-C".to_string(),
+        dir.display().to_string(),
+    ];
+    argv.extend(args.iter().map(|a| a.to_string()));
+    let spec = ProcessSpec {
+        argv,
+        // Never prompt, never page, never pick up a user's diff drivers.
+        env: vec![
+            ("GIT_TERMINAL_PROMPT".into(), "0".into()),
+            ("GIT_PAGER".into(), "cat".into()),
+            ("LC_ALL".into(), "C".into()),
+        ],
+        ..Default::default()
+    };
+    let limits = Limits {
+        timeout: Duration::from_secs(120),
+        output_cap: 64 << 20,
+    };
+    match process::run(&spec, limits, &CancellationToken::new()).await {
+        Ok(f) if f.exit.success() => Ok(f.stdout.text),
+        Ok(f) => Err(GitError::Failed {
+            args: args.join(" "),
+            stderr: f.stderr.last_lines(5),
+        }),
+        Err(e @ ProcessError::NotFound { .. }) => Err(GitError::Spawn(e.to_string())),
+        Err(e) => Err(GitError::Failed {
+            args: args.join(" "),
+            stderr: e.to_string(),
+        }),
+    }
+}
+
+impl Repo {
+    /// Opens the work tree holding `path`.
+    pub async fn open(path: &Path) -> Result<Repo, GitError> {
+        if !path.is_dir() {
+            return Err(GitError::NotARepo(path.to_path_buf()));
+        }
+        match git_in(path, &["rev-parse", "--show-toplevel"]).await {
+            Ok(top) => Ok(Repo {
+                root: PathBuf::from(top.trim()),
+            }),
+            Err(GitError::Failed { .. }) => Err(GitError::NotARepo(path.to_path_buf())),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Makes `dir` a repository holding everything in it as one commit.
+    pub async fn init_with_commit(dir: &Path, message: &str) -> Result<Repo, GitError> {
+        git_in(dir, &["init", "--quiet"]).await?;
+        git_in(dir, &["add", "--all"]).await?;
+        let who = [
+            "-c",
+            "user.name=abbench",
+            "-c",
+            "user.email=abbench@example.invalid",
+        ];
+        let mut args = who.to_vec();
+        args.extend(["commit", "--quiet", "--no-verify", "-m", message]);
+        git_in(dir, &args).await?;
+        Repo::open(dir).await
+    }
+
+    /// Runs git in the work tree; returns stdout.
+    pub async fn git(&self, args: &[&str]) -> Result<String, GitError> {
+        git_in(&self.root, args).await
+    }
+
+    /// The full commit id of `rev`.
+    pub async fn commit_of(&self, rev: &str) -> Result<String, GitError> {
+        let spec = format!("{rev}^{{commit}}");
+        Ok(self
+            .git(&["rev-parse", "--verify", "--quiet", &spec])
+            .await?
+            .trim()
+            .to_string())
+    }
+
+    /// Untracked, not ignored files.
+    pub async fn untracked(&self) -> Result<Vec<String>, GitError> {
+        let out = self
+            .git(&["ls-files", "--others", "--exclude-standard", "-z"])
+            .await?;
+        Ok(out
+            .split('\0')
+            .filter(|p| !p.is_empty())
+            .map(String::from)
+            .collect())
+    }
+
+    /// Line counts of `old` → `new` (a commit), or `old` → the work tree
+    /// (untracked files included) when `new` is `None`.
+    pub async fn changes(&self, old: &str, new: Option<&str>) -> Result<Vec<FileChange>, GitError> {
+        let mut args = vec!["diff", "--numstat", "-z", "--no-renames", old];
+        args.extend(new);
+        let out = self.git(&args).await?;
+        let mut changes: Vec<FileChange> = out
+            .split('\0')
+            .filter_map(|rec| {
+                let mut it = rec.trim_start_matches('\n').splitn(3, '\t');
+                let (a, r, p) = (it.next()?, it.next()?, it.next()?);
+                Some(FileChange {
+                    path: p.to_string(),
+                    added: a.parse().unwrap_or(0),
+                    removed: r.parse().unwrap_or(0),
+                    untracked: false,
+                })
+            })
+            .collect();
+        if new.is_none() {
+            for path in self.untracked().await? {
+                let text = std::fs::read(self.root.join(&path)).unwrap_or_default();
+                let lines = String::from_utf8_lossy(&text).lines().count() as u64;
+                changes.push(FileChange {
+                    path,
+                    added: lines,
+                    removed: 0,
+                    untracked: true,
+                });
+            }
+        }
+        Ok(changes)
+    }
+
+    /// A file's text at `rev`, or `None` where it does not exist.
+    pub async fn show(&self, rev: &str, path: &str) -> Option<String> {
+        self.git(&["show", &format!("{rev}:{path}")]).await.ok()
+    }
+
+    /// A detached worktree of `rev` in a temporary directory.
+    pub async fn worktree(&self, rev: &str) -> Result<Worktree, GitError> {
+        let parent = tempfile::Builder::new()
+            .prefix("abbench-base-")
+            .tempdir()
+            .map_err(|e| GitError::Spawn(format!("cannot create a temporary directory: {e}")))?;
+        let path = parent.path().join("tree");
+        let shown = path.display().to_string();
+        self.git(&["worktree", "add", "--detach", "--quiet", &shown, rev])
+            .await?;
+        Ok(Worktree {
+            repo: self.clone(),
+            path,
+            _parent: parent,
+        })
+    }
+}
+
+/// A temporary worktree; removed (and pruned from the repository) on drop.
+pub struct Worktree {
+    repo: Repo,
+    /// Its directory.
+    pub path: PathBuf,
+    _parent: tempfile::TempDir,
+}
+
+impl Drop for Worktree {
+    fn drop(&mut self) {
+        // Synchronous on purpose: it must happen even when a task is torn down.
+        let _ = std::process::Command::new("git")
+            .arg("-C")
+            .arg(&self.repo.root)
+            .args(["worktree", "remove", "--force"])
+            .arg(&self.path)
+            .output();
+        let _ = std::process::Command::new("git")
+            .arg("-C")
+            .arg(&self.repo.root)
+            .args(["worktree", "prune"])
+            .output();
+    }
+}

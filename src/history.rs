@@ -1,0 +1,186 @@
+//! `benchmark_history`: earlier runs and their keep decisions, newest first,
+//! from the ledger. Read-only.
+
+use std::path::Path;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::domain::Domain;
+use crate::ledger::{self, HistoryFilter, Ledger, LedgerError};
+
+/// Which runs to list.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryRequest {
+    /// Substring of the script path, e.g. the benchmark name.
+    pub name: Option<String>,
+    /// Only this domain.
+    pub domain: Option<Domain>,
+    /// Only runs with a keep decision about a function containing this.
+    pub function: Option<String>,
+    /// Most runs (1 to 1000).
+    pub limit: usize,
+    /// Only runs at or after this RFC 3339 time.
+    pub since: Option<String>,
+}
+
+/// A keep decision, as listed.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct HistoryDecision {
+    /// The check's id.
+    pub check_id: String,
+    /// When, RFC 3339 UTC.
+    pub created_at: String,
+    /// keep | needs_e2e | discard.
+    pub decision: String,
+    /// The function checked.
+    pub target_function: String,
+    /// Why.
+    pub reason: Value,
+    /// Conditions that blocked a micro-only keep.
+    pub blocking: Value,
+}
+
+/// A run, as listed.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct HistoryEntry {
+    /// The run's id.
+    pub run_id: String,
+    /// When it finished, RFC 3339 UTC.
+    pub created_at: String,
+    /// The script path.
+    pub script: String,
+    /// The benchmark name (from micro_bench_<name>.py), when it has one.
+    pub name: Option<String>,
+    /// The domain.
+    pub domain: String,
+    /// The verdict.
+    pub verdict: String,
+    /// Why.
+    pub reason: Value,
+    /// The estimate in words, e.g. "speedup 1.987x [1.850x .. 2.100x]".
+    pub estimate: String,
+    /// Time: A / B with bounds.
+    pub speedup: Value,
+    /// Memory: A - B in bytes with bounds.
+    pub saved_bytes: Value,
+    /// Pairs measured.
+    pub pairs: Value,
+    /// Keep decisions about this run, newest first.
+    pub decisions: Vec<HistoryDecision>,
+}
+
+/// What `benchmark_history` returns.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct HistoryResult {
+    /// Matching runs, newest first.
+    pub runs: Vec<HistoryEntry>,
+    /// How many runs are listed.
+    pub count: usize,
+    /// The ledger file read.
+    pub ledger: String,
+}
+
+/// Why no history could be listed.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    /// A bad argument.
+    #[error("{0}")]
+    Invalid(String),
+    /// The ledger could not be read.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+fn bounds(v: &Value, f: impl Fn(f64) -> String) -> String {
+    let show = |x: &Value| x.as_f64().map(&f).unwrap_or_else(|| "unbounded".into());
+    format!(
+        "{} [{} .. {}]",
+        show(&v["estimate"]),
+        show(&v["low"]),
+        show(&v["high"])
+    )
+}
+
+/// Lists runs and decisions from the ledger in `ledger_dir` (the configured one when `None`).
+pub fn history(
+    req: &HistoryRequest,
+    ledger_dir: Option<&Path>,
+) -> Result<HistoryResult, HistoryError> {
+    if !(1..=1000).contains(&req.limit) {
+        return Err(HistoryError::Invalid(format!(
+            "`limit` = {} must be 1 to 1000",
+            req.limit
+        )));
+    }
+    let since = match &req.since {
+        None => None,
+        Some(s) => Some(ledger::normalize_rfc3339(s).ok_or_else(|| {
+            HistoryError::Invalid(format!("`since` {s:?} is not an RFC 3339 time: use e.g. \"2026-11-27T09:00:00Z\" or \"2026-11-27\""))
+        })?),
+    };
+    let ledger = match ledger_dir {
+        Some(d) => Ledger::open(d),
+        None => Ledger::open_default(),
+    }?;
+    let filter = HistoryFilter {
+        name: req.name.clone(),
+        domain: req.domain.map(|d| d.as_str().to_string()),
+        function: req.function.clone(),
+        since,
+        limit: req.limit,
+    };
+    let runs: Vec<HistoryEntry> = ledger
+        .history(&filter)?
+        .into_iter()
+        .map(|(run, decisions)| {
+            let r = &run.result;
+            let estimate = if r["speedup"].is_object() {
+                format!("speedup {}", bounds(&r["speedup"], |x| format!("{x:.3}x")))
+            } else {
+                format!(
+                    "saved {}",
+                    bounds(&r["saved_bytes"], |x| format!(
+                        "{:.2} MiB",
+                        x / crate::domain::MIB as f64
+                    ))
+                )
+            };
+            let name = Path::new(&run.script)
+                .file_name()
+                .and_then(|f| f.to_str())
+                .and_then(|f| f.strip_prefix("micro_bench_")?.strip_suffix(".py"))
+                .map(String::from);
+            HistoryEntry {
+                name,
+                estimate,
+                reason: r["reason"].clone(),
+                speedup: r["speedup"].clone(),
+                saved_bytes: r["saved_bytes"].clone(),
+                pairs: r["pairs"].clone(),
+                decisions: decisions
+                    .into_iter()
+                    .map(|d| HistoryDecision {
+                        reason: d.result["reason"].clone(),
+                        blocking: d.result["blocking"].clone(),
+                        check_id: d.check_id,
+                        created_at: d.created_at,
+                        decision: d.decision,
+                        target_function: d.target_function,
+                    })
+                    .collect(),
+                run_id: run.run_id,
+                created_at: run.created_at,
+                script: run.script,
+                domain: run.domain,
+                verdict: run.verdict,
+            }
+        })
+        .collect();
+    Ok(HistoryResult {
+        count: runs.len(),
+        runs,
+        ledger: ledger.path().display().to_string(),
+    })
+}

@@ -1,0 +1,394 @@
+//! `check_keep_conditions` and `benchmark_history` over MCP stdio, on real
+//! git repositories the tests create, with real runs, real pytest and cProfile.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::{json, Value};
+
+const PROJECT: [(&str, &str); 4] = [
+    ("shop/__init__.py", include_str!("../demo/shop/__init__.py")),
+    (
+        "shop/inventory.py",
+        include_str!("../demo/shop/inventory.py"),
+    ),
+    ("shop/report.py", include_str!("../demo/shop/report.py")),
+    (
+        "tests/test_inventory.py",
+        include_str!("../demo/tests/test_inventory.py"),
+    ),
+];
+const OPTIMIZED: &str = include_str!("../demo/optimized/inventory.py");
+const RESTOCK: &str = "\n\ndef restock(levels, minimum):\n    \"\"\"SKUs below the minimum level (no test calls this).\"\"\"\n    return [sku for sku, n in levels.items() if n < minimum]\n";
+const TEST_COMMAND: &str = "python3 -m pytest -q -p no:cacheprovider";
+const TARGET: &str = "shop/inventory.py::count_known";
+const TARGET_TEST: &str = "tests/test_inventory.py::test_daily_report";
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The demo shop (plus an uncalled `restock`) as a fresh repository with one commit.
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in PROJECT {
+        let file = dir.path().join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        let text = if path == "shop/inventory.py" {
+            format!("{text}{RESTOCK}")
+        } else {
+            text.to_string()
+        };
+        std::fs::write(file, text).unwrap();
+    }
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-q", "-m", "base"]);
+    dir
+}
+
+fn write(repo: &Path, path: &str, text: &str) {
+    std::fs::write(repo.join(path), text).unwrap();
+}
+
+fn optimized_with_restock() -> String {
+    format!("{OPTIMIZED}{RESTOCK}")
+}
+
+/// A real run of the repository's function against the set-based candidate.
+async fn run(
+    server: &common::Server,
+    repo: &Path,
+    name: &str,
+    code_b: &str,
+    extra: Value,
+) -> Value {
+    let bench = tempfile::tempdir().unwrap();
+    let setup = "from shop.inventory import count_known\nCATALOGUE = [f'SKU-{i:06d}' for i in range(3000)]\nORDERS = [f'SKU-{i * 7 % 6000:06d}' for i in range(2000)]\n\ndef count_known_set(orders, catalogue):\n    catalogue = set(catalogue)\n    return sum(1 for sku in orders if sku in catalogue)";
+    let script = common::generate(server, bench.path(), json!({
+        "name": name, "domain": "cpu", "setup": setup,
+        "code_a": "return count_known(ORDERS, CATALOGUE)", "code_b": code_b, "number": 3, "repeat": 3,
+    })).await;
+    let mut args = json!({"script": script, "cwd": repo, "env": {"PYTHONPATH": repo}});
+    for (k, v) in extra.as_object().unwrap() {
+        args[k] = v.clone();
+    }
+    server.call_ok("run_ab_benchmark", args).await
+}
+
+async fn check(server: &common::Server, run_id: &str, repo: &Path, target: &str) -> Value {
+    server
+        .call_ok(
+            "check_keep_conditions",
+            json!({
+                "run_id": run_id, "repo": repo, "test_command": TEST_COMMAND,
+                "target_function": target, "target_test": TARGET_TEST,
+            }),
+        )
+        .await
+}
+
+fn condition<'a>(result: &'a Value, name: &str) -> &'a Value {
+    result["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap()
+}
+
+fn git_status(repo: &Path) -> String {
+    String::from_utf8(
+        Command::new("git")
+            .arg("-C")
+            .arg(repo)
+            .args(["status", "--porcelain"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn keep_needs_e2e_and_discard_over_real_runs() {
+    let server = common::start().await;
+    let repo_dir = project();
+    let repo = repo_dir.path();
+    let good = run(
+        &server,
+        repo,
+        "good",
+        "return count_known_set(ORDERS, CATALOGUE)",
+        json!({}),
+    )
+    .await;
+    assert_eq!(good["verdict"], "above_threshold", "{good:#}");
+    let good_id = good["run_id"].as_str().unwrap();
+
+    // A good candidate: hot, simple, tests pass, large gain → keep.
+    write(repo, "shop/inventory.py", &optimized_with_restock());
+    let status_before = git_status(repo);
+    let r = check(&server, good_id, repo, TARGET).await;
+    assert_eq!(r["decision"], "keep", "{r:#}");
+    assert!(r["blocking"].as_array().unwrap().is_empty());
+    for name in ["improvement", "tests", "simplicity", "hot_path"] {
+        assert_eq!(condition(&r, name)["passed"], true, "{name}: {r:#}");
+    }
+    let tests = &condition(&r, "tests")["figures"];
+    assert_eq!(tests["summary"]["passed"], 3);
+    let simple = &condition(&r, "simplicity")["figures"];
+    assert_eq!(simple["files_changed"], 1);
+    assert_eq!(simple["net_added_lines"], 1);
+    let hot = &condition(&r, "hot_path")["figures"];
+    assert_eq!(hot["base"]["calls"], 1);
+    assert!(hot["base"]["share"].as_f64().unwrap() > 0.5, "{hot}");
+    assert_eq!(hot["base"]["basis"], "test function test_daily_report");
+    assert_eq!(hot["candidate"]["calls"], 1);
+    assert!(r["check_id"].as_str().unwrap().starts_with("chk-"));
+    assert_eq!(
+        git_status(repo),
+        status_before,
+        "the work tree is untouched"
+    );
+    let worktrees = String::from_utf8(
+        Command::new("git")
+            .arg("-C")
+            .arg(repo)
+            .args(["worktree", "list"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(
+        worktrees.lines().count(),
+        1,
+        "the base worktree was removed: {worktrees}"
+    );
+
+    // A candidate that breaks a test → discard, naming the failing test.
+    write(
+        repo,
+        "shop/inventory.py",
+        &optimized_with_restock().replace("if sku in catalogue)", "if sku in catalogue) + 1"),
+    );
+    let r = check(&server, good_id, repo, TARGET).await;
+    assert_eq!(r["decision"], "discard", "{r:#}");
+    let tests = condition(&r, "tests");
+    assert_eq!(tests["passed"], false);
+    assert_eq!(
+        tests["figures"]["failing"],
+        json!([
+            "tests/test_inventory.py::test_count_known_small",
+            "tests/test_inventory.py::test_daily_report"
+        ])
+    );
+    assert!(tests["summary"]
+        .as_str()
+        .unwrap()
+        .contains("test_daily_report"));
+    assert!(tests["figures"]["output_tail"]
+        .as_str()
+        .unwrap()
+        .contains("assert"));
+
+    // 200 added lines in a new module → needs_e2e, simplicity failing with its figures.
+    write(repo, "shop/inventory.py", &optimized_with_restock());
+    let extra: String = (0..200).map(|i| format!("CONSTANT_{i} = {i}\n")).collect();
+    write(repo, "shop/constants.py", &extra);
+    let r = check(&server, good_id, repo, TARGET).await;
+    assert_eq!(r["decision"], "needs_e2e", "{r:#}");
+    assert_eq!(r["blocking"], json!(["simplicity"]));
+    let simple = &condition(&r, "simplicity")["figures"];
+    assert_eq!(simple["net_added_lines"], 201);
+    assert_eq!(simple["files_changed"], 2);
+    assert!(r["next_step"].as_str().unwrap().contains("end to end"));
+    std::fs::remove_file(repo.join("shop/constants.py")).unwrap();
+
+    // A new dependency → needs_e2e.
+    write(repo, "requirements.txt", "numpy==2.1.0\n");
+    let r = check(&server, good_id, repo, TARGET).await;
+    assert_eq!(r["decision"], "needs_e2e", "{r:#}");
+    assert_eq!(
+        condition(&r, "simplicity")["figures"]["dependency_files_changed"],
+        json!(["requirements.txt"])
+    );
+    std::fs::remove_file(repo.join("requirements.txt")).unwrap();
+
+    // A function the target test never calls → needs_e2e, hot_path failing with 0 calls.
+    write(
+        repo,
+        "shop/inventory.py",
+        &format!(
+            "{}{}",
+            include_str!("../demo/shop/inventory.py"),
+            RESTOCK.replace("n < minimum]", "n < minimum]  # same")
+        ),
+    );
+    let r = check(&server, good_id, repo, "shop/inventory.py::restock").await;
+    assert_eq!(r["decision"], "needs_e2e", "{r:#}");
+    assert_eq!(r["blocking"], json!(["hot_path"]));
+    let hot = &condition(&r, "hot_path")["figures"];
+    assert_eq!(hot["base"]["calls"], 0);
+    assert_eq!(hot["candidate"]["calls"], 0);
+
+    // A real gain below the threshold → needs_e2e; identical variants → discard.
+    // (Runs measure the base: bench_a imports the repository's current code.)
+    git(repo, &["checkout", "--", "shop/inventory.py"]);
+    let small = run(
+        &server,
+        repo,
+        "small",
+        "return count_known_set(ORDERS, CATALOGUE)",
+        json!({"min_gain": 5000.0}),
+    )
+    .await;
+    assert_eq!(small["verdict"], "below_threshold", "{small:#}");
+    let same = run(
+        &server,
+        repo,
+        "same",
+        "return count_known(ORDERS, CATALOGUE)",
+        json!({}),
+    )
+    .await;
+    assert_ne!(same["verdict"], "above_threshold");
+    write(repo, "shop/inventory.py", &optimized_with_restock());
+    let r = check(&server, small["run_id"].as_str().unwrap(), repo, TARGET).await;
+    assert_eq!(r["decision"], "needs_e2e", "{r:#}");
+    assert_eq!(r["blocking"], json!(["improvement"]));
+    let r = check(&server, same["run_id"].as_str().unwrap(), repo, TARGET).await;
+    assert_eq!(r["decision"], "discard", "{r:#}");
+
+    // benchmark_history lists the runs, newest first, with their decisions.
+    let h = server.call_ok("benchmark_history", json!({})).await;
+    let runs = h["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 3);
+    assert_eq!(runs[0]["name"], "same");
+    assert_eq!(runs[2]["run_id"], good["run_id"]);
+    let decisions: Vec<&str> = runs[2]["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["decision"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        decisions,
+        ["needs_e2e", "needs_e2e", "needs_e2e", "discard", "keep"]
+    );
+    let h = server
+        .call_ok("benchmark_history", json!({"function": "restock"}))
+        .await;
+    assert_eq!(h["count"], 1);
+    let h = server
+        .call_ok(
+            "benchmark_history",
+            json!({"name": "small", "domain": "cpu"}),
+        )
+        .await;
+    assert_eq!(h["runs"][0]["verdict"], "below_threshold");
+    let h = server
+        .call_ok("benchmark_history", json!({"since": "2999-01-01"}))
+        .await;
+    assert_eq!(h["count"], 0);
+}
+
+#[tokio::test]
+async fn a_clean_work_tree_checks_head_against_its_parent() {
+    let server = common::start().await;
+    let repo_dir = project();
+    let repo = repo_dir.path();
+    let good = run(
+        &server,
+        repo,
+        "committed",
+        "return count_known_set(ORDERS, CATALOGUE)",
+        json!({}),
+    )
+    .await;
+    write(repo, "shop/inventory.py", &optimized_with_restock());
+    git(repo, &["commit", "-q", "-am", "use a set"]);
+    let r = check(
+        &server,
+        good["run_id"].as_str().unwrap(),
+        repo,
+        "shop.inventory.count_known",
+    )
+    .await;
+    assert_eq!(r["decision"], "keep", "{r:#}");
+    assert!(
+        r["change"].as_str().unwrap().starts_with("HEAD ("),
+        "{}",
+        r["change"]
+    );
+}
+
+#[tokio::test]
+async fn bad_inputs_are_clear_errors() {
+    let server = common::start().await;
+    let repo_dir = project();
+    let repo = repo_dir.path();
+    let msg = server.call_err("check_keep_conditions", json!({
+        "run_id": "no-such-run", "repo": repo, "test_command": TEST_COMMAND, "target_function": TARGET, "target_test": TARGET_TEST,
+    })).await;
+    assert!(
+        msg.contains("unknown run_id") && msg.contains("benchmark_history"),
+        "{msg}"
+    );
+
+    let good = run(
+        &server,
+        repo,
+        "errs",
+        "return count_known_set(ORDERS, CATALOGUE)",
+        json!({"max_pairs": 5}),
+    )
+    .await;
+    let id = good["run_id"].as_str().unwrap();
+    let not_git = tempfile::tempdir().unwrap();
+    let cases = [
+        (json!({"repo": not_git.path()}), "is not a git work tree"),
+        (
+            json!({"target_function": "shop/inventory.py::no_such_function"}),
+            "was not found",
+        ),
+        (
+            json!({"target_function": "shop.nowhere.func"}),
+            "was not found",
+        ),
+        (
+            json!({"test_command": "no-such-test-runner -q"}),
+            "cannot start",
+        ),
+        (json!({"base": "no-such-branch"}), "is not a commit"),
+    ];
+    write(repo, "shop/inventory.py", &optimized_with_restock());
+    for (overrides, expected) in cases {
+        let mut args = json!({
+            "run_id": id, "repo": repo, "test_command": TEST_COMMAND, "target_function": TARGET, "target_test": TARGET_TEST,
+        });
+        for (k, v) in overrides.as_object().unwrap() {
+            args[k] = v.clone();
+        }
+        let msg = server.call_err("check_keep_conditions", args).await;
+        assert!(msg.contains(expected), "{overrides}: {msg}");
+    }
+    let msg = server
+        .call_err("benchmark_history", json!({"since": "yesterday"}))
+        .await;
+    assert!(msg.contains("RFC 3339"), "{msg}");
+}
