@@ -25,7 +25,7 @@ use crate::rng::{self, SplitMix64};
 use crate::runner::{self, Runner};
 use crate::stats;
 use crate::template;
-use crate::verdict::{self, Estimate, Verdict};
+use crate::verdict::{self, Analysis};
 
 const PROBE_PY: &str = include_str!("python/probe.py");
 /// Largest `max_pairs`: keeps the exact rank distribution cheap and accurate.
@@ -92,20 +92,9 @@ impl Default for RunRequest {
 /// One arm's values and their summary.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ArmSummary {
-    /// Counted processes.
-    pub n: usize,
-    /// Median of the values.
-    pub median: f64,
-    /// Mean.
-    pub mean: f64,
-    /// Smallest.
-    pub min: f64,
-    /// Largest.
-    pub max: f64,
-    /// Sample standard deviation.
-    pub stdev: f64,
-    /// Coefficient of variation (stdev / mean).
-    pub cv: f64,
+    /// n, median, mean, min, max, stdev, cv of the values.
+    #[serde(flatten)]
+    pub summary: stats::Summary,
     /// Unit of every figure here: `s` or `bytes`.
     pub unit: String,
     /// One value per counted process, in run order (pair i = index i).
@@ -114,15 +103,8 @@ pub struct ArmSummary {
 
 impl ArmSummary {
     fn new(values: &[f64], unit: &str) -> Self {
-        let s = stats::summarize(values);
         ArmSummary {
-            n: s.n,
-            median: s.median,
-            mean: s.mean,
-            min: s.min,
-            max: s.max,
-            stdev: s.stdev,
-            cv: s.cv,
+            summary: stats::summarize(values),
             unit: unit.into(),
             values: values.to_vec(),
         }
@@ -169,28 +151,12 @@ pub struct RunResult {
     pub a: ArmSummary,
     /// Variant B (optimized approach).
     pub b: ArmSummary,
-    /// Time domains: A / B with its bounds (> 1: B is faster).
-    pub speedup: Option<Estimate>,
-    /// Time domains: A / B - 1 as a fraction, with its bounds.
-    pub gain: Option<Estimate>,
-    /// Memory: A - B in bytes, with its bounds.
-    pub saved_bytes: Option<Estimate>,
-    /// Memory: (A - B) / A with its bounds.
-    pub saved_fraction: Option<Estimate>,
-    /// Memory: the byte threshold tested, min(min_saved_bytes, min_saved_fraction × median A).
-    pub effective_min_saved_bytes: Option<f64>,
-    /// One-sided confidence of each bound (95 % family-wise over the planned looks).
-    pub confidence: f64,
     /// The threshold applied.
     pub threshold: Threshold,
-    /// above_threshold | below_threshold | regression | inconclusive.
-    pub verdict: Verdict,
-    /// Why, with the figures.
-    pub reason: String,
-    /// Pairs measured.
-    pub pairs: usize,
-    /// Pairs in which B beat A.
-    pub pairs_b_better: usize,
+    /// The comparison: speedup and gain (time) or saved_bytes and
+    /// saved_fraction (memory) with bounds, confidence, pairs, verdict, reason.
+    #[serde(flatten)]
+    pub comparison: Analysis,
     /// The planned looks, in pairs.
     pub looks: Vec<usize>,
     /// 1-based index of the look that decided (a budget stop counts as the last look).
@@ -800,7 +766,7 @@ pub async fn run_ab(
                 plan.looks.len(),
                 last,
             );
-            if an.verdict.is_some() {
+            if an.settled {
                 if !last {
                     stopped_because = "verdict";
                 }
@@ -892,17 +858,8 @@ pub async fn run_ab(
         measured_by: measured_by.into(),
         a: ArmSummary::new(&a, unit),
         b: ArmSummary::new(&b, unit),
-        speedup: analysis.speedup,
-        gain: analysis.gain,
-        saved_bytes: analysis.saved_bytes,
-        saved_fraction: analysis.saved_fraction,
-        effective_min_saved_bytes: analysis.effective_min_saved_bytes,
-        confidence: analysis.confidence,
         threshold: plan.threshold.clone(),
-        verdict: analysis.verdict.unwrap_or(Verdict::Inconclusive),
-        reason: analysis.reason,
-        pairs: analysis.pairs,
-        pairs_b_better: analysis.pairs_b_better,
+        comparison: analysis,
         looks: plan.looks.clone(),
         stopped_at_look,
         stopped_because: stopped_because.into(),
@@ -937,7 +894,7 @@ async fn record(
         created_at: ledger::rfc3339(now),
         script: result.script.clone(),
         domain: result.domain.as_str().into(),
-        verdict: result.verdict.as_str().into(),
+        verdict: result.comparison.verdict.as_str().into(),
         arguments: serde_json::to_value(req).unwrap_or_default(),
         result: serde_json::to_value(&*result).unwrap_or_default(),
     };

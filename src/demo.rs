@@ -18,7 +18,7 @@ use crate::render;
 use crate::template::ScriptSpec;
 
 /// The example project, embedded: (path, text).
-const PROJECT: [(&str, &str); 4] = [
+pub const PROJECT: [(&str, &str); 4] = [
     ("shop/__init__.py", include_str!("../demo/shop/__init__.py")),
     (
         "shop/inventory.py",
@@ -30,7 +30,8 @@ const PROJECT: [(&str, &str); 4] = [
         include_str!("../demo/tests/test_inventory.py"),
     ),
 ];
-const OPTIMIZED_INVENTORY: &str = include_str!("../demo/optimized/inventory.py");
+/// `shop/inventory.py` with the candidate optimization applied.
+pub const OPTIMIZED_INVENTORY: &str = include_str!("../demo/optimized/inventory.py");
 
 const SETUP: &str = "# The real input: the test suite's catalogue and a day of orders.
 from shop.inventory import count_known, normalise

@@ -29,11 +29,11 @@ pub fn quantity(value: f64, unit: &str) -> String {
 fn arm_row(label: &str, arm: &ArmSummary) -> String {
     format!(
         "  {label:<16} {:>12}  {:>12}  {:>12}  {:>7.1} %  {:>3}\n",
-        quantity(arm.median, &arm.unit),
-        quantity(arm.min, &arm.unit),
-        quantity(arm.max, &arm.unit),
-        arm.cv * 100.0,
-        arm.n
+        quantity(arm.summary.median, &arm.unit),
+        quantity(arm.summary.min, &arm.unit),
+        quantity(arm.summary.max, &arm.unit),
+        arm.summary.cv * 100.0,
+        arm.summary.n
     )
 }
 
@@ -63,8 +63,9 @@ pub fn run_summary(r: &RunResult) -> String {
     out.push_str(&arm_row("A (current)", &r.a));
     out.push_str(&arm_row("B (optimized)", &r.b));
     out.push('\n');
-    let level = format!("{:.2} % one-sided bounds", r.confidence * 100.0);
-    if let (Some(speedup), Some(gain)) = (&r.speedup, &r.gain) {
+    let c = &r.comparison;
+    let level = format!("{:.2} % one-sided bounds", c.confidence * 100.0);
+    if let (Some(speedup), Some(gain)) = (&c.speedup, &c.gain) {
         out.push_str(&format!(
             "  speedup  {}   ({level})\n",
             interval(speedup, |v| format!("{v:.3}x"))
@@ -74,7 +75,7 @@ pub fn run_summary(r: &RunResult) -> String {
             interval(gain, |v| format!("{:+.1} %", v * 100.0))
         ));
     }
-    if let (Some(bytes), Some(frac)) = (&r.saved_bytes, &r.saved_fraction) {
+    if let (Some(bytes), Some(frac)) = (&c.saved_bytes, &c.saved_fraction) {
         out.push_str(&format!(
             "  saved    {}   ({level})\n",
             interval(bytes, |v| quantity(v, "bytes"))
@@ -87,12 +88,12 @@ pub fn run_summary(r: &RunResult) -> String {
     out.push_str(&format!("  threshold {}\n", r.threshold.description));
     out.push_str(&format!(
         "  pairs    {} (B better in {}), stopped at look {} of {:?} ({}), {:.1} s, lock wait {:.1} s, seed {}\n\n",
-        r.pairs, r.pairs_b_better, r.stopped_at_look, r.looks, r.stopped_because, r.elapsed_s, r.lock_wait_s, r.seed
+        c.pairs, c.pairs_b_better, r.stopped_at_look, r.looks, r.stopped_because, r.elapsed_s, r.lock_wait_s, r.seed
     ));
     out.push_str(&format!(
         "  VERDICT  {}: {}\n",
-        r.verdict.as_str(),
-        r.reason
+        c.verdict.as_str(),
+        c.reason
     ));
     for w in &r.warnings {
         out.push_str(&format!("  warning: {w}\n"));

@@ -13,7 +13,9 @@
 //! rate honest at 5 samples, where a bootstrap has nothing to resample.
 
 /// Count, centre and spread of one arm's values.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct Summary {
     /// Number of values.
     pub n: usize,

@@ -106,10 +106,13 @@ pub struct Analysis {
     pub pairs: usize,
     /// Pairs in which B's value was lower (better) than A's.
     pub pairs_b_better: usize,
-    /// The verdict if this look settles it.
-    pub verdict: Option<Verdict>,
+    /// above_threshold | below_threshold | regression | inconclusive.
+    pub verdict: Verdict,
     /// Why, in one sentence with the figures.
     pub reason: String,
+    /// True when this look settles the run (always true at the final look).
+    #[serde(skip)]
+    pub settled: bool,
 }
 
 /// Analyzes `a` and `b` (per-process values, index i = pair i) at one look.
@@ -140,8 +143,9 @@ pub fn analyze(
         confidence,
         pairs,
         pairs_b_better,
-        verdict: None,
+        verdict: Verdict::Inconclusive,
         reason: String::new(),
+        settled: false,
     };
 
     // Everything below is phrased on one shift `s` (B better when s > 0)
@@ -239,7 +243,8 @@ pub fn analyze(
             ),
         )
     };
-    analysis.verdict = verdict;
+    analysis.settled = verdict.is_some();
+    analysis.verdict = verdict.unwrap_or(Verdict::Inconclusive);
     analysis.reason = reason;
     analysis
 }
@@ -263,12 +268,12 @@ mod tests {
         let a = [2.0, 2.02, 1.98, 2.01, 1.99];
         let b = [1.0, 1.01, 0.99, 1.02, 0.98];
         let an = analyze(true, &a, &b, &th, 4, false);
-        assert_eq!(an.verdict, Some(Verdict::AboveThreshold), "{}", an.reason);
+        assert_eq!(an.verdict, Verdict::AboveThreshold, "{}", an.reason);
         assert!((an.speedup.unwrap().estimate - 2.0).abs() < 0.05);
         let an = analyze(true, &b, &a, &th, 4, false);
-        assert_eq!(an.verdict, Some(Verdict::Regression), "{}", an.reason);
+        assert_eq!(an.verdict, Verdict::Regression, "{}", an.reason);
         let an = analyze(true, &a, &a, &th, 4, false);
-        assert_eq!(an.verdict, Some(Verdict::BelowThreshold), "{}", an.reason);
+        assert_eq!(an.verdict, Verdict::BelowThreshold, "{}", an.reason);
     }
 
     #[test]
@@ -277,10 +282,10 @@ mod tests {
         let a = [60e6; 5];
         let b = [60e6 - 7e6; 5]; // 7 MB saved: under 10 MiB, but 11.7 % of A
         let an = analyze(false, &a, &b, &th, 4, false);
-        assert_eq!(an.verdict, Some(Verdict::AboveThreshold), "{}", an.reason);
+        assert_eq!(an.verdict, Verdict::AboveThreshold, "{}", an.reason);
         assert_eq!(an.effective_min_saved_bytes, Some(6e6));
         let an = analyze(false, &a, &a, &th, 4, false);
-        assert_eq!(an.verdict, Some(Verdict::BelowThreshold), "{}", an.reason);
+        assert_eq!(an.verdict, Verdict::BelowThreshold, "{}", an.reason);
     }
 
     /// One simulated run: lognormal per-process noise, occasional outliers,
@@ -314,8 +319,8 @@ mod tests {
                     b.push(draw(1.0 / self.true_speedup, tb, rng));
                 }
                 let an = analyze(true, &a, &b, &th, looks.len(), i + 1 == looks.len());
-                if let Some(v) = an.verdict {
-                    return (Some(v), a.len());
+                if an.settled {
+                    return (Some(an.verdict), a.len());
                 }
             }
             unreachable!("the final look always decides")

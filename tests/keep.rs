@@ -8,19 +8,8 @@ use std::process::Command;
 
 use serde_json::{json, Value};
 
-const PROJECT: [(&str, &str); 4] = [
-    ("shop/__init__.py", include_str!("../demo/shop/__init__.py")),
-    (
-        "shop/inventory.py",
-        include_str!("../demo/shop/inventory.py"),
-    ),
-    ("shop/report.py", include_str!("../demo/shop/report.py")),
-    (
-        "tests/test_inventory.py",
-        include_str!("../demo/tests/test_inventory.py"),
-    ),
-];
-const OPTIMIZED: &str = include_str!("../demo/optimized/inventory.py");
+use abbench::demo::{OPTIMIZED_INVENTORY as OPTIMIZED, PROJECT};
+
 const RESTOCK: &str = "\n\ndef restock(levels, minimum):\n    \"\"\"SKUs below the minimum level (no test calls this).\"\"\"\n    return [sku for sku, n in levels.items() if n < minimum]\n";
 const TEST_COMMAND: &str = "python3 -m pytest -q -p no:cacheprovider";
 const TARGET: &str = "shop/inventory.py::count_known";
@@ -235,7 +224,7 @@ async fn keep_needs_e2e_and_discard_over_real_runs() {
         "shop/inventory.py",
         &format!(
             "{}{}",
-            include_str!("../demo/shop/inventory.py"),
+            PROJECT[1].1,
             RESTOCK.replace("n < minimum]", "n < minimum]  # same")
         ),
     );
