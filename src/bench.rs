@@ -904,11 +904,16 @@ async fn record(
             Some(d) => Ledger::open(&d),
             None => Ledger::open_default(),
         }?;
-        ledger.record_run(&record)
+        ledger
+            .record_run(&record)
+            .map(|()| ledger.set_aside_warning())
     })
     .await;
     let problem = match outcome {
-        Ok(Ok(())) => return,
+        Ok(Ok(warning)) => {
+            result.warnings.extend(warning);
+            return;
+        }
         Ok(Err(e)) => e.to_string(),
         Err(e) => e.to_string(),
     };

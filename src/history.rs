@@ -80,6 +80,8 @@ pub struct HistoryResult {
     pub count: usize,
     /// The ledger file read.
     pub ledger: String,
+    /// Things worth knowing (e.g. an unreadable ledger file was kept aside).
+    pub warnings: Vec<String>,
 }
 
 /// Why no history could be listed.
@@ -182,5 +184,6 @@ pub fn history(
         count: runs.len(),
         runs,
         ledger: ledger.path().display().to_string(),
+        warnings: ledger.set_aside_warning().into_iter().collect(),
     })
 }

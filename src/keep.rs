@@ -936,10 +936,11 @@ pub async fn check(
         repo: repo.root.display().to_string(),
         result: serde_json::to_value(&result).unwrap_or_default(),
     };
-    if let Err(e) = open_ledger().and_then(|l| l.record_decision(&record)) {
-        result
+    match open_ledger().and_then(|l| l.record_decision(&record).map(|()| l.set_aside_warning())) {
+        Ok(warning) => result.warnings.extend(warning),
+        Err(e) => result
             .warnings
-            .push(format!("the ledger could not record this decision: {e}"));
+            .push(format!("the ledger could not record this decision: {e}")),
     }
     Ok(result)
 }

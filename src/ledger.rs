@@ -78,6 +78,8 @@ pub struct RunRecord {
 pub struct Ledger {
     conn: Connection,
     path: PathBuf,
+    /// Where an unreadable database file was moved when this ledger opened.
+    set_aside: Option<PathBuf>,
 }
 
 const SCHEMA: &str = "
@@ -160,23 +162,75 @@ impl Ledger {
         Self::open(&data_dir()?)
     }
 
-    /// Opens (creating if needed) `dir/abbench.db`.
+    /// Opens (creating if needed) `dir/abbench.db`. A file there that is
+    /// not a readable SQLite database is never overwritten: it is renamed
+    /// to `abbench.db.corrupt-<time>` (see [`Ledger::set_aside`]) and a new
+    /// ledger is started.
     pub fn open(dir: &Path) -> Result<Ledger, LedgerError> {
         std::fs::create_dir_all(dir).map_err(|source| LedgerError::Dir {
             dir: dir.to_path_buf(),
             source,
         })?;
         let path = dir.join("abbench.db");
+        match Self::open_file(&path) {
+            Err(LedgerError::Sqlite { source, .. }) if is_unreadable(&source) => {
+                let stamp: String = rfc3339(SystemTime::now())
+                    .chars()
+                    .filter(char::is_ascii_digit)
+                    .collect();
+                let aside = dir.join(format!("abbench.db.corrupt-{stamp}"));
+                std::fs::rename(&path, &aside).map_err(|source| LedgerError::Dir {
+                    dir: dir.to_path_buf(),
+                    source,
+                })?;
+                for suffix in ["-wal", "-shm"] {
+                    let side = dir.join(format!("abbench.db{suffix}"));
+                    if side.exists() {
+                        let _ = std::fs::rename(
+                            &side,
+                            dir.join(format!("abbench.db.corrupt-{stamp}{suffix}")),
+                        );
+                    }
+                }
+                let mut ledger = Self::open_file(&path)?;
+                ledger.set_aside = Some(aside);
+                Ok(ledger)
+            }
+            other => other,
+        }
+    }
+
+    fn open_file(path: &Path) -> Result<Ledger, LedgerError> {
         let sqlite = |source| LedgerError::Sqlite {
-            path: path.clone(),
+            path: path.to_path_buf(),
             source,
         };
-        let conn = Connection::open(&path).map_err(sqlite)?;
+        let conn = Connection::open(path).map_err(sqlite)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(sqlite)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(sqlite)?;
         conn.execute_batch(SCHEMA).map_err(sqlite)?;
-        Ok(Ledger { conn, path })
+        Ok(Ledger {
+            conn,
+            path: path.to_path_buf(),
+            set_aside: None,
+        })
+    }
+
+    /// The unreadable file this open moved aside, if it had to.
+    pub fn set_aside(&self) -> Option<&Path> {
+        self.set_aside.as_deref()
+    }
+
+    /// A warning for results, when this open had to move a bad file aside.
+    pub fn set_aside_warning(&self) -> Option<String> {
+        self.set_aside.as_ref().map(|aside| {
+            format!(
+                "the ledger {} was not a readable SQLite database: it was kept as {} and a new ledger was started (earlier run_ids are in the kept file)",
+                self.path.display(),
+                aside.display()
+            )
+        })
     }
 
     /// The database file.
@@ -358,6 +412,13 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+fn is_unreadable(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt)
+    )
+}
+
 /// `(year, month, day)` of a day count since 1970-01-01 (Hinnant's algorithm).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
@@ -439,5 +500,151 @@ mod tests {
                 .is_err(),
             "ids are unique"
         );
+    }
+
+    #[test]
+    fn decisions_and_history_filters() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(dir.path()).unwrap();
+        for (id, at, script, domain) in [
+            (
+                "r1",
+                "2026-11-27T09:00:00Z",
+                "/tmp/micro_bench_parse.py",
+                "cpu",
+            ),
+            (
+                "r2",
+                "2026-11-27T10:00:00Z",
+                "/tmp/micro_bench_mem.py",
+                "memory",
+            ),
+        ] {
+            let run = RunRecord {
+                run_id: id.into(),
+                created_at: at.into(),
+                script: script.into(),
+                domain: domain.into(),
+                verdict: "above_threshold".into(),
+                arguments: serde_json::json!({}),
+                result: serde_json::json!({}),
+            };
+            ledger.record_run(&run).unwrap();
+        }
+        let decision = DecisionRecord {
+            check_id: "c1".into(),
+            run_id: "r1".into(),
+            created_at: "2026-11-27T09:20:00Z".into(),
+            decision: "keep".into(),
+            target_function: "shop/inventory.py::count_known".into(),
+            repo: "/repo".into(),
+            result: serde_json::json!({}),
+        };
+        ledger.record_decision(&decision).unwrap();
+        let ids = |f: HistoryFilter| -> Vec<String> {
+            ledger
+                .history(&HistoryFilter { limit: 20, ..f })
+                .unwrap()
+                .into_iter()
+                .map(|(r, _)| r.run_id)
+                .collect()
+        };
+        assert_eq!(ids(HistoryFilter::default()), ["r2", "r1"], "newest first");
+        assert_eq!(
+            ledger
+                .history(&HistoryFilter {
+                    limit: 20,
+                    ..Default::default()
+                })
+                .unwrap()[1]
+                .1,
+            vec![decision]
+        );
+        assert_eq!(
+            ids(HistoryFilter {
+                function: Some("count_known".into()),
+                ..Default::default()
+            }),
+            ["r1"]
+        );
+        assert_eq!(
+            ids(HistoryFilter {
+                name: Some("parse".into()),
+                ..Default::default()
+            }),
+            ["r1"]
+        );
+        assert_eq!(
+            ids(HistoryFilter {
+                domain: Some("memory".into()),
+                ..Default::default()
+            }),
+            ["r2"]
+        );
+        assert_eq!(
+            ids(HistoryFilter {
+                since: Some("2026-11-27T09:30:00Z".into()),
+                ..Default::default()
+            }),
+            ["r2"]
+        );
+        assert_eq!(
+            ledger
+                .history(&HistoryFilter {
+                    limit: 1,
+                    ..Default::default()
+                })
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_corrupt_file_is_kept_aside_not_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let garbage = vec![0x5au8; 8192];
+        std::fs::write(dir.path().join("abbench.db"), &garbage).unwrap();
+        let ledger = Ledger::open(dir.path()).unwrap();
+        let aside = ledger.set_aside().expect("moved aside").to_path_buf();
+        assert_eq!(std::fs::read(&aside).unwrap(), garbage);
+        assert!(ledger
+            .set_aside_warning()
+            .unwrap()
+            .contains("abbench.db.corrupt-"));
+        assert!(
+            ledger.get_run("x").unwrap().is_none(),
+            "the new ledger works"
+        );
+        assert!(Ledger::open(dir.path()).unwrap().set_aside().is_none());
+    }
+
+    #[test]
+    fn since_is_normalised_to_utc() {
+        assert_eq!(
+            normalize_rfc3339("2026-11-27").as_deref(),
+            Some("2026-11-27T00:00:00Z")
+        );
+        assert_eq!(
+            normalize_rfc3339("2026-11-27T10:15:03+01:00").as_deref(),
+            Some("2026-11-27T09:15:03Z")
+        );
+        assert_eq!(
+            normalize_rfc3339("2026-11-27T09:15:03.25Z").as_deref(),
+            Some("2026-11-27T09:15:03Z")
+        );
+        assert_eq!(
+            normalize_rfc3339("2000-03-01T00:00:00Z").as_deref(),
+            Some("2000-03-01T00:00:00Z")
+        );
+        for bad in [
+            "yesterday",
+            "2026-13-01",
+            "2026-11-27T25:00:00Z",
+            "2026-11-27T09:00",
+            "",
+        ] {
+            assert_eq!(normalize_rfc3339(bad), None, "{bad:?}");
+        }
     }
 }

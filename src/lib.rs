@@ -16,6 +16,7 @@ pub mod keep;
 pub mod ledger;
 pub mod lock;
 pub mod mcp;
+pub mod mcp_stdio;
 pub mod measurement;
 pub mod process;
 pub mod python_cmd;

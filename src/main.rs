@@ -3,7 +3,7 @@
 use clap::Parser;
 
 #[tokio::main]
-async fn main() -> std::process::ExitCode {
+async fn main() {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(false)
@@ -12,11 +12,14 @@ async fn main() -> std::process::ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .init();
-    match abbench::cli::main(abbench::cli::Cli::parse()).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+    let code = match abbench::cli::main(abbench::cli::Cli::parse()).await {
+        Ok(()) => 0,
         Err(e) => {
             eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
+            1
         }
-    }
+    };
+    // Exit here rather than by returning: the runtime's shutdown would wait
+    // for a blocking stdin read that may never end.
+    std::process::exit(code)
 }

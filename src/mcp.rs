@@ -14,6 +14,7 @@ use rmcp::{prompt, prompt_handler, prompt_router, tool, tool_handler, tool_route
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
 use schemars::JsonSchema;
 use serde::Deserialize;
+use tokio_util::sync::CancellationToken;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -255,21 +256,40 @@ pub struct WorkflowArgs {
 pub struct AbbenchServer {
     tool_router: ToolRouter<Self>,
     prompt_router: PromptRouter<Self>,
+    /// Cancelled when the server shuts down (client gone, SIGTERM):
+    /// every long-running call stops and kills its processes.
+    shutdown: CancellationToken,
 }
 
 impl Default for AbbenchServer {
     fn default() -> Self {
-        Self::new()
+        Self::new(CancellationToken::new())
     }
+}
+
+/// A token cancelled by either the request's own cancellation or the
+/// server's shutdown, whichever comes first.
+fn request_token(request: &CancellationToken, shutdown: &CancellationToken) -> CancellationToken {
+    let token = shutdown.child_token();
+    let (request, linked) = (request.clone(), token.clone());
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = request.cancelled() => linked.cancel(),
+            _ = linked.cancelled() => {}
+        }
+    });
+    token
 }
 
 #[tool_router]
 impl AbbenchServer {
-    /// A server with every tool and prompt registered.
-    pub fn new() -> Self {
+    /// A server with every tool and prompt registered; `shutdown` stops
+    /// its long-running calls.
+    pub fn new(shutdown: CancellationToken) -> Self {
         AbbenchServer {
             tool_router: Self::tool_router(),
             prompt_router: Self::prompt_router(),
+            shutdown,
         }
     }
 
@@ -332,7 +352,8 @@ impl AbbenchServer {
         let progress: Arc<dyn Fn(Progress) + Send + Sync> = Arc::new(move |p| {
             let _ = tx.send(p);
         });
-        let outcome = bench::run_ab(&request, None, &ctx.ct, progress).await;
+        let cancel = request_token(&ctx.ct, &self.shutdown);
+        let outcome = bench::run_ab(&request, None, &cancel, progress).await;
         // Every progress notification goes out before the result.
         let _ = forwarder.await;
         outcome.map(Json).map_err(|e| e.to_string())
@@ -354,7 +375,8 @@ impl AbbenchServer {
         Parameters(args): Parameters<KeepArgs>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<KeepResult>, String> {
-        keep::check(&KeepRequest::from(args), None, &ctx.ct)
+        let cancel = request_token(&ctx.ct, &self.shutdown);
+        keep::check(&KeepRequest::from(args), None, &cancel)
             .await
             .map(Json)
             .map_err(|e| e.to_string())
@@ -484,9 +506,40 @@ impl ServerHandler for AbbenchServer {
     }
 }
 
-/// Serves MCP on stdin/stdout until the client disconnects.
+/// How long in-flight calls get to wind down after the client has gone.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Serves MCP on stdin/stdout until the client disconnects or the process
+/// gets SIGTERM/SIGINT; then cancels in-flight calls, kills any process
+/// group still running, and returns.
 pub async fn serve_stdio() -> anyhow::Result<()> {
-    let service = AbbenchServer::new().serve(rmcp::transport::stdio()).await?;
-    service.waiting().await?;
+    use tokio::signal::unix::{signal, SignalKind};
+
+    let shutdown = CancellationToken::new();
+    let io = crate::mcp_stdio::guard(shutdown.clone());
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let on_signal = shutdown.clone();
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        on_signal.cancel();
+    });
+
+    let service = AbbenchServer::new(shutdown.clone())
+        .serve((io.reader, io.writer))
+        .await?;
+    let waiting = service.waiting();
+    tokio::pin!(waiting);
+    tokio::select! {
+        _ = &mut waiting => {}
+        _ = shutdown.cancelled() => {
+            // In-flight calls were cancelled with it; let them report and stop.
+            let _ = tokio::time::timeout(SHUTDOWN_GRACE, &mut waiting).await;
+        }
+    }
+    crate::process::kill_all_groups();
     Ok(())
 }

@@ -190,6 +190,22 @@ pub enum ProcessError {
     Cancelled,
 }
 
+/// Process groups started by [`run`] and not yet killed, so a server that
+/// is shutting down can kill them all before it exits.
+static LIVE_GROUPS: std::sync::Mutex<Vec<libc::pid_t>> = std::sync::Mutex::new(Vec::new());
+
+/// SIGKILLs every process group still running. For shutdown paths where
+/// the tasks that own the groups may never get to run their destructors.
+pub fn kill_all_groups() {
+    let groups = LIVE_GROUPS.lock().map(|g| g.clone()).unwrap_or_default();
+    for pgid in groups {
+        // SAFETY: killpg only sends a signal; a stale group yields ESRCH.
+        unsafe {
+            libc::killpg(pgid, libc::SIGKILL);
+        }
+    }
+}
+
 /// Kills the whole process group when dropped: the last line of defence
 /// against a grandchild outliving its call.
 struct GroupGuard {
@@ -197,6 +213,13 @@ struct GroupGuard {
 }
 
 impl GroupGuard {
+    fn new(pgid: libc::pid_t) -> Self {
+        if let Ok(mut groups) = LIVE_GROUPS.lock() {
+            groups.push(pgid);
+        }
+        GroupGuard { pgid }
+    }
+
     fn signal(&self, sig: libc::c_int) {
         // SAFETY: killpg only sends a signal; a stale group yields ESRCH.
         unsafe {
@@ -208,6 +231,9 @@ impl GroupGuard {
 impl Drop for GroupGuard {
     fn drop(&mut self) {
         self.signal(libc::SIGKILL);
+        if let Ok(mut groups) = LIVE_GROUPS.lock() {
+            groups.retain(|&g| g != self.pgid);
+        }
     }
 }
 
@@ -321,6 +347,16 @@ pub async fn run(
         .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(true);
+    // If abbench itself is killed outright (SIGKILL), no destructor runs:
+    // the kernel then kills the direct child for us.
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl is async-signal-safe and touches only the child.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
     if let Some(cwd) = &spec.cwd {
         cmd.current_dir(cwd);
     }
@@ -335,9 +371,8 @@ pub async fn run(
             source,
         },
     })?;
-    let guard = GroupGuard {
-        pgid: child.id().expect("a freshly spawned child has a pid") as libc::pid_t,
-    };
+    let guard =
+        GroupGuard::new(child.id().expect("a freshly spawned child has a pid") as libc::pid_t);
 
     if let (Some(mut stdin), Some(data)) = (child.stdin.take(), spec.stdin.clone()) {
         // A child that exits without reading gets EPIPE here; that is fine.

@@ -13,6 +13,8 @@ use crate::domain::Domain;
 pub const DEFAULT_REPEAT: u32 = 5;
 /// Default number of coroutines gathered at once in the async domain.
 pub const DEFAULT_CONCURRENCY: u32 = 10;
+/// Largest `setup`, `code_a` or `code_b` accepted, in bytes.
+pub const MAX_CODE_BYTES: usize = 1 << 20;
 /// The first line of every generated script; `run_ab_benchmark` reads the domain from it.
 pub const MARKER_PREFIX: &str = "# abbench-script: domain=";
 
@@ -107,6 +109,14 @@ pub enum SpecError {
         "invalid module name {0:?} in `modules`: use a dotted Python name such as \"pkg.sub\""
     )]
     InvalidModule(String),
+    /// A code argument over the size limit.
+    #[error("`{field}` is {bytes} bytes; the limit is {MAX_CODE_BYTES} bytes (1 MiB): load large inputs from a file in `setup` instead of pasting them")]
+    TooLarge {
+        /// The argument name.
+        field: &'static str,
+        /// Its size.
+        bytes: usize,
+    },
     /// A count outside its range.
     #[error("`{field}` = {value} is out of range: use {min} to {max}")]
     OutOfRange {
@@ -163,6 +173,26 @@ impl ScriptSpec {
     pub fn validate(&self) -> Result<Domain, SpecError> {
         validate_name(&self.name)?;
         let domain = self.domain.ok_or(SpecError::MissingDomain)?;
+        for (field, code) in [
+            ("setup", &self.setup),
+            ("code_a", &self.code_a),
+            ("code_b", &self.code_b),
+        ] {
+            if code.len() > MAX_CODE_BYTES {
+                return Err(SpecError::TooLarge {
+                    field,
+                    bytes: code.len(),
+                });
+            }
+        }
+        if self.modules.len() > 1_000 {
+            return Err(SpecError::OutOfRange {
+                field: "modules",
+                value: self.modules.len() as u64,
+                min: 1,
+                max: 1_000,
+            });
+        }
         check_range("number", self.number, 1_000_000_000)?;
         check_range("repeat", self.repeat, 1_000)?;
         check_range("concurrency", self.concurrency, 100_000)?;
