@@ -212,7 +212,7 @@ pub enum RunError {
         stderr_tail: String,
     },
     /// A variant ran past `timeout_s`.
-    #[error("variant {variant} timed out after {after_s} s (timeout_s); its whole process group was killed\ncommand: {command}\nlast lines of its stderr:\n{stderr_tail}")]
+    #[error("variant {variant} timed out after {after_s:.1} s (timeout_s); its whole process group was killed\ncommand: {command}\nlast lines of its stderr:\n{stderr_tail}")]
     VariantTimedOut {
         /// `a` or `b`.
         variant: char,

@@ -35,6 +35,7 @@ pub struct Server {
     pub client: RunningService<RoleClient, Recorder>,
     pub data_dir: tempfile::TempDir,
     pub progress: Arc<Mutex<Vec<ProgressNotificationParam>>>,
+    pub pid: u32,
 }
 
 /// Starts `abbench serve` with a fresh `ABBENCH_DATA_DIR`.
@@ -45,12 +46,22 @@ pub async fn start() -> Server {
 
 /// Starts `abbench serve` on an existing data directory.
 pub async fn start_with_data_dir(data_dir: tempfile::TempDir) -> Server {
+    start_with_env(data_dir, &[]).await
+}
+
+/// Starts `abbench serve` with extra environment variables (they win over
+/// the data directory's ABBENCH_DATA_DIR).
+pub async fn start_with_env(data_dir: tempfile::TempDir, vars: &[(&str, &str)]) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_abbench"));
     cmd.arg("serve").env("ABBENCH_DATA_DIR", data_dir.path());
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
     let (transport, _stderr) = TokioChildProcess::builder(cmd)
         .stderr(Stdio::inherit())
         .spawn()
         .expect("spawn abbench serve");
+    let pid = transport.id().expect("the server has a pid");
     let recorder = Recorder::default();
     let progress = recorder.progress.clone();
     let client = recorder.serve(transport).await.expect("initialize");
@@ -58,10 +69,31 @@ pub async fn start_with_data_dir(data_dir: tempfile::TempDir) -> Server {
         client,
         data_dir,
         progress,
+        pid,
     }
 }
 
 impl Server {
+    /// Asserts the server still answers: tools/list lists the four tools.
+    pub async fn assert_alive(&self) {
+        let tools = self
+            .client
+            .list_all_tools()
+            .await
+            .expect("tools/list after the fault");
+        assert_eq!(tools.len(), 4, "{tools:?}");
+    }
+
+    /// Peak resident memory of the server process, KiB (VmHWM).
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM in /proc status")
+    }
+
     /// Calls a tool and returns the raw result.
     pub async fn call(&self, tool: &str, args: Value) -> CallToolResult {
         let Value::Object(args) = args else {
