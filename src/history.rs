@@ -95,7 +95,7 @@ pub enum HistoryError {
     Ledger(#[from] LedgerError),
 }
 
-fn bounds(v: &Value, f: impl Fn(f64) -> String) -> String {
+pub(crate) fn bounds(v: &Value, f: impl Fn(f64) -> String) -> String {
     let show = |x: &Value| x.as_f64().map(&f).unwrap_or_else(|| "unbounded".into());
     format!(
         "{} [{} .. {}]",

@@ -343,7 +343,7 @@ fn project_env(runner: &Runner, dir: &Path) -> Vec<(String, String)> {
 }
 
 /// Condition 1 from the ledger run; also says whether there is any evidence of a gain.
-fn improvement(run: &RunRecord) -> (Condition, bool, bool) {
+pub(crate) fn improvement(run: &RunRecord) -> (Condition, bool, bool) {
     let r = &run.result;
     let verdict = run.verdict.as_str();
     let conf = r["confidence"].as_f64().unwrap_or(0.95) * 100.0;
@@ -651,7 +651,7 @@ async fn profile(
     }))
 }
 
-fn share_text(v: &Value) -> String {
+pub(crate) fn share_text(v: &Value) -> String {
     format!(
         "{} calls, {:.3} s cumulative, {:.1} % of {} ({:.3} s), rank {} of {} repository functions",
         v["calls"],

@@ -361,6 +361,9 @@ impl Ledger {
 /// stores, so string comparison orders correctly. `None` if unreadable.
 pub fn normalize_rfc3339(text: &str) -> Option<String> {
     let t = text.trim();
+    if !t.is_ascii() {
+        return None; // also keeps the byte slicing below on char boundaries
+    }
     let num = |s: &str| -> Option<i64> {
         (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok())?
     };

@@ -9,6 +9,8 @@ pub mod bench;
 pub mod cli;
 pub mod demo;
 pub mod domain;
+#[cfg(test)]
+mod fuzz;
 pub mod generate;
 pub mod git;
 pub mod history;

@@ -1,0 +1,167 @@
+//! Property tests for every parser of untrusted text: what user code prints
+//! (the ABBENCH line), what tools print (memray JSON, pytest and unittest
+//! summaries, the pstats helper's JSON), what clients send (JSON-RPC lines,
+//! command strings, times), and what the ledger holds. None may panic, and
+//! where there is a round trip it must hold.
+//!
+//! `ABBENCH_FUZZ_CASES=100000 cargo test --release --lib fuzz` runs the full
+//! campaign; the default (2,000 cases per property) runs in CI.
+
+use proptest::prelude::*;
+use serde_json::Value;
+
+fn config() -> ProptestConfig {
+    let cases = std::env::var("ABBENCH_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_000);
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+/// Arbitrary JSON, nested a few levels, with the keys abbench looks for
+/// mixed in so the interesting paths are reached.
+fn json() -> impl Strategy<Value = Value> {
+    let key = prop_oneof![
+        Just("value".to_string()),
+        Just("variant".to_string()),
+        Just("metadata".to_string()),
+        Just("peak_memory".to_string()),
+        Just("estimate".to_string()),
+        Just("low".to_string()),
+        Just("high".to_string()),
+        Just("share".to_string()),
+        Just("calls".to_string()),
+        Just("gain".to_string()),
+        Just("speedup".to_string()),
+        Just("saved_bytes".to_string()),
+        "[a-z_]{1,8}",
+    ];
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        ".{0,20}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 48, 8, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::btree_map(key.clone(), inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Text that looks like test-runner output: real summary words and noise.
+fn runner_output() -> impl Strategy<Value = String> {
+    let line = prop_oneof![
+        "[0-9]{1,3} (passed|failed|errors?|skipped)(, [0-9]{1,3} (passed|failed|errors?|skipped)){0,3} in [0-9.]{1,5}s",
+        "=+ .{0,30} =+",
+        "(FAILED|ERROR) [a-z/_.]{1,20}::[a-z_\\[\\]]{1,20}( - .{0,20})?",
+        "Ran [0-9]{1,3} tests? in [0-9.]{1,5}s",
+        "(OK|FAILED) \\((failures|errors|skipped)=[0-9]{1,3}(, (failures|errors|skipped)=[0-9]{1,3}){0,2}\\)",
+        "(FAIL|ERROR): .{0,30}",
+        ".{0,40}",
+    ];
+    prop::collection::vec(line, 0..12).prop_map(|lines| lines.join("\n"))
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn measurement_line_never_panics(text in ".{0,200}", json in json()) {
+        let _ = crate::measurement::last_line(&text).map(crate::measurement::parse_line);
+        let line = format!("noise\nABBENCH {json}\n");
+        if let Some(found) = crate::measurement::last_line(&line) {
+            if let Ok(parsed) = crate::measurement::parse_line(found) {
+                prop_assert!(parsed.value.is_none_or(|v| v.is_finite() && v >= 0.0));
+            }
+        }
+    }
+
+    #[test]
+    fn memray_json_never_panics(text in ".{0,200}", json in json()) {
+        let _ = crate::measurement::memray_peak_bytes(&text);
+        let _ = crate::measurement::memray_peak_bytes(&json.to_string());
+    }
+
+    #[test]
+    fn test_summaries_never_panic(output in runner_output()) {
+        if let Some(s) = crate::testsummary::parse(&output) {
+            prop_assert!(s.framework == "pytest" || s.framework == "unittest");
+        }
+    }
+
+    #[test]
+    fn pytest_counts_are_read_back(passed in 0u64..500, failed in 0u64..500, skipped in 0u64..50) {
+        let line = format!("=== {passed} passed, {failed} failed, {skipped} skipped in 0.52s ===");
+        let s = crate::testsummary::parse(&format!("....\n{line}\n")).unwrap();
+        prop_assert_eq!((s.passed, s.failed, s.skipped), (passed, failed, skipped));
+    }
+
+    #[test]
+    fn command_splitting_never_panics_and_round_trips(text in ".{0,80}", words in prop::collection::vec("[^\\x00]{1,12}", 1..6)) {
+        let _ = crate::python_cmd::split_command("runner", &text);
+        let joined = shell_words::join(&words);
+        prop_assert_eq!(crate::python_cmd::split_command("runner", &joined).unwrap(), words);
+    }
+
+    #[test]
+    fn json_rpc_lines_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..300), id in any::<u32>(), method in "[a-z/]{1,20}") {
+        if let Some(reply) = crate::mcp_stdio::check_message(&bytes) {
+            let reply: Value = serde_json::from_slice(&reply).unwrap();
+            prop_assert!(reply["error"]["code"].is_i64());
+        }
+        let valid = serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method}).to_string();
+        prop_assert!(crate::mcp_stdio::check_message(valid.as_bytes()).is_none());
+    }
+
+    #[test]
+    fn times_never_panic_and_round_trip(text in ".{0,40}", secs in 0u64..8_000_000_000) {
+        let _ = crate::ledger::normalize_rfc3339(&text);
+        let t = crate::ledger::rfc3339(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs));
+        prop_assert_eq!(crate::ledger::normalize_rfc3339(&t), Some(t));
+    }
+
+    #[test]
+    fn profile_figures_never_panic(json in json()) {
+        let _ = crate::keep::share_text(&json);
+        let _ = crate::history::bounds(&json, |x| format!("{x}"));
+    }
+
+    #[test]
+    fn ledger_runs_never_panic(result in json(), verdict in ".{0,20}") {
+        let run = crate::ledger::RunRecord {
+            run_id: "r".into(),
+            created_at: "2026-11-27T09:00:00Z".into(),
+            script: "/tmp/s.py".into(),
+            domain: "cpu".into(),
+            verdict,
+            arguments: Value::Null,
+            result,
+        };
+        let _ = crate::keep::improvement(&run);
+    }
+
+    #[test]
+    fn scripts_render_for_any_code(setup in ".{0,200}", a in "(.{0,40}\n){0,5}", b in "[ \t]{0,4}.{0,40}") {
+        let _ = crate::template::read_marker(&setup);
+        let spec = crate::template::ScriptSpec {
+            name: "fuzz".into(),
+            domain: Some(crate::domain::Domain::Cpu),
+            setup,
+            code_a: a,
+            code_b: b,
+            ..Default::default()
+        };
+        let domain = spec.validate().unwrap();
+        let rendered = crate::template::render(&spec, domain);
+        prop_assert!(rendered.text.contains("def bench_b():"));
+        prop_assert_eq!(rendered.spans.len(), 3);
+    }
+}
