@@ -178,15 +178,18 @@ def reference_ratio(n_a, n_b, seconds=3.0):
     return float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
 
 
+REFERENCE_S = 3.0  # seconds of each final reference run (quick mode: 1.5)
+
+
 def tuned_n_b(n, nominal):
     """B's iteration count whose measured speedup is the nominal one: the
     fixed cost of a call makes work(n/r) a little more than r times faster."""
     n_b = max(1, round(n / nominal))
     if nominal == 1.0:
-        return n_b, reference_ratio(n, n_b)
+        return n_b, reference_ratio(n, n_b, REFERENCE_S)
     for _ in range(2):
-        n_b = max(1, round(n_b * reference_ratio(n, n_b, 2.0) / nominal))
-    return n_b, reference_ratio(n, n_b)
+        n_b = max(1, round(n_b * reference_ratio(n, n_b, REFERENCE_S / 1.5) / nominal))
+    return n_b, reference_ratio(n, n_b, REFERENCE_S)
 
 
 def calibrate_n(target_s=0.003):
@@ -208,8 +211,12 @@ def main():
                     help="repetitions per case for hyperfine and pyperf (default: 3 full, 1 quick)")
     ap.add_argument("--tools", default="abbench,hyperfine,pyperf")
     ap.add_argument("--memory-reps", type=int)
+    ap.add_argument("--keep", action="store_true", help="keep the scripts and the campaign's ledger")
     a = ap.parse_args()
     tools = a.tools.split(",")
+    global REFERENCE_S
+    if a.quick:
+        REFERENCE_S = 1.5
     need(os.path.exists(ABBENCH), "the release binary: cargo build --release")
     if "hyperfine" in tools:
         need(shutil.which("hyperfine"), "hyperfine on PATH (apt-get install hyperfine)")
@@ -337,6 +344,10 @@ def main():
           f"server peak RSS over the whole campaign {server.peak_rss_mib():.1f} MiB.")
     print(f"\nCampaign wall time: {(time.time() - started) / 60:.1f} min.")
     server.close()
+    if a.keep:
+        print(f"(files and ledger kept in {tmp})", file=sys.stderr)
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
