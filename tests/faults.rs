@@ -293,9 +293,7 @@ async fn two_servers_never_measure_at_the_same_time() {
     let log = dir.path().join("intervals.log");
     let mut scripts = Vec::new();
     for (server, tag) in [(&one, "one"), (&two, "two")] {
-        let setup = format!(
-            "import atexit, time\n_t0 = time.time()\natexit.register(lambda: open({log:?}, 'a').write('{tag} %f %f\\n' % (_t0, time.time())))"
-        );
+        let setup = common::lifetime_logger(&log, tag);
         scripts.push(
             script(
                 server,
@@ -325,27 +323,7 @@ async fn two_servers_never_measure_at_the_same_time() {
             .max(r2["lock_wait_s"].as_f64().unwrap())
             > 0.3
     );
-    let intervals: Vec<(String, f64, f64)> = std::fs::read_to_string(&log)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let p: Vec<&str> = l.split(' ').collect();
-            (
-                p[0].to_string(),
-                p[1].parse().unwrap(),
-                p[2].parse().unwrap(),
-            )
-        })
-        .collect();
-    assert_eq!(intervals.len(), 24);
-    for x in &intervals {
-        for y in intervals.iter().filter(|y| y.0 != x.0) {
-            assert!(
-                x.2 <= y.1 || y.2 <= x.1,
-                "two servers overlapped: {x:?} {y:?}"
-            );
-        }
-    }
+    common::assert_no_overlap(&log, 24);
     one.assert_alive().await;
     two.assert_alive().await;
 }

@@ -498,9 +498,7 @@ async fn concurrent_runs_take_turns_on_the_machine_lock() {
     let mut scripts = Vec::new();
     for tag in ["first", "second"] {
         // Every process logs its own lifetime, so overlap can be checked.
-        let setup = format!(
-            "import atexit, time\n_t0 = time.time()\natexit.register(lambda: open({log:?}, 'a').write('{tag} %f %f\\n' % (_t0, time.time())))\n{WORK}"
-        );
+        let setup = format!("{}\n{WORK}", common::lifetime_logger(&log, tag));
         scripts.push(common::generate(&server, dir.path(), json!({
             "name": format!("lock_{tag}"), "domain": "cpu", "setup": setup,
             "code_a": "return work(9000)", "code_b": "return work(3000)", "number": 20, "repeat": 3,
@@ -520,25 +518,5 @@ async fn concurrent_runs_take_turns_on_the_machine_lock() {
     assert_eq!(r2["verdict"], "above_threshold");
     let waited = f(&r1["lock_wait_s"]).max(f(&r2["lock_wait_s"]));
     assert!(waited > 0.5, "one run waited for the other: {waited}");
-    let intervals: Vec<(String, f64, f64)> = std::fs::read_to_string(&log)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let p: Vec<&str> = l.split(' ').collect();
-            (
-                p[0].to_string(),
-                p[1].parse().unwrap(),
-                p[2].parse().unwrap(),
-            )
-        })
-        .collect();
-    assert_eq!(intervals.len(), 24, "2 runs x (2 warm-ups + 10 processes)");
-    for x in &intervals {
-        for y in intervals.iter().filter(|y| y.0 != x.0) {
-            assert!(
-                x.2 <= y.1 || y.2 <= x.1,
-                "processes of the two runs overlapped: {x:?} {y:?}"
-            );
-        }
-    }
+    common::assert_no_overlap(&log, 24);
 }

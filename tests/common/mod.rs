@@ -216,3 +216,37 @@ pub async fn generate(server: &Server, dir: &Path, args: Value) -> String {
     let out = server.call_ok("generate_ab_script", args).await;
     out["path"].as_str().unwrap().to_string()
 }
+
+/// Python setup lines that make every process append `tag start end` (epoch
+/// seconds of its lifetime) to `log`, for overlap checks.
+pub fn lifetime_logger(log: &Path, tag: &str) -> String {
+    format!(
+        "import atexit, time\n_t0 = time.time()\natexit.register(lambda: open({log:?}, 'a').write('{tag} %f %f\\n' % (_t0, time.time())))"
+    )
+}
+
+/// Asserts that `log` (see [`lifetime_logger`]) holds `expected` lifetimes
+/// and that no process of one tag overlapped a process of another.
+pub fn assert_no_overlap(log: &Path, expected: usize) {
+    let intervals: Vec<(String, f64, f64)> = std::fs::read_to_string(log)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let p: Vec<&str> = l.split(' ').collect();
+            (
+                p[0].to_string(),
+                p[1].parse().unwrap(),
+                p[2].parse().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(intervals.len(), expected, "{intervals:?}");
+    for x in &intervals {
+        for y in intervals.iter().filter(|y| y.0 != x.0) {
+            assert!(
+                x.2 <= y.1 || y.2 <= x.1,
+                "processes of two runs overlapped: {x:?} {y:?}"
+            );
+        }
+    }
+}
