@@ -69,26 +69,26 @@ pub struct KeepArgs {
     #[arg(long = "test")]
     pub target_test: String,
     /// The base revision (default HEAD).
-    #[arg(long, default_value = "HEAD")]
-    pub base: String,
+    #[arg(long)]
+    pub base: Option<String>,
     /// The project's Python command (default: detected in --repo).
     #[arg(long)]
     pub runner: Option<String>,
     /// Most net added lines (default 30).
-    #[arg(long, default_value_t = 30)]
-    pub max_added_lines: i64,
+    #[arg(long)]
+    pub max_added_lines: Option<i64>,
     /// Most files changed (default 3).
-    #[arg(long, default_value_t = 3)]
-    pub max_files: usize,
+    #[arg(long)]
+    pub max_files: Option<usize>,
     /// Most complexity increase of a changed function (default 2).
-    #[arg(long, default_value_t = 2)]
-    pub max_complexity_increase: i64,
+    #[arg(long)]
+    pub max_complexity_increase: Option<i64>,
     /// Least share of the target test's time on the base (default by domain: 0.05 or 0).
     #[arg(long)]
     pub min_hot_share: Option<f64>,
     /// Timeout of the test command and each profile, seconds (default 900).
-    #[arg(long, default_value_t = 900.0)]
-    pub tests_timeout_s: f64,
+    #[arg(long)]
+    pub tests_timeout_s: Option<f64>,
     /// Print the structured result as JSON.
     #[arg(long)]
     pub json: bool,
@@ -107,8 +107,8 @@ pub struct HistoryArgs {
     #[arg(long)]
     pub function: Option<String>,
     /// Most runs (default 20).
-    #[arg(long, default_value_t = 20)]
-    pub limit: usize,
+    #[arg(long)]
+    pub limit: Option<usize>,
     /// Only runs at or after this RFC 3339 time.
     #[arg(long)]
     pub since: Option<String>,
@@ -144,17 +144,17 @@ pub struct RunArgs {
     #[arg(long)]
     pub min_saved_fraction: Option<f64>,
     /// Pairs before the first look (default 5).
-    #[arg(long, default_value_t = 5)]
-    pub min_pairs: usize,
+    #[arg(long)]
+    pub min_pairs: Option<usize>,
     /// Most pairs (default 30).
-    #[arg(long, default_value_t = 30)]
-    pub max_pairs: usize,
+    #[arg(long)]
+    pub max_pairs: Option<usize>,
     /// Wall-clock budget in seconds (default 300).
-    #[arg(long, default_value_t = 300.0)]
-    pub max_seconds: f64,
+    #[arg(long)]
+    pub max_seconds: Option<f64>,
     /// Timeout of one process in seconds (default 120).
-    #[arg(long, default_value_t = 120.0)]
-    pub timeout_s: f64,
+    #[arg(long)]
+    pub timeout_s: Option<f64>,
     /// Seed of the A/B order inside pairs.
     #[arg(long)]
     pub seed: Option<u64>,
@@ -246,6 +246,7 @@ async fn run(args: RunArgs) -> Result<()> {
             .with_context(|| format!("--env {pair:?}: use KEY=VALUE"))?;
         env.insert(k.to_string(), v.to_string());
     }
+    let d = RunRequest::default();
     let request = RunRequest {
         script: args.script,
         domain: args.domain.map(|d| d.parse()).transpose()?,
@@ -255,10 +256,10 @@ async fn run(args: RunArgs) -> Result<()> {
         min_gain: args.min_gain,
         min_saved_bytes: args.min_saved_bytes,
         min_saved_fraction: args.min_saved_fraction,
-        min_pairs: args.min_pairs,
-        max_pairs: args.max_pairs,
-        max_seconds: args.max_seconds,
-        timeout_s: args.timeout_s,
+        min_pairs: args.min_pairs.unwrap_or(d.min_pairs),
+        max_pairs: args.max_pairs.unwrap_or(d.max_pairs),
+        max_seconds: args.max_seconds.unwrap_or(d.max_seconds),
+        timeout_s: args.timeout_s.unwrap_or(d.timeout_s),
         seed: args.seed,
         allow_fallback: !args.no_fallback,
     };
@@ -299,19 +300,22 @@ async fn run(args: RunArgs) -> Result<()> {
 }
 
 async fn keep(args: KeepArgs) -> Result<()> {
+    let d = KeepRequest::default();
     let request = KeepRequest {
         run_id: args.run_id,
         repo: args.repo,
         test_command: args.test_command,
         target_function: args.target_function,
         target_test: args.target_test,
-        base: args.base,
+        base: args.base.unwrap_or(d.base),
         runner: args.runner,
-        max_added_lines: args.max_added_lines,
-        max_files: args.max_files,
-        max_complexity_increase: args.max_complexity_increase,
+        max_added_lines: args.max_added_lines.unwrap_or(d.max_added_lines),
+        max_files: args.max_files.unwrap_or(d.max_files),
+        max_complexity_increase: args
+            .max_complexity_increase
+            .unwrap_or(d.max_complexity_increase),
         min_hot_share: args.min_hot_share,
-        tests_timeout_s: args.tests_timeout_s,
+        tests_timeout_s: args.tests_timeout_s.unwrap_or(d.tests_timeout_s),
     };
     let result = keep::check(&request, None, &CancellationToken::new()).await?;
     if args.json {
@@ -327,7 +331,7 @@ fn history(args: HistoryArgs) -> Result<()> {
         name: args.name,
         domain: args.domain.map(|d| d.parse()).transpose()?,
         function: args.function,
-        limit: args.limit,
+        limit: args.limit.unwrap_or(history::DEFAULT_LIMIT),
         since: args.since,
     };
     let result = history::history(&request, None)?;

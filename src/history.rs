@@ -9,6 +9,10 @@ use serde_json::Value;
 
 use crate::domain::Domain;
 use crate::ledger::{self, HistoryFilter, Ledger, LedgerError};
+use crate::verdict::Estimate;
+
+/// Runs listed when the caller gives no `limit`.
+pub const DEFAULT_LIMIT: usize = 20;
 
 /// Which runs to list.
 #[derive(Debug, Clone, Default)]
@@ -95,14 +99,11 @@ pub enum HistoryError {
     Ledger(#[from] LedgerError),
 }
 
+/// A stored estimate (JSON) in words; "unknown" where the ledger holds none.
 pub(crate) fn bounds(v: &Value, f: impl Fn(f64) -> String) -> String {
-    let show = |x: &Value| x.as_f64().map(&f).unwrap_or_else(|| "unbounded".into());
-    format!(
-        "{} [{} .. {}]",
-        show(&v["estimate"]),
-        show(&v["low"]),
-        show(&v["high"])
-    )
+    serde_json::from_value::<Estimate>(v.clone())
+        .map(|e| e.show(f))
+        .unwrap_or_else(|_| "unknown".into())
 }
 
 /// Lists runs and decisions from the ledger in `ledger_dir` (the configured one when `None`).

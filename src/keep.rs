@@ -684,12 +684,11 @@ pub async fn check(
             req.run_id
         ))
     })?;
-    for (name, v) in [("tests_timeout_s", req.tests_timeout_s)] {
-        if !(v.is_finite() && v > 0.0) {
-            return Err(invalid(format!(
-                "`{name}` = {v} must be a positive number of seconds"
-            )));
-        }
+    let timeout = req.tests_timeout_s;
+    if !(timeout.is_finite() && timeout > 0.0) {
+        return Err(invalid(format!(
+            "`tests_timeout_s` = {timeout} must be a positive number of seconds"
+        )));
     }
     let repo = Repo::open(&req.repo).await?;
     let base_commit = repo.commit_of(&req.base).await.map_err(|_| {

@@ -405,7 +405,7 @@ impl AbbenchServer {
                 .transpose()
                 .map_err(|e| format!("{e}"))?,
             function: args.function,
-            limit: args.limit.unwrap_or(20),
+            limit: args.limit.unwrap_or(history::DEFAULT_LIMIT),
             since: args.since,
         };
         tokio::task::spawn_blocking(move || history::history(&request, None))

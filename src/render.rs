@@ -4,7 +4,6 @@ use crate::bench::{ArmSummary, RunResult};
 use crate::domain::MIB;
 use crate::history::HistoryResult;
 use crate::keep::KeepResult;
-use crate::verdict::Estimate;
 
 /// Formats a value in its unit: seconds scaled to s/ms/µs/ns, bytes to MiB.
 pub fn quantity(value: f64, unit: &str) -> String {
@@ -37,11 +36,6 @@ fn arm_row(label: &str, arm: &ArmSummary) -> String {
     )
 }
 
-fn interval(e: &Estimate, f: impl Fn(f64) -> String) -> String {
-    let bound = |b: Option<f64>| b.map(&f).unwrap_or_else(|| "unbounded".into());
-    format!("{}  [{} .. {}]", f(e.estimate), bound(e.low), bound(e.high))
-}
-
 /// The summary table `abbench run` prints.
 pub fn run_summary(r: &RunResult) -> String {
     let mut out = String::new();
@@ -68,21 +62,21 @@ pub fn run_summary(r: &RunResult) -> String {
     if let (Some(speedup), Some(gain)) = (&c.speedup, &c.gain) {
         out.push_str(&format!(
             "  speedup  {}   ({level})\n",
-            interval(speedup, |v| format!("{v:.3}x"))
+            speedup.show(|v| format!("{v:.3}x"))
         ));
         out.push_str(&format!(
             "  gain     {}\n",
-            interval(gain, |v| format!("{:+.1} %", v * 100.0))
+            gain.show(|v| format!("{:+.1} %", v * 100.0))
         ));
     }
     if let (Some(bytes), Some(frac)) = (&c.saved_bytes, &c.saved_fraction) {
         out.push_str(&format!(
             "  saved    {}   ({level})\n",
-            interval(bytes, |v| quantity(v, "bytes"))
+            bytes.show(|v| quantity(v, "bytes"))
         ));
         out.push_str(&format!(
             "  saved    {}\n",
-            interval(frac, |v| format!("{:.1} %", v * 100.0))
+            frac.show(|v| format!("{:.1} %", v * 100.0))
         ));
     }
     out.push_str(&format!("  threshold {}\n", r.threshold.description));

@@ -77,6 +77,17 @@ pub struct Estimate {
 }
 
 impl Estimate {
+    /// `estimate  [low .. high]`, each figure through `f`; a missing bound reads "unbounded".
+    pub fn show(&self, f: impl Fn(f64) -> String) -> String {
+        let bound = |b: Option<f64>| b.map(&f).unwrap_or_else(|| "unbounded".into());
+        format!(
+            "{}  [{} .. {}]",
+            f(self.estimate),
+            bound(self.low),
+            bound(self.high)
+        )
+    }
+
     fn map(b: ShiftBounds, f: impl Fn(f64) -> f64) -> Self {
         let finite = |v: f64| if v.is_finite() { Some(f(v)) } else { None };
         Estimate {
