@@ -130,7 +130,7 @@ proptest! {
 
     #[test]
     fn profile_figures_never_panic(json in json()) {
-        let _ = crate::keep::share_text(&json);
+        let _ = crate::keep::hot_path::share_text(&json);
         let _ = crate::history::bounds(&json, |x| format!("{x}"));
     }
 
@@ -145,7 +145,7 @@ proptest! {
             arguments: Value::Null,
             result,
         };
-        let _ = crate::keep::improvement(&run);
+        let _ = crate::keep::conditions::improvement(&run);
     }
 
     #[test]

@@ -1,0 +1,283 @@
+//! Condition 4, the hot path: where `target_function` and `target_test`
+//! point, and what cProfile says of the function on the base and on the
+//! candidate.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+
+use super::{helper, invalid, project_env, Condition, KeepError, PYINFO_PY};
+use crate::process::{self, Limits, ProcessError, ProcessSpec};
+use crate::runner::Runner;
+use crate::testsummary;
+
+const PSTATS_PY: &str = include_str!("../python/pstats_read.py");
+
+/// A function named by the caller, resolved to a file and a qualified name.
+#[derive(Debug, Clone)]
+pub(super) struct Target {
+    pub(super) file: String,
+    pub(super) qualname: String,
+}
+
+impl Target {
+    fn co_name(&self) -> &str {
+        self.qualname.rsplit('.').next().unwrap_or(&self.qualname)
+    }
+}
+
+/// Candidate (file, qualname) readings of `target_function`.
+fn target_candidates(spec: &str, root: &Path) -> Vec<Target> {
+    if let Some((file, qual)) = spec.split_once("::") {
+        return vec![Target {
+            file: file.trim_start_matches("./").to_string(),
+            qualname: qual.replace("::", "."),
+        }];
+    }
+    let parts: Vec<&str> = spec.split('.').collect();
+    let mut found = Vec::new();
+    for split in (1..parts.len()).rev() {
+        let module = parts[..split].join("/");
+        let qualname = parts[split..].join(".");
+        for prefix in ["", "src/"] {
+            for file in [
+                format!("{prefix}{module}.py"),
+                format!("{prefix}{module}/__init__.py"),
+            ] {
+                if root.join(&file).is_file() {
+                    found.push(Target {
+                        file,
+                        qualname: qualname.clone(),
+                    });
+                }
+            }
+        }
+    }
+    found
+}
+
+/// How the target test is profiled.
+#[derive(Debug, Clone)]
+pub(super) struct TargetTest {
+    /// Arguments after `python -m cProfile -o <file>`.
+    args: Vec<String>,
+    pytest: bool,
+    test_file: Option<String>,
+    test_name: Option<String>,
+}
+
+/// Reads `target_test`: a pytest node id, test file or directory, or a script.
+pub(super) fn target_test(spec: &str, root: &Path) -> TargetTest {
+    let pytest_args = |s: &str| {
+        vec![
+            "-m".to_string(),
+            "pytest".into(),
+            "-q".into(),
+            "-p".into(),
+            "no:cacheprovider".into(),
+            s.into(),
+        ]
+    };
+    if let Some((file, rest)) = spec.split_once("::") {
+        let name = rest.rsplit("::").next().unwrap_or(rest);
+        let name = name.split('[').next().unwrap_or(name);
+        return TargetTest {
+            args: pytest_args(spec),
+            pytest: true,
+            test_file: Some(file.to_string()),
+            test_name: Some(name.to_string()),
+        };
+    }
+    let base = Path::new(spec)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let is_test_file = base.starts_with("test_") || base.ends_with("_test.py");
+    if root.join(spec).is_dir() || is_test_file {
+        TargetTest {
+            args: pytest_args(spec),
+            pytest: true,
+            test_file: is_test_file.then(|| spec.to_string()),
+            test_name: None,
+        }
+    } else {
+        TargetTest {
+            args: vec![spec.to_string()],
+            pytest: false,
+            test_file: None,
+            test_name: None,
+        }
+    }
+}
+
+/// Finds `spec` in the candidate (the work tree): its file, qualified name
+/// and first line.
+pub(super) async fn locate(
+    spec: &str,
+    runner: &Runner,
+    root: &Path,
+) -> Result<(Target, i64), KeepError> {
+    let candidates = target_candidates(spec, root);
+    let mut located = None;
+    for t in &candidates {
+        let source = std::fs::read_to_string(root.join(&t.file)).ok();
+        let input = json!({"locate": [{"key": "c", "source": source, "qualname": t.qualname}]});
+        let info = helper(runner, PYINFO_PY, &input, root).await.map_err(|e| {
+            invalid(format!(
+                "runner `{}` could not read Python files: {e}",
+                shell_words::join(&runner.argv)
+            ))
+        })?;
+        if let Some(line) = info["locate"]["c"].as_i64() {
+            located = Some((t.clone(), line));
+            break;
+        }
+    }
+    located.ok_or_else(|| {
+        invalid(format!(
+            "`target_function` {:?} was not found in the candidate{}: use path/to/file.py::func, path/to/file.py::Class.method or pkg.module.func",
+            spec,
+            candidates.first().map(|t| format!(" (looked for {} in {})", t.qualname, t.file)).unwrap_or_default()
+        ))
+    })
+}
+
+/// The target's first line in the tree at `dir` (None when it is not there).
+pub(super) async fn line_of(runner: &Runner, dir: &Path, target: &Target) -> Option<i64> {
+    let source = std::fs::read_to_string(dir.join(&target.file)).ok();
+    let input = json!({"locate": [{"key": "b", "source": source, "qualname": target.qualname}]});
+    helper(runner, PYINFO_PY, &input, dir)
+        .await
+        .ok()
+        .and_then(|v| v["locate"]["b"].as_i64())
+}
+
+/// Profiles the target test in `dir` and reads the target's figures.
+pub(super) async fn profile(
+    runner: &Runner,
+    dir: &Path,
+    target: &Target,
+    line: Option<i64>,
+    test: &TargetTest,
+    timeout: Duration,
+    cancel: &CancellationToken,
+) -> Result<Result<Value, String>, KeepError> {
+    let tmp = tempfile::Builder::new()
+        .prefix("abbench-prof-")
+        .tempdir()
+        .map_err(|e| invalid(e.to_string()))?;
+    let prof = tmp.path().join("target.prof");
+    let mut argv = runner.argv.clone();
+    argv.extend([
+        "-m".to_string(),
+        "cProfile".into(),
+        "-o".into(),
+        prof.display().to_string(),
+    ]);
+    argv.extend(test.args.iter().cloned());
+    let spec = ProcessSpec {
+        argv,
+        cwd: Some(dir.to_path_buf()),
+        env: project_env(runner, dir),
+        stdin: None,
+    };
+    let command = spec.display();
+    let f = match process::run(
+        &spec,
+        Limits {
+            timeout,
+            ..Limits::default()
+        },
+        cancel,
+    )
+    .await
+    {
+        Ok(f) => f,
+        Err(ProcessError::Cancelled) => return Err(KeepError::Cancelled),
+        Err(e) => return Ok(Err(format!("`{command}`: {e}"))),
+    };
+    let output = format!("{}\n{}", f.stdout.text, f.stderr.text);
+    // cProfile swallows SystemExit, so pytest's own summary says whether the test passed.
+    let failed = !f.exit.success()
+        || (test.pytest && !testsummary::parse(&output).is_some_and(|s| s.clean()));
+    if failed || !prof.exists() {
+        return Ok(Err(format!(
+            "the target test failed under profiling (`{command}`):\n{}",
+            f.stdout.last_lines(20)
+        )));
+    }
+    let input = json!({
+        "profile": prof, "root": dir,
+        "target_file": dir.join(&target.file), "target_name": target.co_name(), "target_line": line,
+        "test_file": test.test_file.as_ref().map(|t| dir.join(t)), "test_name": test.test_name,
+    });
+    Ok(helper(runner, PSTATS_PY, &input, dir).await.map(|mut v| {
+        v["command"] = json!(command);
+        v
+    }))
+}
+
+pub(crate) fn share_text(v: &Value) -> String {
+    format!(
+        "{} calls, {:.3} s cumulative, {:.1} % of {} ({:.3} s), rank {} of {} repository functions",
+        v["calls"],
+        v["cumulative_s"].as_f64().unwrap_or(0.0),
+        v["share"].as_f64().unwrap_or(0.0) * 100.0,
+        v["basis"].as_str().unwrap_or("?"),
+        v["basis_s"].as_f64().unwrap_or(0.0),
+        v["rank"]
+            .as_i64()
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| "-".into()),
+        v["repo_functions"]
+    )
+}
+
+/// Condition 4 from the two profiles: hot enough on the base, still called
+/// by the candidate.
+pub(super) fn condition(
+    base_profile: &Result<Value, String>,
+    cand_profile: &Result<Value, String>,
+    min_hot_share: f64,
+    target: &Target,
+) -> Condition {
+    match (base_profile, cand_profile) {
+        (Ok(b), Ok(c)) => {
+            let share = b["share"].as_f64().unwrap_or(0.0);
+            let cand_calls = c["calls"].as_u64().unwrap_or(0);
+            let hot = share >= min_hot_share;
+            let passed = hot && cand_calls > 0;
+            let verdict = match (hot, cand_calls > 0) {
+                (true, true) => "on the hot path".to_string(),
+                (false, _) => format!(
+                    "not hot enough: base share {:.1} % < min_hot_share {:.1} %",
+                    share * 100.0,
+                    min_hot_share * 100.0
+                ),
+                (true, false) => "the candidate no longer calls it in the target test".to_string(),
+            };
+            Condition {
+                name: "hot_path".into(),
+                passed,
+                summary: format!(
+                    "{verdict}. Base: {}. Candidate: {}",
+                    share_text(b),
+                    share_text(c)
+                ),
+                figures: json!({"base": b, "candidate": c, "min_hot_share": min_hot_share, "target": format!("{}::{}", target.file, target.qualname)}),
+            }
+        }
+        (b, c) => Condition {
+            name: "hot_path".into(),
+            passed: false,
+            summary: [b, c]
+                .iter()
+                .filter_map(|r| r.as_ref().err().cloned())
+                .collect::<Vec<_>>()
+                .join("\n"),
+            figures: json!({"base": b.as_ref().ok(), "candidate": c.as_ref().ok(), "min_hot_share": min_hot_share}),
+        },
+    }
+}
