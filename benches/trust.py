@@ -3,9 +3,17 @@
 abbench, side by side with hyperfine and pyperf on the same machine.
 
     cargo build --release
-    python3 benches/trust.py --quick          # a few minutes
-    python3 benches/trust.py                  # the full campaign
+    python3 benches/trust.py --quick          # under 5 minutes
+    python3 benches/trust.py                  # every tool at the planned repetitions: ~2.5 h
+    python3 benches/trust.py --pyperf-reps 20 # the campaign in BENCHMARKS.md: ~2 h
     python3 benches/trust.py --cases 2x,5x --reps 3 --tools abbench,hyperfine
+    python3 benches/trust.py --report target/trust-<time>.jsonl   # tables again
+
+Every result is appended to a JSON-lines record as it is measured
+(`--save`, default target/trust-<time>.jsonl), so a campaign that is cut
+short still reports what it measured. Repetitions go round-robin over the
+cases, and the tools take turns within a repetition, so drift of the machine
+is spread over all of them.
 
 Needs (installs nothing): python3 with memray and pyperf (PyPI:
 `python3 -m pip install memray==1.20.0 pyperf==2.10.0`) and hyperfine
@@ -34,7 +42,11 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ABBENCH = os.path.join(ROOT, "target", "release", "abbench")
-WORK = "def work(n):\n    t = 0\n    for i in range(n):\n        t += i * i\n    return t"
+# Every iteration costs the same (all ints stay below 2**30), so the time of
+# work(n) is proportional to n and B's fraction of the iterations is the
+# true ratio up to the fixed cost of a call; `i * i` would grow into
+# multi-digit ints and make the time superlinear in n.
+WORK = "def work(n):\n    t = 0\n    for i in range(n):\n        t += i & 255\n    return t"
 # name, fraction of A's iterations that B runs, (full reps, quick reps)
 CASES = [
     ("A/A", 1.0, (50, 3)),
@@ -202,45 +214,69 @@ def median(xs):
     return statistics.median(xs) if xs else float("nan")
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--cases", help="comma-separated case names (default: all)")
-    ap.add_argument("--reps", type=int, help="repetitions per case (default: by case and mode)")
-    ap.add_argument("--peer-reps", type=int,
-                    help="repetitions per case for hyperfine and pyperf (default: 3 full, 1 quick)")
-    ap.add_argument("--tools", default="abbench,hyperfine,pyperf")
-    ap.add_argument("--memory-reps", type=int)
-    ap.add_argument("--keep", action="store_true", help="keep the scripts and the campaign's ledger")
-    a = ap.parse_args()
-    tools = a.tools.split(",")
-    global REFERENCE_S
-    if a.quick:
-        REFERENCE_S = 1.5
-    need(os.path.exists(ABBENCH), "the release binary: cargo build --release")
-    if "hyperfine" in tools:
-        need(shutil.which("hyperfine"), "hyperfine on PATH (apt-get install hyperfine)")
-    if "pyperf" in tools:
-        need(subprocess.run([sys.executable, "-c", "import pyperf"]).returncode == 0,
-             "pyperf: python3 -m pip install pyperf==2.10.0")
-    need(subprocess.run([sys.executable, "-c", "import memray"]).returncode == 0,
-         "memray: python3 -m pip install memray==1.20.0")
+def p95(xs):
+    return sorted(xs)[max(0, int(0.95 * len(xs)) - 1)] if xs else float("nan")
 
+
+def spread(xs):
+    """The 10th and 90th percentiles (nearest rank): how far one verdict's
+    estimate can stray from the truth."""
+    xs = sorted(xs)
+    lo, hi = xs[int(0.1 * (len(xs) - 1))], xs[round(0.9 * (len(xs) - 1))]
+    return f"{lo:.3f}–{hi:.3f}"
+
+
+class Log:
+    """Every result goes to a JSON-lines file as soon as it exists, so a
+    campaign cut short still reports what it measured (`--report FILE`)."""
+
+    def __init__(self, path):
+        self.path, self.records, self.started = path, [], time.time()
+        self.f = open(path, "w")
+
+    def add(self, **record):
+        record["t"] = round(time.time() - self.started, 1)
+        self.records.append(record)
+        self.f.write(json.dumps(record) + "\n")
+        self.f.flush()
+        if record["kind"] in ("cpu", "memory"):
+            what = record.get("verdict") or ("above" if record["above"] else "not above")
+            print(f"  [{record['t'] / 60:5.1f} min] {record['case']} {record.get('tool', 'abbench')} "
+                  f"rep {record['rep'] + 1}: {what}, {record['wall']:.1f} s", file=sys.stderr)
+
+
+def campaign(a, tools, log):
+    """Runs every tool on every case, repetitions round-robin over the cases
+    (and the tools in turn within a repetition) so that slow drift of the
+    machine spreads over all of them instead of landing on one case."""
     tmp = tempfile.mkdtemp(prefix="abbench-trust-")
     server = Server(os.path.join(tmp, "ledger"))
-    started = time.time()
     n = calibrate_n()
     cpu = platform.processor() or platform.machine()
     try:
         cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    print(f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.cpu_count()} cores, {cpu}, "
-          f"Python {platform.python_version()}, hyperfine {subprocess.run(['hyperfine', '--version'], capture_output=True, text=True).stdout.split()[-1] if shutil.which('hyperfine') else '-'}; "
-          f"mode {'quick' if a.quick else 'full'}; one call of A = work({n}) ≈ 3 ms.\n")
+    hyperfine = (subprocess.run(["hyperfine", "--version"], capture_output=True, text=True).stdout.split()[-1]
+                 if shutil.which("hyperfine") else "-")
+    log.add(kind="meta", date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), cores=os.cpu_count(), cpu=cpu,
+            python=platform.python_version(), hyperfine=hyperfine, mode="quick" if a.quick else "full",
+            n=n, argv=sys.argv[1:])
+
+    # Memory first: short, and its A/A case is one of the goals.
+    for name, mib in MEMORY:
+        code_a = f"block = bytearray({mib} * 1048576)\nreturn len(block)" if mib else "return 1"
+        script = server.call("generate_ab_script", {"name": f"trust_mem{mib}", "domain": "memory",
+                                                    "code_a": code_a, "code_b": "return 1", "dir": tmp})["path"]
+        mreps = a.memory_reps or (1 if a.quick else (50 if mib == 0 else 5))
+        for rep in range(mreps):
+            t = time.perf_counter()
+            r = server.call("run_ab_benchmark", {"script": script, "cwd": tmp})
+            log.add(kind="memory", case=name, mib=mib, rep=rep, wall=time.perf_counter() - t,
+                    saved=r["saved_bytes"]["estimate"], verdict=r["verdict"], pairs=r["pairs"])
 
     wanted = set(a.cases.split(",")) if a.cases else None
-    rows = []
+    cases = []
     for name, frac, (full, quick) in CASES:
         if wanted and name not in wanted:
             continue
@@ -250,66 +286,30 @@ def main():
             "name": "trust_" + re.sub(r"\W", "", name), "domain": "cpu", "setup": WORK,
             "code_a": f"return work({n})", "code_b": f"return work({n_b})",
             "number": 10, "repeat": 3, "dir": tmp})["path"]
-        res = {t: [] for t in tools}
-        peer_reps = min(reps, a.peer_reps or (1 if a.quick else 3))
-        for rep in range(reps):
-            if "abbench" in tools:
-                t = time.perf_counter()
-                r = server.call("run_ab_benchmark", {"script": script, "cwd": tmp})
-                res["abbench"].append({"above": r["verdict"] == "above_threshold", "wall": time.perf_counter() - t,
-                                       "ratio": r["speedup"]["estimate"], "pairs": r["pairs"], "verdict": r["verdict"]})
-            if "hyperfine" in tools and rep < peer_reps:
-                res["hyperfine"].append(run_hyperfine(script, tmp))
-            if "pyperf" in tools and rep < peer_reps and not (a.quick and name not in PYPERF_QUICK):
-                res["pyperf"].append(run_pyperf(n, n_b, tmp))
-        rows.append((name, 1 / frac, true, reps, res))
-        print(f"  {name}: done ({reps} reps)", file=sys.stderr)
+        planned = {
+            "abbench": reps,
+            "hyperfine": min(reps, a.hyperfine_reps or (1 if a.quick else reps)),
+            "pyperf": 0 if a.quick and name not in PYPERF_QUICK else min(reps, a.pyperf_reps or (1 if a.quick else reps)),
+        }
+        planned = {t: k for t, k in planned.items() if t in tools}
+        log.add(kind="case", case=name, nominal=1 / frac, true=true, n_a=n, n_b=n_b, planned=planned)
+        cases.append((name, n_b, script, planned))
 
-    print("| case | true speedup (reference) | tool | reps | declared above 20 % | median wall s to verdict | median pairs | median estimate |")
-    print("|---|---|---|---|---|---|---|---|")
-    for name, nominal, true, reps, res in rows:
-        for tool in tools:
-            rs = res[tool]
-            if not rs:
-                continue
-            pairs = f"{median([r['pairs'] for r in rs]):.0f}" if tool == "abbench" else "-"
-            print(f"| {name} | {true:.3f} (nominal {nominal:.3f}) | {tool} | {len(rs)} | "
-                  f"{sum(r['above'] for r in rs)}/{len(rs)} | {median([r['wall'] for r in rs]):.1f} | {pairs} | "
-                  f"{median([r['ratio'] for r in rs]):.3f} |")
-    if "abbench" in tools and len(tools) > 1:
-        print("\nRatio of median wall time to a verdict, abbench / peer:\n")
-        print("| case | " + " | ".join(f"abbench / {t}" for t in tools if t != "abbench") + " |")
-        print("|---|" + "---|" * (len(tools) - 1))
-        for name, _, _, _, res in rows:
-            ab = median([r["wall"] for r in res["abbench"]])
-            print(f"| {name} | " + " | ".join(
-                f"{ab / median([r['wall'] for r in res[t]]):.2f}" if res[t] else "-"
-                for t in tools if t != "abbench") + " |")
-        verdicts = {}
-        for name, _, _, _, res in rows:
-            for r in res["abbench"]:
-                verdicts.setdefault(name, {}).setdefault(r["verdict"], 0)
-                verdicts[name][r["verdict"]] += 1
-        print("\nabbench verdicts per case: " + "; ".join(f"{k}: {v}" for k, v in verdicts.items()))
-
-    # Memory: B avoids allocating what A allocates.
-    mreps = a.memory_reps or (1 if a.quick else 5)
-    print("\n| memory case | reps | verdicts | median saved_bytes | error vs truth | median wall s |")
-    print("|---|---|---|---|---|---|")
-    for name, mib in MEMORY:
-        code_a = f"block = bytearray({mib} * 1048576)\nreturn len(block)" if mib else "return 1"
-        script = server.call("generate_ab_script", {"name": f"trust_mem{mib}", "domain": "memory",
-                                                    "code_a": code_a, "code_b": "return 1", "dir": tmp})["path"]
-        saved, walls, verdicts = [], [], {}
-        for _ in range(mreps):
-            t = time.perf_counter()
-            r = server.call("run_ab_benchmark", {"script": script, "cwd": tmp})
-            walls.append(time.perf_counter() - t)
-            saved.append(r["saved_bytes"]["estimate"])
-            verdicts[r["verdict"]] = verdicts.get(r["verdict"], 0) + 1
-        truth = mib * 1048576
-        err = f"{(median(saved) - truth) / truth * 100:+.2f} %" if truth else f"{median(saved):+.0f} bytes"
-        print(f"| {name} | {mreps} | {verdicts} | {median(saved):,.0f} | {err} | {median(walls):.1f} |")
+    for rep in range(max((max(p.values()) for *_, p in cases), default=0)):
+        for name, n_b, script, planned in cases:
+            for tool in tools:
+                if rep >= planned[tool]:
+                    continue
+                if tool == "abbench":
+                    t = time.perf_counter()
+                    r = server.call("run_ab_benchmark", {"script": script, "cwd": tmp})
+                    rec = {"above": r["verdict"] == "above_threshold", "wall": time.perf_counter() - t,
+                           "ratio": r["speedup"]["estimate"], "pairs": r["pairs"], "verdict": r["verdict"]}
+                elif tool == "hyperfine":
+                    rec = run_hyperfine(script, tmp)
+                else:
+                    rec = run_pyperf(n, n_b, tmp)
+                log.add(kind="cpu", case=name, tool=tool, rep=rep, **rec)
 
     # Server overhead.
     colds = []
@@ -333,21 +333,129 @@ def main():
         t = time.perf_counter()
         subprocess.run(["python3", "-S", "-c", "pass"])
         bare.append(time.perf_counter() - t)
-
-    def p95(xs):
-        return sorted(xs)[int(0.95 * len(xs)) - 1]
-
-    print(f"\nServer overhead: cold start to the initialize reply p50 {median(colds) * 1e3:.1f} ms, p95 {p95(colds) * 1e3:.1f} ms "
-          f"({len(colds)} starts); tools/list p50 {median(lists) * 1e3:.2f} ms, p95 {p95(lists) * 1e3:.2f} ms; "
-          f"generate_ab_script p50 {median(gens) * 1e3:.1f} ms, p95 {p95(gens) * 1e3:.1f} ms (200 calls each; "
-          f"its python3 compile check alone costs at least a bare `python3 -S -c pass`: p50 {median(bare) * 1e3:.1f} ms); "
-          f"server peak RSS over the whole campaign {server.peak_rss_mib():.1f} MiB.")
-    print(f"\nCampaign wall time: {(time.time() - started) / 60:.1f} min.")
+    log.add(kind="overhead", cold=colds, tools_list=lists, generate=gens, bare_python=bare,
+            peak_rss_mib=server.peak_rss_mib())
     server.close()
+    log.add(kind="end")
     if a.keep:
-        print(f"(files and ledger kept in {tmp})", file=sys.stderr)
+        print(f"(scripts and ledger kept in {tmp})", file=sys.stderr)
     else:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def report(records):
+    """The Markdown tables of BENCHMARKS.md, from a campaign's records."""
+    meta = next(r for r in records if r["kind"] == "meta")
+    print(f"Measured {meta['date']} on {meta['cores']} cores, {meta['cpu']}, Python {meta['python']}, "
+          f"hyperfine {meta['hyperfine']}; mode {meta['mode']}; arguments {' '.join(meta['argv']) or '(none)'}; "
+          f"one call of A = work({meta['n']}) ≈ 3 ms.\n")
+    cases = [r for r in records if r["kind"] == "case"]
+    cpu = [r for r in records if r["kind"] == "cpu"]
+    tools = [t for t in ("abbench", "hyperfine", "pyperf") if any(r["tool"] == t for r in cpu)]
+
+    def of(case, tool):
+        return [r for r in cpu if r["case"] == case and r["tool"] == tool]
+
+    if cases:
+        print("| case | true speedup (reference) | tool | reps | declared above 20 % | median wall s to verdict "
+              "| median pairs | median estimate | estimates p10–p90 |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for c in cases:
+            for tool in tools:
+                rs = of(c["case"], tool)
+                if not rs:
+                    continue
+                pairs = f"{median([r['pairs'] for r in rs]):.0f}" if tool == "abbench" else "-"
+                print(f"| {c['case']} | {c['true']:.3f} (nominal {c['nominal']:.3f}) | {tool} | {len(rs)} | "
+                      f"{sum(r['above'] for r in rs)}/{len(rs)} | {median([r['wall'] for r in rs]):.1f} | {pairs} | "
+                      f"{median([r['ratio'] for r in rs]):.3f} | {spread([r['ratio'] for r in rs])} |")
+    peers = [t for t in tools if t != "abbench"]
+    if "abbench" in tools and peers:
+        print("\nRatio of median wall time to a verdict, abbench / peer:\n")
+        print("| case | " + " | ".join(f"abbench / {t}" for t in peers) + " |")
+        print("|---|" + "---|" * len(peers))
+        for c in cases:
+            ab = median([r["wall"] for r in of(c["case"], "abbench")])
+            print(f"| {c['case']} | " + " | ".join(
+                f"{ab / median([r['wall'] for r in of(c['case'], t)]):.2f}" if of(c["case"], t) else "-"
+                for t in peers) + " |")
+    if "abbench" in tools:
+        counts = {}
+        for c in cases:
+            for r in of(c["case"], "abbench"):
+                counts.setdefault(c["case"], {}).setdefault(r["verdict"], 0)
+                counts[c["case"]][r["verdict"]] += 1
+        print("\nabbench verdicts per case: " + "; ".join(f"{k}: {v}" for k, v in counts.items()))
+
+    memory = [r for r in records if r["kind"] == "memory"]
+    if memory:
+        print("\n| memory case | reps | verdicts | median saved_bytes | error vs truth | median wall s |")
+        print("|---|---|---|---|---|---|")
+        for name, mib in MEMORY:
+            rs = [r for r in memory if r["case"] == name]
+            if not rs:
+                continue
+            saved = median([r["saved"] for r in rs])
+            verdicts = {}
+            for r in rs:
+                verdicts[r["verdict"]] = verdicts.get(r["verdict"], 0) + 1
+            truth = mib * 1048576
+            err = f"{(saved - truth) / truth * 100:+.2f} %" if truth else f"{saved:+.0f} bytes"
+            print(f"| {name} | {len(rs)} | {verdicts} | {saved:,.0f} | {err} | {median([r['wall'] for r in rs]):.1f} |")
+
+    o = next((r for r in records if r["kind"] == "overhead"), None)
+    if o:
+        ms = lambda xs, d=1: f"p50 {median(xs) * 1e3:.{d}f} ms, p95 {p95(xs) * 1e3:.{d}f} ms"
+        print(f"\nServer overhead: cold start to the initialize reply {ms(o['cold'])} ({len(o['cold'])} starts); "
+              f"tools/list {ms(o['tools_list'], 2)}; generate_ab_script {ms(o['generate'])} "
+              f"({len(o['generate'])} calls each, one session; a bare `python3 -S -c pass` takes "
+              f"p50 {median(o['bare_python']) * 1e3:.1f} ms here); "
+              f"server peak RSS over the whole campaign {o['peak_rss_mib']:.1f} MiB.")
+    spent = {}
+    for r in cpu + memory:
+        tool = r.get("tool", "abbench")
+        spent[tool] = spent.get(tool, 0) + r["wall"]
+    print("\nTime spent in each tool's runs: " + ", ".join(f"{t} {s / 60:.1f} min" for t, s in spent.items()) + ".")
+    end = records[-1]["t"] / 60
+    done = any(r["kind"] == "end" for r in records)
+    print(f"\nCampaign wall time: {end:.1f} min" + ("." if done else " (cut short: the campaign did not finish)."))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--cases", help="comma-separated case names (default: all)")
+    ap.add_argument("--reps", type=int, help="repetitions per case (default: by case and mode)")
+    ap.add_argument("--hyperfine-reps", type=int, help="at most this many for hyperfine (default: as --reps; quick: 1)")
+    ap.add_argument("--pyperf-reps", type=int, help="at most this many for pyperf (default: as --reps; quick: 1)")
+    ap.add_argument("--tools", default="abbench,hyperfine,pyperf")
+    ap.add_argument("--memory-reps", type=int, help="(default: 50 for the A/A case, 5 for the others; quick: 1)")
+    ap.add_argument("--save", help="the JSON-lines record of the campaign (default: target/trust-<time>.jsonl)")
+    ap.add_argument("--report", metavar="FILE", help="print the tables of a saved campaign and exit")
+    ap.add_argument("--keep", action="store_true", help="keep the scripts and the campaign's ledger")
+    a = ap.parse_args()
+    if a.report:
+        report([json.loads(line) for line in open(a.report)])
+        return
+    tools = a.tools.split(",")
+    global REFERENCE_S
+    if a.quick:
+        REFERENCE_S = 1.5
+    need(os.path.exists(ABBENCH), "the release binary: cargo build --release")
+    if "hyperfine" in tools:
+        need(shutil.which("hyperfine"), "hyperfine on PATH (apt-get install hyperfine)")
+    if "pyperf" in tools:
+        need(subprocess.run([sys.executable, "-c", "import pyperf"]).returncode == 0,
+             "pyperf: python3 -m pip install pyperf==2.10.0")
+    need(subprocess.run([sys.executable, "-c", "import memray"]).returncode == 0,
+         "memray: python3 -m pip install memray==1.20.0")
+    path = a.save or os.path.join(ROOT, "target", time.strftime("trust-%Y%m%d-%H%M%S.jsonl"))
+    print(f"recording to {path}", file=sys.stderr)
+    log = Log(path)
+    try:
+        campaign(a, tools, log)
+    finally:
+        report(log.records)
 
 
 if __name__ == "__main__":
