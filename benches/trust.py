@@ -29,7 +29,9 @@ statements. The peers are judged by the rule their users apply: "the
 difference is significant and the point estimate is above 20 %".
 """
 import argparse
+from collections import Counter
 import json
+import math
 import os
 import platform
 import re
@@ -110,7 +112,6 @@ class Server:
 
 def welch_p(a, b):
     """Two-sided p-value of Welch's t-test (normal approximation for df > 30)."""
-    import math
     ma, mb = statistics.mean(a), statistics.mean(b)
     va, vb = statistics.variance(a) / len(a), statistics.variance(b) / len(b)
     if va + vb == 0:
@@ -123,7 +124,6 @@ def welch_p(a, b):
 
 
 def _betainc(a, b, x):
-    import math
     if x <= 0:
         return 0.0
     if x >= 1:
@@ -380,12 +380,8 @@ def report(records):
                 f"{ab / median([r['wall'] for r in of(c['case'], t)]):.2f}" if of(c["case"], t) else "-"
                 for t in peers) + " |")
     if "abbench" in tools:
-        counts = {}
-        for c in cases:
-            for r in of(c["case"], "abbench"):
-                counts.setdefault(c["case"], {}).setdefault(r["verdict"], 0)
-                counts[c["case"]][r["verdict"]] += 1
-        print("\nabbench verdicts per case: " + "; ".join(f"{k}: {v}" for k, v in counts.items()))
+        counts = {c["case"]: dict(Counter(r["verdict"] for r in of(c["case"], "abbench"))) for c in cases}
+        print("\nabbench verdicts per case: " + "; ".join(f"{k}: {v}" for k, v in counts.items() if v))
 
     memory = [r for r in records if r["kind"] == "memory"]
     if memory:
@@ -396,9 +392,7 @@ def report(records):
             if not rs:
                 continue
             saved = median([r["saved"] for r in rs])
-            verdicts = {}
-            for r in rs:
-                verdicts[r["verdict"]] = verdicts.get(r["verdict"], 0) + 1
+            verdicts = dict(Counter(r["verdict"] for r in rs))
             truth = mib * 1048576
             err = f"{(saved - truth) / truth * 100:+.2f} %" if truth else f"{saved:+.0f} bytes"
             print(f"| {name} | {len(rs)} | {verdicts} | {saved:,.0f} | {err} | {median([r['wall'] for r in rs]):.1f} |")
@@ -411,10 +405,9 @@ def report(records):
               f"({len(o['generate'])} calls each, one session; a bare `python3 -S -c pass` takes "
               f"p50 {median(o['bare_python']) * 1e3:.1f} ms here); "
               f"server peak RSS over the whole campaign {o['peak_rss_mib']:.1f} MiB.")
-    spent = {}
+    spent = Counter()
     for r in cpu + memory:
-        tool = r.get("tool", "abbench")
-        spent[tool] = spent.get(tool, 0) + r["wall"]
+        spent[r.get("tool", "abbench")] += r["wall"]
     print("\nTime spent in each tool's runs: " + ", ".join(f"{t} {s / 60:.1f} min" for t, s in spent.items()) + ".")
     end = records[-1]["t"] / 60
     done = any(r["kind"] == "end" for r in records)

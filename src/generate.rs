@@ -174,11 +174,8 @@ async fn ask_worker(python: &[String], request: &str) -> Option<String> {
     }
 }
 
-/// Compile-checks every part and the whole script in one Python process.
-async fn compile_check(
-    python: &[String],
-    rendered: &template::RenderedScript,
-) -> Result<String, GenerateError> {
+/// The compile-check helper's request: every part alone, then the whole script.
+fn check_request(rendered: &template::RenderedScript) -> serde_json::Value {
     let parts: Vec<_> = rendered
         .spans
         .iter()
@@ -190,7 +187,15 @@ async fn compile_check(
             })
         })
         .collect();
-    let input = serde_json::json!({ "parts": parts, "script": rendered.text });
+    serde_json::json!({ "parts": parts, "script": rendered.text })
+}
+
+/// Compile-checks every part and the whole script in one Python process.
+async fn compile_check(
+    python: &[String],
+    rendered: &template::RenderedScript,
+) -> Result<String, GenerateError> {
+    let input = check_request(rendered);
     if let Some(line) = ask_worker(python, &input.to_string()).await {
         if let Ok(answer) = serde_json::from_str::<CompileAnswer>(line.trim()) {
             return interpret(python, answer);
@@ -381,13 +386,7 @@ mod tests {
             code_b: code_b.into(),
             ..Default::default()
         };
-        let rendered = template::render(&spec, Domain::Cpu);
-        let parts: Vec<_> = rendered
-            .spans
-            .iter()
-            .map(|s| serde_json::json!({"part": s.part.as_str(), "source": s.standalone, "header_lines": s.header_lines}))
-            .collect();
-        serde_json::json!({"parts": parts, "script": rendered.text})
+        check_request(&template::render(&spec, Domain::Cpu))
     }
 
     /// The worker and the one-shot fallback give the same answers.

@@ -46,7 +46,7 @@ pub fn run_summary(r: &RunResult) -> String {
     out.push_str(&format!("  script   {}\n", r.script));
     out.push_str(&format!(
         "  runner   {}  ({})\n",
-        shell_words::join(&r.runner.argv),
+        r.runner.shown(),
         r.runner.chosen_because
     ));
     out.push_str(&format!("  measured {}\n\n", r.measured_by));

@@ -17,6 +17,13 @@ pub struct Runner {
     pub chosen_because: String,
 }
 
+impl Runner {
+    /// The command as a person would type it (shell-quoted; only ever shown).
+    pub fn shown(&self) -> String {
+        shell_words::join(&self.argv)
+    }
+}
+
 /// Finds `program` on PATH like a shell would (an executable regular file).
 pub fn find_on_path(program: &str) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;

@@ -36,7 +36,7 @@ pub(super) async fn probe(plan: &Plan, cancel: &CancellationToken) -> Result<Pro
         env: plan.env.clone(),
         stdin: None,
     };
-    let runner_shown = shell_words::join(&plan.runner.argv);
+    let runner_shown = plan.runner.shown();
     match process::run(&probe_spec, Limits { timeout: Duration::from_secs(60), ..Limits::default() }, cancel).await {
         Ok(f) if f.exit.success() => serde_json::from_str::<Probe>(f.stdout.text.trim()).map_err(|_| {
             RunError::Runner(format!("runner `{runner_shown}` did not behave like Python: stdout {:?}", truncate(&f.stdout.text, 200)))

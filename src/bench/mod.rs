@@ -265,7 +265,7 @@ pub async fn run_ab(
     let mut warnings = Vec::new();
 
     let probe = executor::probe(&plan, cancel).await?;
-    let runner_shown = shell_words::join(&plan.runner.argv);
+    let runner_shown = plan.runner.shown();
 
     let method = match plan.domain {
         Domain::Memory if probe.memray => Method::Memray,

@@ -127,7 +127,7 @@ pub(super) async fn locate(
         let info = helper(runner, PYINFO_PY, &input, root).await.map_err(|e| {
             invalid(format!(
                 "runner `{}` could not read Python files: {e}",
-                shell_words::join(&runner.argv)
+                runner.shown()
             ))
         })?;
         if let Some(line) = info["locate"]["c"].as_i64() {
