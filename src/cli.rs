@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::bench::{self, Progress, RunRequest};
+use crate::bench::{self, Isolation, Progress, RunRequest};
 use crate::demo;
 use crate::generate::{self, GenerateRequest};
 use crate::history::{self, HistoryRequest};
@@ -42,6 +42,8 @@ pub enum Command {
     Keep(Box<KeepArgs>),
     /// List earlier runs and decisions (the CLI mirror of benchmark_history).
     History(HistoryArgs),
+    /// What would run here and would it work: interpreter and why, tools, domains, machine noise (the CLI mirror of check_environment).
+    Doctor(DoctorArgs),
     /// Run the whole loop on a bundled example project: generate, run, apply, check keep.
     Demo {
         /// Keep the demo's temporary directory and say where it is.
@@ -90,6 +92,20 @@ pub struct KeepArgs {
     #[arg(long)]
     pub tests_timeout_s: Option<f64>,
     /// Print the structured result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Flags of `abbench doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The project directory, or a folder in it (default: the current one).
+    #[arg(long)]
+    pub cwd: Option<PathBuf>,
+    /// The project's Python command (default: detected from --cwd as `abbench run` does).
+    #[arg(long)]
+    pub runner: Option<String>,
+    /// Print the structured report as JSON.
     #[arg(long)]
     pub json: bool,
 }
@@ -143,7 +159,10 @@ pub struct RunArgs {
     /// Memory: fraction of A's peak to save (default 0.10).
     #[arg(long)]
     pub min_saved_fraction: Option<f64>,
-    /// Pairs before the first look (default 5).
+    /// paired (both variants in each process; default for time domains) or process (one variant per process; always for memory).
+    #[arg(long)]
+    pub isolation: Option<Isolation>,
+    /// Pairs (paired: processes) before the first look (default: by design, 6 paired, 5 process, 4 memory).
     #[arg(long)]
     pub min_pairs: Option<usize>,
     /// Most pairs (default 30).
@@ -218,9 +237,12 @@ pub struct TemplateArgs {
     /// Directory to write into (default: the system temp directory).
     #[arg(long)]
     pub dir: Option<PathBuf>,
-    /// Python command used for the compile check (default python3).
+    /// The project's Python command (default: detected from --cwd as `abbench run` does).
+    #[arg(long, alias = "python")]
+    pub runner: Option<String>,
+    /// Where the script will run: the project root or a folder in it (default: the current directory).
     #[arg(long)]
-    pub python: Option<String>,
+    pub cwd: Option<PathBuf>,
     /// Print the script instead of its path.
     #[arg(long, conflicts_with = "json")]
     pub print: bool,
@@ -256,7 +278,8 @@ async fn run(args: RunArgs) -> Result<()> {
         min_gain: args.min_gain,
         min_saved_bytes: args.min_saved_bytes,
         min_saved_fraction: args.min_saved_fraction,
-        min_pairs: args.min_pairs.unwrap_or(d.min_pairs),
+        isolation: args.isolation,
+        min_pairs: args.min_pairs,
         max_pairs: args.max_pairs.unwrap_or(d.max_pairs),
         max_seconds: args.max_seconds.unwrap_or(d.max_seconds),
         timeout_s: args.timeout_s.unwrap_or(d.timeout_s),
@@ -264,7 +287,7 @@ async fn run(args: RunArgs) -> Result<()> {
         allow_fallback: !args.no_fallback,
     };
     let bar = if std::io::stderr().is_terminal() {
-        indicatif::ProgressBar::new((2 + 2 * request.max_pairs) as u64)
+        indicatif::ProgressBar::new(1 + request.max_pairs as u64)
     } else {
         indicatif::ProgressBar::hidden()
     };
@@ -277,6 +300,7 @@ async fn run(args: RunArgs) -> Result<()> {
     );
     let shown = bar.clone();
     let progress: Arc<dyn Fn(Progress) + Send + Sync> = Arc::new(move |p: Progress| {
+        shown.set_length(p.processes_total as u64);
         shown.set_position(p.processes_done as u64);
         shown.set_message(p.message);
     });
@@ -358,7 +382,8 @@ async fn template(args: TemplateArgs) -> Result<()> {
             modules: args.modules,
         },
         dir: args.dir,
-        python: args.python,
+        runner: args.runner,
+        cwd: args.cwd,
     };
     let generated = generate::generate(&request).await?;
     for warning in &generated.warnings {
@@ -390,6 +415,23 @@ pub async fn main(cli: Cli) -> Result<()> {
         Some(Command::Run(args)) => run(*args).await,
         Some(Command::Keep(args)) => keep(*args).await,
         Some(Command::History(args)) => history(args),
+        Some(Command::Doctor(args)) => {
+            let report = crate::doctor::check(
+                &crate::doctor::DoctorRequest {
+                    cwd: args.cwd,
+                    runner: args.runner,
+                    env: Default::default(),
+                },
+                &CancellationToken::new(),
+            )
+            .await;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", render::doctor_summary(&report));
+            }
+            Ok(())
+        }
         Some(Command::Demo { keep }) => demo::run(&mut |line| println!("{line}"), keep).await,
     }
 }

@@ -17,8 +17,9 @@ use crate::process::{self, Limits, ProcessSpec};
 use crate::render;
 use crate::template::ScriptSpec;
 
-/// The example project, embedded: (path, text).
-pub const PROJECT: [(&str, &str); 4] = [
+/// The example project, embedded: (path, text). Its suite needs only the
+/// standard library (unittest), so the demo runs on a bare machine.
+pub const PROJECT: [(&str, &str); 5] = [
     ("shop/__init__.py", include_str!("../demo/shop/__init__.py")),
     (
         "shop/inventory.py",
@@ -26,10 +27,18 @@ pub const PROJECT: [(&str, &str); 4] = [
     ),
     ("shop/report.py", include_str!("../demo/shop/report.py")),
     (
+        "tests/__init__.py",
+        include_str!("../demo/tests/__init__.py"),
+    ),
+    (
         "tests/test_inventory.py",
         include_str!("../demo/tests/test_inventory.py"),
     ),
 ];
+/// The demo's full test suite and the test that exercises the target.
+pub const TEST_COMMAND: &str = "python3 -m unittest -q";
+/// The test of `count_known`, profiled on the base and on the candidate.
+pub const TARGET_TEST: &str = "tests/test_inventory.py::InventoryTest::test_daily_report";
 /// `shop/inventory.py` with the candidate optimization applied.
 pub const OPTIMIZED_INVENTORY: &str = include_str!("../demo/optimized/inventory.py");
 
@@ -54,21 +63,22 @@ fn step(say: &mut dyn FnMut(&str), n: u32, title: &str, call: Option<(&str, serd
     }
 }
 
-async fn python_has_pytest() -> Result<()> {
-    let spec = ProcessSpec::new(vec!["python3".into(), "-c".into(), "import pytest".into()]);
+async fn python_runs() -> Result<()> {
+    let spec = ProcessSpec::new(vec!["python3".into(), "-c".into(), "pass".into()]);
     match process::run(&spec, Limits::default(), &CancellationToken::new()).await {
         Ok(f) if f.exit.success() => Ok(()),
-        Ok(_) => bail!(
-            "abbench demo needs pytest importable by python3: `python3 -m pip install pytest`"
+        Ok(f) => bail!(
+            "abbench demo needs a working python3 on PATH; `python3 -c pass` failed with {}",
+            f.exit
         ),
-        Err(e) => bail!("abbench demo needs python3 on PATH: {e}"),
+        Err(e) => bail!("abbench demo needs python3 on PATH (install Python 3.8 or newer): {e}"),
     }
 }
 
 /// Runs the demo, reporting each step through `say`. With `keep_dir`, the
 /// temporary directory is left in place (and named) for inspection.
 pub async fn run(say: &mut dyn FnMut(&str), keep_dir: bool) -> Result<()> {
-    python_has_pytest().await?;
+    python_runs().await?;
     let tmp = tempfile::Builder::new().prefix("abbench-demo-").tempdir()?;
     let root = tmp.path();
     let repo_dir = root.join("shop");
@@ -110,7 +120,8 @@ pub async fn run(say: &mut dyn FnMut(&str), keep_dir: bool) -> Result<()> {
             ..Default::default()
         },
         dir: Some(bench_dir.clone()),
-        python: None,
+        runner: None,
+        cwd: Some(repo.root.clone()),
     })
     .await
     .context("generate_ab_script")?;
@@ -161,9 +172,9 @@ pub async fn run(say: &mut dyn FnMut(&str), keep_dir: bool) -> Result<()> {
     let keep_request = KeepRequest {
         run_id: run.run_id.clone(),
         repo: repo.root.clone(),
-        test_command: "python3 -m pytest -q -p no:cacheprovider".into(),
+        test_command: TEST_COMMAND.into(),
         target_function: "shop/inventory.py::count_known".into(),
-        target_test: "tests/test_inventory.py::test_daily_report".into(),
+        target_test: TARGET_TEST.into(),
         ..KeepRequest::default()
     };
     let keep_args = json!({

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::domain::{Domain, Threshold};
 use crate::process::{self, Limits, ProcessError, ProcessSpec};
-use crate::python_cmd::{split_command, CommandError};
+use crate::runner::{self, Runner, RunnerError};
 use crate::template::{self, ScriptSpec, SpecError};
 
 const COMPILE_CHECK_PY: &str = include_str!("python/compile_check.py");
@@ -24,8 +24,10 @@ pub struct GenerateRequest {
     pub spec: ScriptSpec,
     /// Directory to write into; the system temp directory when `None`.
     pub dir: Option<PathBuf>,
-    /// The Python command used to compile-check; `python3` when `None`.
-    pub python: Option<String>,
+    /// The Python command; detected in `cwd` as run_ab_benchmark does when `None`.
+    pub runner: Option<String>,
+    /// Where the script will run (the project root, or a folder in it); the current directory when `None`.
+    pub cwd: Option<PathBuf>,
 }
 
 /// The commands that run each variant, ready to paste into a shell.
@@ -35,6 +37,8 @@ pub struct VariantCommands {
     pub a: Vec<String>,
     /// Commands for variant B (optimized approach), in order.
     pub b: Vec<String>,
+    /// Time domains: both variants in alternating blocks in one process, as run_ab_benchmark runs them.
+    pub ab: Option<Vec<String>>,
 }
 
 /// What `generate_ab_script` returns.
@@ -46,7 +50,7 @@ pub struct GeneratedScript {
     pub domain: Domain,
     /// The full text of the script.
     pub script: String,
-    /// Commands that run A and B by hand (memory: `memray run` then `memray stats`).
+    /// Commands that run A, B (and both, paired) by hand; memory: under memray as abbench measures it.
     pub commands: VariantCommands,
     /// What the measured value means, with its unit.
     pub measurement: String,
@@ -54,6 +58,8 @@ pub struct GeneratedScript {
     pub threshold: Threshold,
     /// True when a script of the same name was replaced.
     pub replaced_existing: bool,
+    /// The Python the commands use, and why (the runner run_ab_benchmark detects for the same `cwd`).
+    pub runner: Runner,
     /// The interpreter that compile-checked the script, with its version.
     pub compile_checked_with: String,
     /// Things worth knowing, e.g. arguments this domain ignores.
@@ -66,9 +72,9 @@ pub enum GenerateError {
     /// The spec itself is wrong.
     #[error(transparent)]
     Spec(#[from] SpecError),
-    /// The `python` argument is wrong.
+    /// The `runner` argument is wrong, or no runner can be detected.
     #[error(transparent)]
-    Command(#[from] CommandError),
+    Runner(#[from] RunnerError),
     /// A syntax error in a part the caller wrote.
     #[error("syntax error in {part}, line {line}{column}: {message}{text}; nothing was written")]
     Syntax {
@@ -84,7 +90,7 @@ pub enum GenerateError {
         text: String,
     },
     /// The compile check could not run.
-    #[error("could not compile-check the script with {python:?}: {reason}; pass `python` naming a working interpreter")]
+    #[error("could not compile-check the script with {python:?}: {reason}; pass `runner` naming a working interpreter")]
     Python {
         /// The interpreter command.
         python: String,
@@ -282,51 +288,24 @@ fn write_atomically(dir: &Path, path: &Path, text: &str) -> std::io::Result<()> 
 }
 
 /// The commands a person would run for each variant.
-pub fn variant_commands(
-    python: &[String],
-    path: &Path,
-    name: &str,
-    domain: Domain,
-) -> VariantCommands {
-    let dir = path.parent().unwrap_or(Path::new("."));
+pub fn variant_commands(python: &[String], path: &Path, domain: Domain) -> VariantCommands {
     let script = path.display().to_string();
-    let for_variant = |v: &str| -> Vec<String> {
+    let command = |mode: &str| -> Vec<String> {
         let mut run = python.to_vec();
-        if domain == Domain::Memory {
-            let bin = dir
-                .join(format!("micro_{name}_{v}.bin"))
-                .display()
-                .to_string();
-            let json = dir
-                .join(format!("micro_{name}_{v}.json"))
-                .display()
-                .to_string();
-            run.extend(
-                [
-                    "-m",
-                    "memray",
-                    "run",
-                    "--native",
-                    "--trace-python-allocators",
-                    "-o",
-                    &bin,
-                ]
-                .map(String::from),
-            );
-            run.extend([script.clone(), v.to_string()]);
-            let mut stats = python.to_vec();
-            stats.extend(
-                ["-m", "memray", "stats", "--json", "-o", &json, "-f", &bin].map(String::from),
-            );
-            vec![shell_words::join(run), shell_words::join(stats)]
+        run.extend([script.clone(), mode.to_string()]);
+        let run = shell_words::join(run);
+        // Memory: the variant's own peak under memray, as abbench measures
+        // it (memray must import); without the variable, tracemalloc's.
+        vec![if domain == Domain::Memory {
+            format!("ABBENCH_MEMRAY=1 {run}")
         } else {
-            run.extend([script.clone(), v.to_string()]);
-            vec![shell_words::join(run)]
-        }
+            run
+        }]
     };
     VariantCommands {
-        a: for_variant("a"),
-        b: for_variant("b"),
+        a: command("a"),
+        b: command("b"),
+        ab: domain.is_time().then(|| command("ab")),
     }
 }
 
@@ -334,7 +313,19 @@ pub fn variant_commands(
 pub async fn generate(req: &GenerateRequest) -> Result<GeneratedScript, GenerateError> {
     let spec = &req.spec;
     let domain = spec.validate()?;
-    let python = split_command("python", req.python.as_deref().unwrap_or("python3"))?;
+    let cwd = match &req.cwd {
+        Some(c) => c.clone(),
+        None => std::env::current_dir().map_err(|e| GenerateError::Dir {
+            dir: PathBuf::from("."),
+            reason: format!("no current directory ({e}); pass `cwd`"),
+        })?,
+    };
+    let runner = runner::resolve(
+        req.runner.as_deref(),
+        &cwd,
+        runner::active_virtualenv(&Default::default()).as_deref(),
+    )?;
+    let python = runner.argv.clone();
     let dir = req.dir.clone().unwrap_or_else(std::env::temp_dir);
     let dir_error = |reason: &str| GenerateError::Dir {
         dir: dir.clone(),
@@ -363,7 +354,8 @@ pub async fn generate(req: &GenerateRequest) -> Result<GeneratedScript, Generate
     Ok(GeneratedScript {
         path: path.display().to_string(),
         domain,
-        commands: variant_commands(&python, &path, &spec.name, domain),
+        commands: variant_commands(&python, &path, domain),
+        runner,
         measurement: template::measurement_sentence(spec, domain),
         threshold: domain.default_threshold(),
         script: rendered.text,

@@ -8,6 +8,7 @@
 pub mod bench;
 pub mod cli;
 pub mod demo;
+pub mod doctor;
 pub mod domain;
 #[cfg(test)]
 mod fuzz;
@@ -21,6 +22,7 @@ pub mod mcp;
 pub mod mcp_stdio;
 pub mod measurement;
 pub mod process;
+pub mod provision;
 pub mod python_cmd;
 pub mod references;
 pub mod render;

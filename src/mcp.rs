@@ -21,7 +21,8 @@ use std::sync::Arc;
 
 use rmcp::model::ProgressNotificationParam;
 
-use crate::bench::{self, Progress, RunRequest, RunResult};
+use crate::bench::{self, Isolation, Progress, RunRequest, RunResult};
+use crate::doctor::{self, DoctorRequest, EnvironmentReport};
 use crate::generate::{self, GenerateRequest, GeneratedScript};
 use crate::history::{self, HistoryRequest, HistoryResult};
 use crate::keep::{self, KeepRequest, KeepResult};
@@ -32,6 +33,7 @@ const INSTRUCTIONS: &str = "abbench answers one question for an optimization loo
 1. generate_ab_script writes micro_bench_<name>.py: bench_a = current code, bench_b = optimized code, same real input (domains: cpu/data_structures, async, memory, structure).\n\
 2. run_ab_benchmark runs A and B in fresh, interleaved processes with the project's Python and returns a verdict with a confidence interval.\n\
 3. check_keep_conditions decides keep / needs_e2e / discard from the four keep conditions (clear gain above the domain threshold, tests pass, simple change, hot path per cProfile).\n\
+check_environment (read-only) says which Python would run for a project and why, what each domain needs, and how noisy the machine is.\n\
 Read abbench://references/micro-benchmark.md for the method and abbench://references/tools.md for every argument.";
 
 /// Arguments of `generate_ab_script`.
@@ -64,9 +66,12 @@ pub struct GenerateArgs {
     /// Directory to write the script into (must exist). Default: the system temp directory (e.g. /tmp).
     #[serde(default)]
     pub dir: Option<String>,
-    /// Command of the Python that compile-checks the script, split into words without a shell (e.g. "python3", ".venv/bin/python", "uv run python"). Default "python3".
+    /// Command of the project's Python, split into words without a shell (e.g. "python3", ".venv/bin/python", "uv run python"): it compile-checks the script and the returned commands use it. Default: detected from `cwd` exactly as run_ab_benchmark detects it. ("python" is accepted as an old name.)
+    #[serde(default, alias = "python")]
+    pub runner: Option<String>,
+    /// Where the script will run: the project root or a folder in it (the runner is detected from here). Default: the server's working directory.
     #[serde(default)]
-    pub python: Option<String>,
+    pub cwd: Option<String>,
 }
 
 impl From<GenerateArgs> for GenerateRequest {
@@ -84,7 +89,8 @@ impl From<GenerateArgs> for GenerateRequest {
                 modules: a.modules.unwrap_or_default(),
             },
             dir: a.dir.map(Into::into),
-            python: a.python,
+            runner: a.runner,
+            cwd: a.cwd.map(Into::into),
         }
     }
 }
@@ -116,10 +122,13 @@ pub struct RunArgs {
     /// memory: fraction of A's peak B must save ((A - B) / A) to pass. Default 0.10.
     #[serde(default)]
     pub min_saved_fraction: Option<f64>,
-    /// Pairs before the first look at the statistics (5 to max_pairs). Default 5.
+    /// How the variants share processes. "paired" (default for cpu, async and structure with a generated script): every fresh process runs A and B in alternating blocks in a random order, and its A/B ratio is one sample, which cancels the machine's noise A and B share. "process" (always for memory, and for hand-written scripts): each process runs one variant, A and B processes interleaved. The result's `design` says which ran and why.
+    #[serde(default)]
+    pub isolation: Option<Isolation>,
+    /// Pairs (paired design: processes) before the first look at the statistics. Default: chosen by the design (paired: 6, or 12 for very noisy code; process: 5; memory: 4); at least 6 paired, 4 otherwise.
     #[serde(default)]
     pub min_pairs: Option<usize>,
-    /// Most pairs (one A and one B process each) before giving up as inconclusive (min_pairs to 200). Default 30.
+    /// Most pairs (paired design: processes each running both; process design: one A and one B process) before giving up as inconclusive (min_pairs to 200). Default 30.
     #[serde(default)]
     pub max_pairs: Option<usize>,
     /// Wall-clock budget of the whole run in seconds; the run stops with the pairs it has when the next pair would exceed it. Default 300.
@@ -152,7 +161,8 @@ impl RunArgs {
             min_gain: self.min_gain,
             min_saved_bytes: self.min_saved_bytes,
             min_saved_fraction: self.min_saved_fraction,
-            min_pairs: self.min_pairs.unwrap_or(d.min_pairs),
+            isolation: self.isolation,
+            min_pairs: self.min_pairs,
             max_pairs: self.max_pairs.unwrap_or(d.max_pairs),
             max_seconds: self.max_seconds.unwrap_or(d.max_seconds),
             timeout_s: self.timeout_s.unwrap_or(d.timeout_s),
@@ -242,6 +252,21 @@ pub struct HistoryArgs {
     pub since: Option<String>,
 }
 
+/// Arguments of `check_environment`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentArgs {
+    /// The project directory (or a folder in it) whose Python would run, e.g. "/home/me/shop". Default: the server's working directory.
+    #[serde(default)]
+    pub cwd: Option<String>,
+    /// A Python command to check instead of the detected one, e.g. ".venv/bin/python" or "uv run python".
+    #[serde(default)]
+    pub runner: Option<String>,
+    /// Environment variables as run_ab_benchmark would get them (an active VIRTUAL_ENV here counts).
+    #[serde(default)]
+    pub env: Option<BTreeMap<String, String>>,
+}
+
 /// Arguments of the `ab_workflow` prompt.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct WorkflowArgs {
@@ -319,7 +344,7 @@ impl AbbenchServer {
 
     #[tool(
         name = "run_ab_benchmark",
-        description = "Run an A/B script: one uncounted warm-up per variant, then A and B in fresh processes, interleaved in random order inside each pair, with the project's Python, until the statistics settle (looks at 5, 10, 20, 30 pairs, corrected for the number of looks). Time domains compare the scripts' ABBENCH values; memory runs each process under memray and compares peak bytes. Returns run_id, verdict (above_threshold | below_threshold | regression | inconclusive) with its reason, speedup/gain or saved_bytes/saved_fraction with confidence bounds, both arms' values and summaries, the exact commands, warnings and the environment. Only one measurement runs at a time on the machine. Sends progress after every process when given a progress token; cancelling kills the running processes. Next: check_keep_conditions with the run_id.",
+        description = "Run an A/B script with the project's Python until the statistics settle. Time domains (cpu, async, structure) use the paired design by default: an uncounted pilot chooses block length and rounds, then every fresh process runs A and B in alternating blocks in a random order and its A/B ratio is one sample (exact signed-rank test; looks at 6, 12, 24, 30 processes with the 5 % error split over them). Memory runs each variant in its own processes under memray (its own peak above the setup baseline; memray is provisioned outside the project when missing). Returns run_id, verdict (above_threshold | below_threshold | regression | inconclusive) with its reason, speedup/gain or saved_bytes/saved_fraction with confidence bounds, the design that ran and why, checks of the pairing, both arms' values, the exact commands, warnings and the environment. Only one measurement runs at a time on the machine. Sends progress after every process when given a progress token; cancelling kills the running processes. Next: check_keep_conditions with the run_id.",
         annotations(
             title = "Run A/B micro-benchmark",
             read_only_hint = false,
@@ -335,7 +360,6 @@ impl AbbenchServer {
     ) -> Result<Json<RunResult>, String> {
         let request = args.into_request()?;
         let token = ctx.meta.get_progress_token();
-        let total = (2 + 2 * request.max_pairs) as f64;
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Progress>();
         let peer = ctx.peer.clone();
         let forwarder = tokio::spawn(async move {
@@ -343,7 +367,7 @@ impl AbbenchServer {
                 if let Some(token) = &token {
                     let param =
                         ProgressNotificationParam::new(token.clone(), p.processes_done as f64)
-                            .with_total(total)
+                            .with_total(p.processes_total as f64)
                             .with_message(p.message);
                     let _ = peer.notify_progress(param).await;
                 }
@@ -380,6 +404,31 @@ impl AbbenchServer {
             .await
             .map(Json)
             .map_err(|e| e.to_string())
+    }
+
+    #[tool(
+        name = "check_environment",
+        description = "Read-only: what abbench would run for a project directory, and whether it would work. Returns the runner and why (every detection rule tried: runner, VIRTUAL_ENV, .venv / venv / uv.lock / poetry.lock from cwd up to the project root, python3), the interpreter's version, whether memray, pytest and pip import and what abbench would provision (memray, outside the project), git / uv / codeflash on PATH, each domain's readiness, and how noisy the machine is (cores, CPU model, load, CPU time taken by other work and by the hypervisor, frequency governor, turbo, other abbench runs and the machine lock). Every problem comes with the command that fixes it. Installs and writes nothing.",
+        annotations(
+            title = "Check environment",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
+    async fn check_environment(
+        &self,
+        Parameters(args): Parameters<EnvironmentArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<Json<EnvironmentReport>, String> {
+        let request = DoctorRequest {
+            cwd: args.cwd.map(Into::into),
+            runner: args.runner,
+            env: args.env.unwrap_or_default(),
+        };
+        let cancel = request_token(&ctx.ct, &self.shutdown);
+        Ok(Json(doctor::check(&request, &cancel).await))
     }
 
     #[tool(

@@ -20,6 +20,10 @@ pub struct MeasurementLine {
     pub value: Option<f64>,
     /// Calls per repeat (cpu/structure), for the timer-resolution check.
     pub number: Option<u64>,
+    /// Memory: who measured, `memray` or `tracemalloc`.
+    pub measured_by: Option<String>,
+    /// Memory under memray: setup's live bytes plus the variant's own peak.
+    pub process_peak_bytes: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -33,6 +37,10 @@ struct RawLine {
     value: Option<f64>,
     #[serde(default)]
     number: Option<u64>,
+    #[serde(default)]
+    measured_by: Option<String>,
+    #[serde(default)]
+    process_peak_bytes: Option<f64>,
 }
 
 /// The JSON text of the last `ABBENCH` line in `stdout`, if any.
@@ -53,12 +61,21 @@ pub fn parse_line(json: &str) -> Result<MeasurementLine, String> {
             return Err(format!("`value` must be a finite number >= 0, got {v}"));
         }
     }
+    if let Some(v) = raw.process_peak_bytes {
+        if !v.is_finite() || v < 0.0 {
+            return Err(format!(
+                "`process_peak_bytes` must be a finite number >= 0, got {v}"
+            ));
+        }
+    }
     Ok(MeasurementLine {
         variant: raw.variant,
         domain: raw.domain,
         unit: raw.unit,
         value: raw.value,
         number: raw.number,
+        measured_by: raw.measured_by,
+        process_peak_bytes: raw.process_peak_bytes,
     })
 }
 

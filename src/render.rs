@@ -1,6 +1,7 @@
 //! Human-readable summaries for the CLI. Returns strings; never prints.
 
-use crate::bench::{ArmSummary, RunResult};
+use crate::bench::{ArmSummary, Isolation, RunResult};
+use crate::doctor::EnvironmentReport;
 use crate::domain::MIB;
 use crate::history::HistoryResult;
 use crate::keep::KeepResult;
@@ -49,7 +50,8 @@ pub fn run_summary(r: &RunResult) -> String {
         r.runner.shown(),
         r.runner.chosen_because
     ));
-    out.push_str(&format!("  measured {}\n\n", r.measured_by));
+    out.push_str(&format!("  measured {}\n", r.measured_by));
+    out.push_str(&format!("  design   {}\n\n", design_line(r)));
     out.push_str(&format!(
         "  {:<16} {:>12}  {:>12}  {:>12}  {:>9}  {:>3}\n",
         "variant", "median", "min", "max", "cv", "n"
@@ -75,14 +77,36 @@ pub fn run_summary(r: &RunResult) -> String {
             bytes.show(|v| quantity(v, "bytes"))
         ));
         out.push_str(&format!(
-            "  saved    {}\n",
+            "  saved    {} of A's own peak\n",
             frac.show(|v| format!("{:.1} %", v * 100.0))
         ));
     }
+    if let Some(peak) = &r.process_peak {
+        out.push_str(&format!(
+            "  process  A {} / B {} whole-process peak (median){}\n",
+            quantity(peak.a.summary.median, "bytes"),
+            quantity(peak.b.summary.median, "bytes"),
+            peak.saved_fraction
+                .map(|f| format!(", saving {:.1} % of it", f.estimate * 100.0))
+                .unwrap_or_default()
+        ));
+    }
     out.push_str(&format!("  threshold {}\n", r.threshold.description));
+    let looks: Vec<String> = r.looks.iter().map(|l| l.pairs.to_string()).collect();
+    let unit = match r.design.isolation {
+        Isolation::Paired => "processes",
+        Isolation::Process => "pairs",
+    };
     out.push_str(&format!(
-        "  pairs    {} (B better in {}), stopped at look {} of {:?} ({}), {:.1} s, lock wait {:.1} s, seed {}\n\n",
-        c.pairs, c.pairs_b_better, r.stopped_at_look, r.looks, r.stopped_because, r.elapsed_s, r.lock_wait_s, r.seed
+        "  {unit:<8} {} (B better in {}), stopped at look {} of [{}] ({}), {:.1} s, lock wait {:.1} s, seed {}\n\n",
+        c.pairs,
+        c.pairs_b_better,
+        r.stopped_at_look,
+        looks.join(", "),
+        serde_json::to_value(r.stopped_because).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+        r.elapsed_s,
+        r.lock_wait_s,
+        r.seed
     ));
     out.push_str(&format!(
         "  VERDICT  {}: {}\n",
@@ -93,6 +117,30 @@ pub fn run_summary(r: &RunResult) -> String {
         out.push_str(&format!("  warning: {w}\n"));
     }
     out
+}
+
+/// One line saying which design ran and its main choices.
+fn design_line(r: &RunResult) -> String {
+    let d = &r.design;
+    match (&d.block, d.rounds.first()) {
+        (Some(block), Some(rounds)) => {
+            let later = d
+                .rounds
+                .iter()
+                .skip(1)
+                .map(|c| format!(", {} from process {}", c.rounds, c.from_process))
+                .collect::<String>();
+            format!(
+                "paired: {:.0} ms blocks ({} calls of A, {} of B), {} rounds per process{later}; per-process speedups vary by {:.1} % (sd of ln)",
+                block.block_s * 1e3,
+                block.number_a,
+                block.number_b,
+                rounds.rounds,
+                d.process_log_sd.unwrap_or(0.0) * 100.0
+            )
+        }
+        _ => format!("process isolation: {}", d.chosen_because),
+    }
 }
 
 /// The table `abbench keep` prints: each condition, the decision, the next step.
@@ -117,6 +165,78 @@ pub fn keep_summary(k: &KeepResult) -> String {
     ));
     for w in &k.warnings {
         out.push_str(&format!("  warning: {w}\n"));
+    }
+    out
+}
+
+/// The report `abbench doctor` prints.
+pub fn doctor_summary(r: &EnvironmentReport) -> String {
+    let mut out = format!("abbench doctor for {}\n", r.cwd);
+    if let Some(root) = &r.project_root {
+        out.push_str(&format!("  project  {root}\n"));
+    }
+    match (&r.runner, &r.python) {
+        (Some(runner), python) => {
+            out.push_str(&format!(
+                "  runner   {}  ({})\n",
+                runner.shown(),
+                runner.chosen_because
+            ));
+            for t in &runner.tried {
+                out.push_str(&format!("           - {t}\n"));
+            }
+            if let Some(p) = python {
+                out.push_str(&format!(
+                    "  python   {} {} at {}{}\n",
+                    p.implementation,
+                    p.version,
+                    p.executable,
+                    if p.in_virtualenv {
+                        " (a virtualenv)"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+        }
+        (None, _) => out.push_str("  runner   none (see problems)\n"),
+    }
+    out.push('\n');
+    for t in &r.tools {
+        let mark = if t.available { "ok " } else { "-- " };
+        out.push_str(&format!("  {mark} {:<10} {}\n", t.name, t.detail));
+    }
+    out.push('\n');
+    for d in &r.domains {
+        let mark = if d.ready { "ok " } else { "-- " };
+        out.push_str(&format!("  {mark} {:<10} {}\n", d.domain.as_str(), d.how));
+    }
+    let m = &r.machine;
+    out.push_str(&format!(
+        "\n  machine  {} cores{}, load {}, busy {}, steal {}, governor {}, turbo {}, {} other abbench process(es), lock {}\n",
+        m.cores,
+        m.cpu_model.as_ref().map(|c| format!(" ({c})")).unwrap_or_default(),
+        m.load_average
+            .map(|l| format!("{:.2} {:.2} {:.2}", l[0], l[1], l[2]))
+            .unwrap_or_else(|| "?".into()),
+        m.busy_fraction.map(|b| format!("{:.0} %", b * 100.0)).unwrap_or_else(|| "?".into()),
+        m.steal_fraction.map(|s| format!("{:.0} %", s * 100.0)).unwrap_or_else(|| "?".into()),
+        m.governor.as_deref().unwrap_or("not exposed"),
+        m.turbo.map(|t| if t { "on" } else { "off" }).unwrap_or("not exposed"),
+        m.abbench_processes,
+        if m.lock_held { "held" } else { "free" }
+    ));
+    if r.problems.is_empty() {
+        out.push_str("\n  no problems found\n");
+    }
+    for p in &r.problems {
+        out.push_str(&format!(
+            "\n  problem: {}\n      fix: {}\n",
+            p.problem, p.fix
+        ));
+    }
+    for a in &r.advice {
+        out.push_str(&format!("  advice:  {a}\n"));
     }
     out
 }

@@ -1,11 +1,16 @@
 //! Distribution-free statistics for A/B verdicts. Pure functions over slices.
 //!
-//! Method: the Hodges–Lehmann estimate of the shift between two independent
-//! samples (the median of all pairwise differences `x_i - y_j`), with
-//! one-sided confidence bounds read from the order statistics of those
-//! differences at the exact Mann–Whitney critical value. A bound beyond a
-//! threshold is exactly a one-sided Mann–Whitney test rejecting "the shift is
-//! at most the threshold", so verdicts and intervals never disagree.
+//! Two estimates, each with one-sided bounds read from order statistics at
+//! an exact critical value, so that a bound beyond a threshold is exactly the
+//! matching rank test rejecting "the shift is at most the threshold" and
+//! verdicts and intervals never disagree:
+//!
+//! - two independent samples ([`hodges_lehmann`]): the median of all
+//!   pairwise differences `x_i - y_j`, bounds at the exact Mann–Whitney
+//!   critical value (one variant per process);
+//! - one sample of paired differences ([`hodges_lehmann_paired`]): the
+//!   median of the Walsh averages `(d_i + d_j) / 2`, bounds at the exact
+//!   Wilcoxon signed-rank critical value (both variants in each process).
 //!
 //! Why this and not a t-interval or a bootstrap: per-process timings are
 //! skewed and carry outliers (a noisy neighbour, a page-cache miss); ranks
@@ -157,6 +162,92 @@ pub fn hodges_lehmann(x: &[f64], y: &[f64], alpha: f64) -> ShiftBounds {
     }
 }
 
+/// Exact null distribution of the Wilcoxon signed-rank statistic `W+` for
+/// `n` non-zero differences: `cdf[w] = P(W+ <= w)` for w = 0..=n(n+1)/2.
+///
+/// The counts are the coefficients of `prod_{i=1..n} (1 + q^i)`: each rank
+/// is in the positive sum or not, with probability 1/2 each under the null.
+/// f64 holds 2^200 ≈ 1.6e60 exactly enough for every level used here.
+pub fn signed_rank_cdf(n: usize) -> Vec<f64> {
+    let top = n * (n + 1) / 2;
+    let mut poly = vec![0.0f64; top + 1];
+    poly[0] = 1.0;
+    for i in 1..=n {
+        let reach = i * (i + 1) / 2;
+        for w in (i..=reach).rev() {
+            poly[w] += poly[w - i];
+        }
+    }
+    let total = 2f64.powi(n as i32);
+    let mut acc = 0.0;
+    poly.iter()
+        .map(|c| {
+            acc += c;
+            (acc / total).min(1.0)
+        })
+        .collect()
+}
+
+/// The paired analogue of [`critical_rank`]: the largest k with
+/// `P(W+ <= k - 1) <= alpha` for `n` differences, or 0 (no bound).
+pub fn signed_rank_critical(n: usize, alpha: f64) -> usize {
+    signed_rank_cdf(n)
+        .iter()
+        .take_while(|&&p| p <= alpha)
+        .count()
+}
+
+/// The smallest number of paired differences whose exact signed-rank test
+/// can reach `alpha` at all (every difference on one side: p = 2^-n).
+pub fn signed_rank_min_n(alpha: f64) -> usize {
+    (1..=64)
+        .find(|&n| 0.5f64.powi(n as i32) <= alpha)
+        .unwrap_or(64)
+}
+
+/// The smallest m for an m-vs-m Mann–Whitney test that can reach `alpha`
+/// (the two samples completely separated: p = 1 / C(2m, m)).
+pub fn mann_whitney_min_n(alpha: f64) -> usize {
+    (1..=64)
+        .find(|&m| mann_whitney_cdf(m, m)[0] <= alpha)
+        .unwrap_or(64)
+}
+
+/// Hodges–Lehmann estimate of the centre of the paired differences `d`
+/// (the median of the Walsh averages), with lower and upper bounds each
+/// holding with probability at least `1 - alpha` when the differences are
+/// independent and symmetric about that centre.
+pub fn hodges_lehmann_paired(d: &[f64], alpha: f64) -> ShiftBounds {
+    let n = d.len();
+    assert!(n > 0, "hodges_lehmann_paired needs at least one difference");
+    let mut walsh: Vec<f64> = (0..n)
+        .flat_map(|i| (i..n).map(move |j| (d[i] + d[j]) / 2.0))
+        .collect();
+    walsh.sort_by(f64::total_cmp);
+    let k = signed_rank_critical(n, alpha);
+    let (lower, upper) = if k == 0 {
+        (f64::NEG_INFINITY, f64::INFINITY)
+    } else {
+        (walsh[k - 1], walsh[walsh.len() - k])
+    };
+    ShiftBounds {
+        estimate: median_sorted(&walsh),
+        lower,
+        upper,
+    }
+}
+
+/// A robust standard deviation: 1.4826 × the median absolute deviation
+/// (equal to the standard deviation for normal data, unmoved by outliers).
+pub fn robust_sd(values: &[f64]) -> f64 {
+    if values.len() < 2 {
+        return 0.0;
+    }
+    let m = median(values);
+    let dev: Vec<f64> = values.iter().map(|v| (v - m).abs()).collect();
+    1.4826 * median(&dev)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,6 +317,83 @@ mod tests {
         assert_eq!(s.estimate, 10.0);
         assert_eq!(s.lower, 7.0); // second smallest of the 25 differences
         assert_eq!(s.upper, 13.0);
+    }
+
+    /// P(W+ <= w) by enumerating every sign pattern of n ranks.
+    fn brute_force_signed_rank(n: usize) -> Vec<f64> {
+        let top = n * (n + 1) / 2;
+        let mut counts = vec![0u64; top + 1];
+        for mask in 0u32..(1 << n) {
+            let w: usize = (0..n).filter(|i| mask & (1 << i) != 0).map(|i| i + 1).sum();
+            counts[w] += 1;
+        }
+        let mut acc = 0;
+        counts
+            .iter()
+            .map(|c| {
+                acc += c;
+                acc as f64 / (1u64 << n) as f64
+            })
+            .collect()
+    }
+
+    #[test]
+    fn signed_rank_distribution_matches_enumeration() {
+        for n in [1, 2, 5, 6, 7, 10, 14] {
+            let exact = signed_rank_cdf(n);
+            for (w, (a, b)) in exact.iter().zip(brute_force_signed_rank(n)).enumerate() {
+                assert!((a - b).abs() < 1e-12, "n={n} w={w}: {a} vs {b}");
+            }
+        }
+        assert_eq!(signed_rank_critical(6, 0.02), 1); // 1/64 <= .02 < 2/64
+        assert_eq!(signed_rank_critical(5, 0.02), 0); // 1/32 > .02
+        assert_eq!(signed_rank_min_n(0.02), 6);
+        assert_eq!(signed_rank_min_n(0.0125), 7);
+        assert_eq!(mann_whitney_min_n(0.02), 4); // 1/70
+        assert_eq!(mann_whitney_min_n(0.0125), 5); // 1/252
+        let big = signed_rank_cdf(200);
+        assert!((big[big.len() - 1] - 1.0).abs() < 1e-12);
+    }
+
+    /// The bound and the test agree: the lower bound exceeds t exactly when
+    /// the signed-rank test of d - t rejects at alpha (exact p by enumeration).
+    #[test]
+    fn paired_bounds_are_the_signed_rank_test() {
+        let mut rng = crate::rng::SplitMix64::new(11);
+        for trial in 0..300 {
+            let n = 6 + trial % 6;
+            let d: Vec<f64> = (0..n).map(|_| 0.1 + 0.2 * rng.normal()).collect();
+            let t = 0.2 * rng.normal();
+            let alpha = 0.02;
+            let b = hodges_lehmann_paired(&d, alpha);
+            // W- of d - t: the sum of ranks of |d - t| over negative differences.
+            let mut z: Vec<f64> = d.iter().map(|x| x - t).collect();
+            z.sort_by(|x, y| x.abs().total_cmp(&y.abs()));
+            let w_minus: usize = z
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| **v < 0.0)
+                .map(|(i, _)| i + 1)
+                .sum();
+            let p = signed_rank_cdf(n)[w_minus];
+            assert_eq!(
+                b.lower > t,
+                p <= alpha,
+                "n={n} d={d:?} t={t} p={p} lower={}",
+                b.lower
+            );
+        }
+    }
+
+    #[test]
+    fn paired_estimate_recovers_a_centre() {
+        let d = [0.9, 1.0, 1.1, 1.05, 0.95, 1.0];
+        let b = hodges_lehmann_paired(&d, 0.02);
+        assert!((b.estimate - 1.0).abs() < 1e-12);
+        assert_eq!((b.lower, b.upper), (0.9, 1.1)); // k = 1: the extreme Walsh averages
+        let b = hodges_lehmann_paired(&d[..5], 0.02);
+        assert!(b.lower.is_infinite() && b.upper.is_infinite());
+        assert!((robust_sd(&[1.0, 2.0, 3.0, 4.0, 100.0]) - 1.4826).abs() < 1e-9);
     }
 
     #[test]

@@ -23,6 +23,28 @@ const MEASURE_CPU_PY: &str = include_str!("templates/measure_cpu.py");
 const MEASURE_ASYNC_PY: &str = include_str!("templates/measure_async.py");
 const MEASURE_MEMORY_PY: &str = include_str!("templates/measure_memory.py");
 const MEASURE_STRUCTURE_PY: &str = include_str!("templates/measure_structure.py");
+const MEMORY_PREAMBLE_PY: &str = include_str!("templates/memory_preamble.py");
+const PAIRED_PY: &str = include_str!("templates/paired.py");
+
+/// What a script can be asked to do (`python script.py MODE`), as its
+/// marker line records it, so abbench knows whether the paired design can
+/// run it: scripts of an older abbench have only `a` and `b`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Marker {
+    /// The domain the script was generated for.
+    pub domain: Domain,
+    /// True when `ab` runs both variants in one process (time domains).
+    pub paired: bool,
+}
+
+/// The modes of a script for `domain`, as written on its marker line.
+fn modes(domain: Domain) -> &'static str {
+    if domain.is_time() {
+        "a,b,ab"
+    } else {
+        "a,b,warmup"
+    }
+}
 
 /// Everything needed to write one A/B script.
 #[derive(Debug, Clone, Default)]
@@ -210,7 +232,7 @@ impl ScriptSpec {
     /// Arguments given that this domain does not use (worth a warning).
     pub fn ignored_arguments(&self, domain: Domain) -> Vec<&'static str> {
         let mut ignored = Vec::new();
-        if self.number.is_some() && matches!(domain, Domain::Async | Domain::Memory) {
+        if self.number.is_some() && domain == Domain::Memory {
             ignored.push("number");
         }
         if self.repeat.is_some() && domain == Domain::Memory {
@@ -233,30 +255,36 @@ pub fn measurement_sentence(spec: &ScriptSpec, domain: Domain) -> String {
         Some(n) => format!("{n} calls per repeat"),
         None => "calls per repeat calibrated to ~0.05-0.2 s".to_string(),
     };
+    let paired = "; `ab` reports the same figure for every block of A and of B, run alternately in one process";
     match domain {
         Domain::Cpu => format!(
-            "seconds per call of the variant (timeit; {number}; median of {repeat} repeats); lower is better"
+            "seconds per call of the variant (timeit; {number}; median of {repeat} repeats){paired}; lower is better"
         ),
         Domain::Async => format!(
-            "wall seconds of one asyncio.run of asyncio.gather over {} concurrent calls of the variant (median of {repeat} batches after one warm-up batch); lower is better",
+            "wall seconds of one asyncio.run of asyncio.gather over {} concurrent calls of the variant (median of {repeat} batches after one warm-up batch){paired}; lower is better",
             spec.concurrency.unwrap_or(DEFAULT_CONCURRENCY)
         ),
-        Domain::Memory => "peak memory in bytes of the whole process while the variant runs once: memray's metadata.peak_memory when run by abbench (or under `memray run`), else tracemalloc's peak of the call; lower is better".to_string(),
+        Domain::Memory => "peak memory in bytes of the variant's own allocations while it runs once: run by abbench, memray's peak with only the variant tracked (every Python allocation traced), above what setup left alive; run by hand, tracemalloc's peak of the call; lower is better".to_string(),
         Domain::Structure => format!(
-            "seconds per import of the variant's modules after clearing {} (and submodules) from sys.modules ({}; median of {repeat} repeats; the cold first import is reported apart as first_import_s); lower is better",
+            "seconds per import of the variant's modules after clearing {} (and submodules) from sys.modules ({}; median of {repeat} repeats; the cold first import is reported apart as first_import_s){paired}; lower is better",
             spec.modules.join(", "),
             number.replace("calls", "imports")
         ),
     }
 }
 
-/// Reads the domain from a generated script's marker line, if it has one.
-pub fn read_marker(script: &str) -> Option<Domain> {
-    script
+/// Reads a generated script's marker line, if it has one.
+pub fn read_marker(script: &str) -> Option<Marker> {
+    let rest = script
         .lines()
         .take(5)
-        .find_map(|line| line.strip_prefix(MARKER_PREFIX))
-        .and_then(|rest| rest.trim().parse().ok())
+        .find_map(|line| line.strip_prefix(MARKER_PREFIX))?;
+    let mut words = rest.split_whitespace();
+    let domain: Domain = words.next()?.parse().ok()?;
+    let paired = words
+        .filter_map(|w| w.strip_prefix("modes="))
+        .any(|m| m.split(',').any(|mode| mode == "ab"));
+    Some(Marker { domain, paired })
 }
 
 /// Removes the common leading indentation and carriage returns, so code
@@ -328,12 +356,18 @@ pub fn render(spec: &ScriptSpec, domain: Domain) -> RenderedScript {
     let mut b = Builder {
         text: String::new(),
     };
+    let both = if domain.is_time() {
+        format!("\x20   python {file} ab   # both, in alternating blocks (what abbench runs)\n")
+    } else {
+        String::new()
+    };
     b.push(&format!(
-        "{MARKER_PREFIX}{domain}\n\
+        "{MARKER_PREFIX}{domain} modes={modes}\n\
          \"\"\"A/B micro-benchmark `{name}` (domain: {domain}), generated by abbench {version}.\n\
          \n\
          \x20   python {file} a    # current approach\n\
          \x20   python {file} b    # optimized approach\n\
+         {both}\
          \n\
          Each run prints one line `ABBENCH {{json}}` on stdout; its value is the\n\
          {sentence}.\n\
@@ -342,11 +376,18 @@ pub fn render(spec: &ScriptSpec, domain: Domain) -> RenderedScript {
          import sys\n\
          \n\
          _NAME = {name_lit}\n\
-         _DOMAIN = \"{domain}\"",
+         _DOMAIN = \"{domain}\"\n\
+         _T0 = __import__(\"time\").perf_counter()\n\
+         _BEFORE_SETUP = set(globals())",
+        modes = modes(domain),
         version = env!("CARGO_PKG_VERSION"),
         sentence = measurement_sentence(spec, domain),
         name_lit = serde_json::to_string(name).expect("a string serializes"),
     ));
+    if domain == Domain::Memory {
+        b.push(&section("memory baseline (abbench): keep as it is"));
+        b.push(MEMORY_PREAMBLE_PY);
+    }
 
     let mut spans = Vec::new();
     b.push(&section(
@@ -407,10 +448,12 @@ pub fn render(spec: &ScriptSpec, domain: Domain) -> RenderedScript {
     let repeat = spec.repeat.unwrap_or(DEFAULT_REPEAT).to_string();
     let measure = match domain {
         Domain::Cpu => MEASURE_CPU_PY.replace("@NUMBER@", &number),
-        Domain::Async => MEASURE_ASYNC_PY.replace(
-            "@CONCURRENCY@",
-            &spec.concurrency.unwrap_or(DEFAULT_CONCURRENCY).to_string(),
-        ),
+        Domain::Async => MEASURE_ASYNC_PY
+            .replace(
+                "@CONCURRENCY@",
+                &spec.concurrency.unwrap_or(DEFAULT_CONCURRENCY).to_string(),
+            )
+            .replace("@NUMBER@", &number),
         Domain::Memory => MEASURE_MEMORY_PY.to_string(),
         Domain::Structure => MEASURE_STRUCTURE_PY.replace("@NUMBER@", &number).replace(
             "@MODULES@",
@@ -421,13 +464,29 @@ pub fn render(spec: &ScriptSpec, domain: Domain) -> RenderedScript {
     b.push(&measure);
     b.push("\n\n");
     b.push(COMMON_PY);
-    b.push(
-        "\n\nif __name__ == \"__main__\":\n    \
-         if len(sys.argv) != 2 or sys.argv[1] not in (\"a\", \"b\"):\n        \
-         print(f\"usage: python {sys.argv[0]} a|b   (a = current approach, b = optimized approach)\", file=sys.stderr)\n        \
-         sys.exit(2)\n    \
-         _measure(sys.argv[1], {\"a\": bench_a, \"b\": bench_b}[sys.argv[1]])",
-    );
+    let (both_mode, usage) = if domain.is_time() {
+        b.push("\n\n");
+        b.push(PAIRED_PY);
+        (
+            "if sys.argv[1:2] == [\"ab\"]:\n        _SETUP_NAMES = [k for k in globals() if k not in _BEFORE_SETUP and not k.startswith(\"_\") and k not in (\"bench_a\", \"bench_b\")]\n        _paired({\"a\": bench_a, \"b\": bench_b}, sys.argv[2:])",
+            "a|b|ab   (a = current approach, b = optimized approach, ab = both in alternating blocks: [--rounds N] [--number-a N] [--number-b N] [--block-s S] [--seed N] [--pilot])",
+        )
+    } else {
+        (
+            "if sys.argv[1:] == [\"warmup\"]:\n        _warmup({\"a\": bench_a, \"b\": bench_b})",
+            "a|b|warmup   (a = current approach, b = optimized approach, warmup = both once, nothing measured)",
+        )
+    };
+    b.push(&format!(
+        "\n\n_USAGE = {usage}\n\n\
+         if __name__ == \"__main__\":\n    \
+         {both_mode}\n    \
+         elif len(sys.argv) == 2 and sys.argv[1] in (\"a\", \"b\"):\n        \
+         _measure(sys.argv[1], {{\"a\": bench_a, \"b\": bench_b}}[sys.argv[1]])\n    \
+         else:\n        \
+         _usage()",
+        usage = serde_json::to_string(usage).expect("a string serializes"),
+    ));
     RenderedScript {
         text: b.text,
         spans,
@@ -483,7 +542,9 @@ mod tests {
     fn script_follows_the_reference_pattern() {
         let s = spec(Domain::Cpu);
         let r = render(&s, Domain::Cpu);
-        assert!(r.text.starts_with("# abbench-script: domain=cpu\n"));
+        assert!(r
+            .text
+            .starts_with("# abbench-script: domain=cpu modes=a,b,ab\n"));
         assert!(r.text.contains("def bench_a():\n    \"\"\"Current approach.\"\"\"\n    total = 0\n    for x in data:\n        total += x\n"));
         assert!(r.text.contains(
             "def bench_b():\n    \"\"\"Optimized approach.\"\"\"\n    return sum(data)\n"
@@ -492,7 +553,18 @@ mod tests {
             .text
             .contains("{\"a\": bench_a, \"b\": bench_b}[sys.argv[1]]"));
         assert!(r.text.contains("_NUMBER = None"));
-        assert_eq!(read_marker(&r.text), Some(Domain::Cpu));
+        assert_eq!(
+            read_marker(&r.text),
+            Some(Marker {
+                domain: Domain::Cpu,
+                paired: true
+            })
+        );
+        // A script of an older abbench: a domain, no modes.
+        let old = read_marker("# abbench-script: domain=async\n").unwrap();
+        assert_eq!((old.domain, old.paired), (Domain::Async, false));
+        let memory = render(&spec(Domain::Memory), Domain::Memory);
+        assert!(!read_marker(&memory.text).unwrap().paired);
     }
 
     #[test]

@@ -60,10 +60,10 @@ async fn a_grandchild_that_outlives_its_variant_is_killed() {
     let r = server
         .call_ok(
             "run_ab_benchmark",
-            json!({"script": s, "cwd": dir.path(), "max_pairs": 5}),
+            json!({"script": s, "cwd": dir.path(), "max_pairs": 6}),
         )
         .await;
-    assert_eq!(r["pairs"], 5);
+    assert_eq!(r["pairs"], 6);
     assert!(
         common::processes_with(&marker).is_empty(),
         "{:?}",
@@ -82,7 +82,7 @@ async fn a_flood_of_output_is_capped_and_the_server_stays_small() {
     let r = server
         .call_ok(
             "run_ab_benchmark",
-            json!({"script": s, "cwd": dir.path(), "max_pairs": 5}),
+            json!({"script": s, "cwd": dir.path(), "max_pairs": 6}),
         )
         .await;
     let warnings = r["warnings"].to_string();
@@ -127,7 +127,10 @@ async fn variants_killed_by_signals_are_named() {
             .call_err("run_ab_benchmark", json!({"script": s, "cwd": dir.path()}))
             .await;
         assert!(msg.contains(expected), "{msg}");
-        assert!(msg.contains(&format!("command: python3 {s} b")), "{msg}");
+        // The process that failed ran both (the paired pilot); the marker it
+        // wrote names the variant at fault, and is not quoted back.
+        assert!(msg.contains(&format!("{s} ab --pilot")), "{msg}");
+        assert!(!msg.contains("ABBENCH-R"), "{msg}");
     }
     server.assert_alive().await;
 }
@@ -184,7 +187,7 @@ async fn a_script_deleted_during_the_run_is_a_clear_error() {
         "vanish",
         "import os",
         "return 1",
-        "os.remove(__file__)",
+        "if os.path.exists(__file__):\n    os.remove(__file__)",
     )
     .await;
     let msg = server
@@ -206,10 +209,10 @@ async fn a_variant_reading_stdin_gets_eof_at_once() {
     let r = server
         .call_ok(
             "run_ab_benchmark",
-            json!({"script": s, "cwd": dir.path(), "timeout_s": 10, "max_pairs": 5}),
+            json!({"script": s, "cwd": dir.path(), "timeout_s": 10, "max_pairs": 6}),
         )
         .await;
-    assert_eq!(r["pairs"], 5);
+    assert_eq!(r["pairs"], 6);
     server.assert_alive().await;
 }
 
@@ -226,10 +229,10 @@ async fn an_unwritable_ledger_still_returns_the_measurement() {
     let r = server
         .call_ok(
             "run_ab_benchmark",
-            json!({"script": s, "cwd": dir.path(), "max_pairs": 5}),
+            json!({"script": s, "cwd": dir.path(), "max_pairs": 6}),
         )
         .await;
-    assert_eq!(r["a"]["n"], 5, "the measurement came back");
+    assert_eq!(r["a"]["n"], 6, "the measurement came back");
     assert!(
         r["warnings"]
             .to_string()
@@ -251,7 +254,7 @@ async fn a_corrupt_ledger_is_kept_aside_and_named() {
     let r = server
         .call_ok(
             "run_ab_benchmark",
-            json!({"script": s, "cwd": dir.path(), "max_pairs": 5}),
+            json!({"script": s, "cwd": dir.path(), "max_pairs": 6}),
         )
         .await;
     let warnings = r["warnings"].to_string();
@@ -309,11 +312,11 @@ async fn two_servers_never_measure_at_the_same_time() {
     let (r1, r2) = tokio::join!(
         one.call_ok(
             "run_ab_benchmark",
-            json!({"script": scripts[0], "cwd": dir.path(), "max_pairs": 5})
+            json!({"script": scripts[0], "cwd": dir.path(), "max_pairs": 6})
         ),
         two.call_ok(
             "run_ab_benchmark",
-            json!({"script": scripts[1], "cwd": dir.path(), "max_pairs": 5})
+            json!({"script": scripts[1], "cwd": dir.path(), "max_pairs": 6})
         ),
     );
     assert!(
@@ -323,7 +326,9 @@ async fn two_servers_never_measure_at_the_same_time() {
             .max(r2["lock_wait_s"].as_f64().unwrap())
             > 0.3
     );
-    common::assert_no_overlap(&log, 24);
+    // Every process of both runs: the pilot and the counted processes.
+    let processes = r1["pairs"].as_u64().unwrap() + r2["pairs"].as_u64().unwrap() + 2;
+    common::assert_no_overlap(&log, processes as usize);
     one.assert_alive().await;
     two.assert_alive().await;
 }
@@ -344,7 +349,7 @@ async fn generate_answers_promptly_during_a_long_run() {
     .await;
     let run = server.call_ok(
         "run_ab_benchmark",
-        json!({"script": s, "cwd": dir.path(), "max_pairs": 5}),
+        json!({"script": s, "cwd": dir.path(), "max_pairs": 6}),
     );
     let meanwhile = async {
         while common::processes_with(&marker).is_empty() {
@@ -357,7 +362,7 @@ async fn generate_answers_promptly_during_a_long_run() {
         t.elapsed()
     };
     let (r, took) = tokio::join!(run, meanwhile);
-    assert_eq!(r["pairs"], 5);
+    assert_eq!(r["pairs"], 6);
     assert!(
         took < Duration::from_secs(2),
         "generate took {took:?} during a run"
@@ -512,7 +517,7 @@ async fn protocol_faults_get_error_responses() {
         .await;
     assert_eq!(
         r["result"]["tools"].as_array().unwrap().len(),
-        4,
+        5,
         "still serving: {r}"
     );
 }
@@ -612,7 +617,7 @@ async fn shell_metacharacters_stay_argv_words() {
     let run = server
         .call_ok(
             "run_ab_benchmark",
-            json!({"script": s, "cwd": dir.path(), "max_pairs": 5}),
+            json!({"script": s, "cwd": dir.path(), "max_pairs": 6}),
         )
         .await;
     let r = server
@@ -620,7 +625,8 @@ async fn shell_metacharacters_stay_argv_words() {
             "check_keep_conditions",
             json!({
                 "run_id": run["run_id"], "repo": repo.path(),
-                "test_command": format!("python3 -m pytest -q; touch {}", pwned.display()),
+                "test_command": format!("{} -m pytest -q; touch {}", common::test_python().display(), pwned.display()),
+                "runner": common::test_python(),
                 "target_function": "mod.py::f", "target_test": "tests/test_mod.py::test_f",
             }),
         )

@@ -42,7 +42,8 @@ async fn initialize_reports_identity_capabilities_and_described_tools() {
         "concurrency",
         "modules",
         "dir",
-        "python",
+        "runner",
+        "cwd",
     ] {
         let desc = props[arg]["description"].as_str().unwrap_or_default();
         assert!(
@@ -140,16 +141,12 @@ async fn memory_script_reports_tracemalloc_bytes_outside_memray() {
     )
     .await;
     assert_eq!(out["threshold"]["min_saved_bytes"], 10 * 1_048_576);
-    let cmd_a = out["commands"]["a"].as_array().unwrap();
-    assert!(cmd_a[0]
-        .as_str()
-        .unwrap()
-        .contains("-m memray run --native --trace-python-allocators -o"));
-    assert!(cmd_a[1]
-        .as_str()
-        .unwrap()
-        .contains("-m memray stats --json -o"));
     let path = out["path"].as_str().unwrap();
+    assert_eq!(
+        out["commands"]["a"],
+        json!([format!("ABBENCH_MEMRAY=1 python3 {path} a")])
+    );
+    assert!(out["commands"]["ab"].is_null(), "memory has no paired mode");
     let a = common::run_variant(path, "a", dir.path());
     let b = common::run_variant(path, "b", dir.path());
     assert_eq!(a["unit"], "bytes");
@@ -371,7 +368,7 @@ async fn missing_dir_and_missing_python_are_clear_errors() {
         )
         .await;
     assert!(
-        msg.contains("not found") && msg.contains("`python`"),
+        msg.contains("not found") && msg.contains("`runner`"),
         "{msg}"
     );
     assert!(common::files_under(dir.path()).is_empty());

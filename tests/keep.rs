@@ -11,9 +11,16 @@ use serde_json::{json, Value};
 use abbench::demo::{OPTIMIZED_INVENTORY as OPTIMIZED, PROJECT};
 
 const RESTOCK: &str = "\n\ndef restock(levels, minimum):\n    \"\"\"SKUs below the minimum level (no test calls this).\"\"\"\n    return [sku for sku, n in levels.items() if n < minimum]\n";
-const TEST_COMMAND: &str = "python3 -m pytest -q -p no:cacheprovider";
 const TARGET: &str = "shop/inventory.py::count_known";
-const TARGET_TEST: &str = "tests/test_inventory.py::test_daily_report";
+const TARGET_TEST: &str = "tests/test_inventory.py::InventoryTest::test_daily_report";
+
+/// The test venv's pytest, as a project with pytest installed would run it.
+fn test_command() -> String {
+    format!(
+        "{} -m pytest -q -p no:cacheprovider",
+        common::test_python().display()
+    )
+}
 
 fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git")
@@ -83,7 +90,7 @@ async fn check(server: &common::Server, run_id: &str, repo: &Path, target: &str)
         .call_ok(
             "check_keep_conditions",
             json!({
-                "run_id": run_id, "repo": repo, "test_command": TEST_COMMAND,
+                "run_id": run_id, "repo": repo, "test_command": test_command(), "runner": common::test_python(),
                 "target_function": target, "target_test": TARGET_TEST,
             }),
         )
@@ -182,8 +189,8 @@ async fn keep_needs_e2e_and_discard_over_real_runs() {
     assert_eq!(
         tests["figures"]["failing"],
         json!([
-            "tests/test_inventory.py::test_count_known_small",
-            "tests/test_inventory.py::test_daily_report"
+            "tests/test_inventory.py::InventoryTest::test_count_known_small",
+            "tests/test_inventory.py::InventoryTest::test_daily_report"
         ])
     );
     assert!(tests["summary"]
@@ -332,7 +339,7 @@ async fn bad_inputs_are_clear_errors() {
     let repo_dir = project();
     let repo = repo_dir.path();
     let msg = server.call_err("check_keep_conditions", json!({
-        "run_id": "no-such-run", "repo": repo, "test_command": TEST_COMMAND, "target_function": TARGET, "target_test": TARGET_TEST,
+        "run_id": "no-such-run", "repo": repo, "test_command": test_command(), "runner": common::test_python(), "target_function": TARGET, "target_test": TARGET_TEST,
     })).await;
     assert!(
         msg.contains("unknown run_id") && msg.contains("benchmark_history"),
@@ -344,7 +351,7 @@ async fn bad_inputs_are_clear_errors() {
         repo,
         "errs",
         "return count_known_set(ORDERS, CATALOGUE)",
-        json!({"max_pairs": 5}),
+        json!({"max_pairs": 6}),
     )
     .await;
     let id = good["run_id"].as_str().unwrap();
@@ -368,7 +375,7 @@ async fn bad_inputs_are_clear_errors() {
     write(repo, "shop/inventory.py", &optimized_with_restock());
     for (overrides, expected) in cases {
         let mut args = json!({
-            "run_id": id, "repo": repo, "test_command": TEST_COMMAND, "target_function": TARGET, "target_test": TARGET_TEST,
+            "run_id": id, "repo": repo, "test_command": test_command(), "runner": common::test_python(), "target_function": TARGET, "target_test": TARGET_TEST,
         });
         for (k, v) in overrides.as_object().unwrap() {
             args[k] = v.clone();

@@ -1,14 +1,19 @@
-//! Executing one run's processes: the runner probe, then each variant
-//! process (under memray for memory), read into one value per process,
-//! noting what the warnings will need (stderr, dropped output, short samples).
+//! Executing one run's processes: the runner probe, the warm-up, the
+//! paired design's pilot and counted `ab` processes, single-variant
+//! processes (process isolation), and memory processes under memray's
+//! in-process tracker. Each is read into typed values; the executor notes
+//! what the warnings will need (stderr, dropped output, short samples) and
+//! the exact command of the first process of each role.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
+use super::blocks::{Counted, Pilot};
 use super::plan::Plan;
-use super::RunError;
+use super::{RunCommands, RunError, Variant};
 use crate::measurement;
 use crate::process::{self, Limits, ProcessError, ProcessSpec};
 
@@ -17,78 +22,187 @@ const PROBE_PY: &str = include_str!("../python/probe.py");
 pub(super) const STDERR_TAIL_LINES: usize = 30;
 
 /// What the runner says about itself.
-#[derive(Deserialize)]
-pub(super) struct Probe {
-    pub(super) version: String,
-    pub(super) implementation: String,
-    pub(super) executable: String,
-    pub(super) platform: String,
-    pub(super) memray: bool,
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct Probe {
+    pub(crate) version: String,
+    pub(crate) implementation: String,
+    pub(crate) executable: String,
+    pub(crate) platform: String,
+    /// The interpreter's ABI tag, e.g. cpython-311-x86_64-linux-gnu.
+    pub(crate) tag: String,
+    #[serde(default)]
+    pub(crate) in_virtualenv: bool,
+    /// memray importable from the runner's own environment.
+    pub(crate) memray: bool,
+    #[serde(default)]
+    pub(crate) memray_version: Option<String>,
+    /// memray's version when the provisioned copy (ABBENCH_MEMRAY_PATH) imports.
+    #[serde(default)]
+    pub(crate) memray_provisioned: Option<String>,
+    #[serde(default)]
+    pub(crate) pytest: bool,
+    #[serde(default)]
+    pub(crate) pip: bool,
+    /// PATH as the interpreter saw it (a launcher may have changed it).
+    #[serde(default)]
+    pub(crate) path: Option<String>,
+    /// VIRTUAL_ENV as the interpreter saw it.
+    #[serde(default)]
+    pub(crate) virtual_env: Option<String>,
 }
 
-/// Asks the runner for its version, executable and whether memray imports.
-pub(super) async fn probe(plan: &Plan, cancel: &CancellationToken) -> Result<Probe, RunError> {
-    let mut probe_argv = plan.runner.argv.clone();
-    probe_argv.extend(["-c".to_string(), PROBE_PY.to_string()]);
-    let probe_spec = ProcessSpec {
-        argv: probe_argv,
-        cwd: Some(plan.cwd.clone()),
-        env: plan.env.clone(),
-        stdin: None,
-    };
-    let runner_shown = plan.runner.shown();
-    match process::run(&probe_spec, Limits { timeout: Duration::from_secs(60), ..Limits::default() }, cancel).await {
-        Ok(f) if f.exit.success() => serde_json::from_str::<Probe>(f.stdout.text.trim()).map_err(|_| {
-            RunError::Runner(format!("runner `{runner_shown}` did not behave like Python: stdout {:?}", truncate(&f.stdout.text, 200)))
-        }),
-        Ok(f) => Err(RunError::Runner(format!(
-                "runner `{runner_shown}` ({}) failed with {}: {}; pass `runner` naming a working Python command",
-                plan.runner.chosen_because,
-                f.exit,
-                f.stderr.last_lines(5)
-            ))),
-        Err(ProcessError::Cancelled) => Err(RunError::Cancelled),
-        Err(e) => Err(RunError::Runner(format!(
-                "runner `{runner_shown}` ({}): {e}; pass `runner` naming a working Python command",
-                plan.runner.chosen_because
-            ))),
+impl Probe {
+    /// The command measured processes run, and the environment the
+    /// launcher set for it: the resolved interpreter when the runner is a
+    /// launcher or shim (see [`crate::runner::direct`]), else the runner.
+    pub(crate) fn measured_with(
+        &self,
+        runner: &crate::runner::Runner,
+    ) -> (Vec<String>, Vec<(String, String)>) {
+        match crate::runner::direct(runner, &self.executable) {
+            Some(exe) => {
+                let mut env = Vec::new();
+                if let Some(path) = &self.path {
+                    env.push(("PATH".to_string(), path.clone()));
+                }
+                if let Some(venv) = &self.virtual_env {
+                    env.push(("VIRTUAL_ENV".to_string(), venv.clone()));
+                }
+                (vec![exe], env)
+            }
+            None => (runner.argv.clone(), Vec::new()),
+        }
     }
 }
 
-/// How one variant process is run and read.
-#[derive(Clone, Copy, PartialEq)]
-pub(super) enum Method {
-    /// The ABBENCH line's value (falling back to process wall time when absent).
-    Line,
-    /// Under memray; memray's peak.
-    Memray,
-    /// Memory without memray: the script's tracemalloc figure.
+/// Asks `argv` (a Python command) about itself; `memray_path` is a
+/// provisioned memray to try.
+pub(crate) async fn probe_python(
+    argv: &[String],
+    cwd: Option<PathBuf>,
+    env: &[(String, String)],
+    memray_path: Option<&std::path::Path>,
+    cancel: &CancellationToken,
+) -> Result<Probe, String> {
+    let mut probe_argv = argv.to_vec();
+    probe_argv.extend(["-c".to_string(), PROBE_PY.to_string()]);
+    let mut env = env.to_vec();
+    if let Some(p) = memray_path {
+        env.push(("ABBENCH_MEMRAY_PATH".into(), p.display().to_string()));
+    }
+    let spec = ProcessSpec {
+        argv: probe_argv,
+        cwd,
+        env,
+        stdin: None,
+    };
+    let limits = Limits {
+        timeout: Duration::from_secs(60),
+        ..Limits::default()
+    };
+    match process::run(&spec, limits, cancel).await {
+        Ok(f) if f.exit.success() => {
+            serde_json::from_str::<Probe>(f.stdout.text.trim()).map_err(|_| {
+                format!(
+                    "did not behave like Python: stdout {:?}",
+                    truncate(&f.stdout.text, 200)
+                )
+            })
+        }
+        Ok(f) => Err(format!(
+            "failed with {}: {}",
+            f.exit,
+            f.stderr.last_lines(5)
+        )),
+        Err(ProcessError::Cancelled) => Err("cancelled".into()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Asks the run's runner for its version, executable and what it imports.
+pub(super) async fn probe(
+    plan: &Plan,
+    memray_path: Option<&std::path::Path>,
+    cancel: &CancellationToken,
+) -> Result<Probe, RunError> {
+    let shown = plan.runner.shown();
+    probe_python(
+        &plan.runner.argv,
+        Some(plan.cwd.clone()),
+        &plan.env,
+        memray_path,
+        cancel,
+    )
+    .await
+    .map_err(|e| {
+        if cancel.is_cancelled() {
+            RunError::Cancelled
+        } else {
+            RunError::Runner(format!(
+                "runner `{shown}` ({}) {e}; pass `runner` naming a working Python command",
+                plan.runner.chosen_because
+            ))
+        }
+    })
+}
+
+/// How memory processes are measured.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum MemoryMethod {
+    /// memray's in-process tracker; `path` is a provisioned copy to import.
+    Memray {
+        /// The provisioned memray, when the runner's environment has none.
+        path: Option<PathBuf>,
+    },
+    /// The script's own tracemalloc figure.
     Tracemalloc,
+}
+
+/// One single-variant process's value.
+pub(super) struct Single {
+    /// Seconds (time domains) or the variant's own peak bytes (memory).
+    pub(super) value: f64,
+    /// Memory under memray: the process's peak (setup's live bytes + the variant's own peak).
+    pub(super) process_peak: Option<f64>,
 }
 
 /// Runs the processes of one run; holds what they leave behind.
 pub(super) struct Executor<'a> {
     plan: &'a Plan,
-    method: Method,
+    /// The Python command of every process (see [`Probe::measured_with`]).
+    python: Vec<String>,
+    /// Variables the runner's launcher set, given to every process.
+    launcher_env: Vec<(String, String)>,
+    memory: Option<MemoryMethod>,
     tmp: tempfile::TempDir,
     cancel: &'a CancellationToken,
+    /// Processes started (warm-ups and pilot included).
     pub(super) count: usize,
+    /// A single-variant script printed no ABBENCH line: wall times were used.
     pub(super) external_timing: bool,
+    /// The first non-empty stderr line of each variant (paired: both in `a`).
     pub(super) stderr_seen: [Option<String>; 2],
+    /// A timed sample under 1 ms was seen, per variant.
     pub(super) short_samples: [bool; 2],
+    /// Output bytes dropped at the cap, per variant.
     pub(super) dropped_bytes: [u64; 2],
-    pub(super) first_commands: [Option<Vec<String>>; 2],
+    /// The exact command of the first process of each role.
+    pub(super) commands: RunCommands,
 }
 
 impl<'a> Executor<'a> {
     pub(super) fn new(
         plan: &'a Plan,
-        method: Method,
+        probe: &Probe,
+        memory: Option<MemoryMethod>,
         cancel: &'a CancellationToken,
     ) -> Result<Self, RunError> {
+        let (python, launcher_env) = probe.measured_with(&plan.runner);
         Ok(Executor {
             plan,
-            method,
+            python,
+            launcher_env,
+            memory,
             tmp: tempfile::Builder::new()
                 .prefix("abbench-run-")
                 .tempdir()
@@ -101,17 +215,58 @@ impl<'a> Executor<'a> {
             stderr_seen: [None, None],
             short_samples: [false, false],
             dropped_bytes: [0, 0],
-            first_commands: [None, None],
+            commands: RunCommands::default(),
         })
     }
 }
 
+/// Marker lines a paired script writes to stderr: which variant was
+/// running, and which raised.
+const RUNNING_MARK: &str = "ABBENCH-RUNNING ";
+const RAISED_MARK: &str = "ABBENCH-RAISED ";
+
+/// The variant a process running both was busy with when it failed.
+fn blamed(stderr: &str) -> Option<String> {
+    let last = |mark: &str| {
+        stderr
+            .lines()
+            .rev()
+            .find_map(|l| l.strip_prefix(mark).map(|v| v.trim().to_string()))
+    };
+    last(RAISED_MARK).or_else(|| last(RUNNING_MARK))
+}
+
+/// The last `n` lines of stderr without abbench's own marker lines.
+fn tail_without_marks(stderr: &str, n: usize) -> String {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| !l.starts_with(RUNNING_MARK) && !l.starts_with(RAISED_MARK))
+        .collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// A command as a person would paste it: abbench's environment additions, then argv.
+fn shown(spec: &ProcessSpec, added: &[(String, String)]) -> String {
+    let env = added
+        .iter()
+        .map(|(k, v)| format!("{k}={} ", shell_words::quote(v)))
+        .collect::<String>();
+    format!(
+        "{}{env}{}",
+        if env.is_empty() { "" } else { "env " },
+        spec.display()
+    )
+}
+
 impl Executor<'_> {
-    fn spec(&self, argv: Vec<String>, memray: bool) -> ProcessSpec {
-        let mut env = self.plan.env.clone();
-        if memray {
-            env.push(("ABBENCH_MEMRAY".into(), "1".into()));
-        }
+    /// The spec for `script MODE ARGS…`, with `added` over the run's environment.
+    fn spec(&self, args: &[String], added: &[(String, String)]) -> ProcessSpec {
+        let mut argv = self.python.clone();
+        argv.push(self.plan.script.display().to_string());
+        argv.extend(args.iter().cloned());
+        let mut env = self.launcher_env.clone();
+        env.extend(self.plan.env.iter().cloned());
+        env.extend(added.iter().cloned());
         ProcessSpec {
             argv,
             cwd: Some(self.plan.cwd.clone()),
@@ -120,75 +275,128 @@ impl Executor<'_> {
         }
     }
 
-    async fn run_checked(
-        &self,
-        variant: char,
-        spec: &ProcessSpec,
-    ) -> Result<process::Finished, RunError> {
-        let command = spec.display();
-        match process::run(spec, self.plan.limits, self.cancel).await {
-            Ok(f) if f.exit.success() => Ok(f),
-            Ok(f) => Err(RunError::VariantFailed {
-                variant,
-                exit: f.exit,
-                command,
-                stderr_tail: f.stderr.last_lines(STDERR_TAIL_LINES),
-            }),
-            Err(ProcessError::TimedOut { after, stderr, .. }) => Err(RunError::VariantTimedOut {
-                variant,
-                after_s: after.as_secs_f64(),
-                command,
-                stderr_tail: stderr.last_lines(STDERR_TAIL_LINES),
-            }),
-            Err(ProcessError::Cancelled) => Err(RunError::Cancelled),
-            Err(e) => Err(RunError::Runner(format!(
-                "{e}; pass `runner` naming a working Python command (command: {command})"
-            ))),
-        }
-    }
-
-    /// Runs one process of `variant` and returns its value.
-    pub(super) async fn measure(&mut self, variant: char) -> Result<f64, RunError> {
-        let idx = usize::from(variant == 'b');
-        let v = variant.to_string();
-        let script = self.plan.script.display().to_string();
-        let mut argv = self.plan.runner.argv.clone();
+    /// Runs `args` for `variant` (`None` for a process running both) and
+    /// returns its stdout after recording stderr and dropped output.
+    async fn run(
+        &mut self,
+        variant: Option<Variant>,
+        args: &[String],
+        added: &[(String, String)],
+    ) -> Result<(process::Finished, String), RunError> {
+        let spec = self.spec(args, added);
+        let command = shown(&spec, added);
         self.count += 1;
-        let bin = self.tmp.path().join(format!("{v}-{}.bin", self.count));
-        let json = self.tmp.path().join(format!("{v}-{}.json", self.count));
-        let memray = self.method == Method::Memray;
-        if memray {
-            argv.extend(
-                [
-                    "-m",
-                    "memray",
-                    "run",
-                    "-q",
-                    "--native",
-                    "--trace-python-allocators",
-                    "-o",
-                ]
-                .map(String::from),
-            );
-            argv.push(bin.display().to_string());
-        }
-        argv.extend([script, v.clone()]);
-        let spec = self.spec(argv, memray);
-        let mut commands = vec![spec.display()];
-        let finished = self.run_checked(variant, &spec).await?;
-        let command = spec.display();
-        let bad = |problem: String| RunError::BadOutput {
-            variant,
-            problem,
-            command: command.clone(),
+        let idx = variant.unwrap_or(Variant::A).index();
+        let name = |stderr: &str| match variant {
+            Some(v) => v.to_string(),
+            None => blamed(stderr).unwrap_or_else(|| "a or b".into()),
         };
-
+        let finished = match process::run(&spec, self.plan.limits, self.cancel).await {
+            Ok(f) if f.exit.success() => f,
+            Ok(f) => {
+                return Err(RunError::VariantFailed {
+                    variant: name(&f.stderr.text),
+                    exit: f.exit,
+                    command,
+                    stderr_tail: tail_without_marks(&f.stderr.text, STDERR_TAIL_LINES),
+                })
+            }
+            Err(ProcessError::TimedOut { after, stderr, .. }) => {
+                return Err(RunError::VariantTimedOut {
+                    variant: name(&stderr.text),
+                    after_s: after.as_secs_f64(),
+                    command,
+                    stderr_tail: tail_without_marks(&stderr.text, STDERR_TAIL_LINES),
+                })
+            }
+            Err(ProcessError::Cancelled) => return Err(RunError::Cancelled),
+            Err(e) => {
+                return Err(RunError::Runner(format!(
+                    "{e}; pass `runner` naming a working Python command (command: {command})"
+                )))
+            }
+        };
         self.dropped_bytes[idx] += finished.stdout.dropped_bytes + finished.stderr.dropped_bytes;
         if self.stderr_seen[idx].is_none() {
-            if let Some(line) = finished.stderr.text.lines().find(|l| !l.trim().is_empty()) {
+            if let Some(line) = finished
+                .stderr
+                .text
+                .lines()
+                .find(|l| !l.trim().is_empty() && !l.starts_with(RUNNING_MARK))
+            {
                 self.stderr_seen[idx] = Some(line.chars().take(200).collect());
             }
         }
+        Ok((finished, command))
+    }
+
+    /// The JSON of the process's last ABBENCH line, as `T`.
+    fn line<T: serde::de::DeserializeOwned>(
+        stdout: &str,
+        variant: Option<Variant>,
+        command: &str,
+    ) -> Result<T, RunError> {
+        let bad = |problem: String| RunError::BadOutput {
+            variant: variant.map_or("ab".into(), |v| v.to_string()),
+            problem,
+            command: command.to_string(),
+        };
+        let text = measurement::last_line(stdout)
+            .ok_or_else(|| bad("it printed no ABBENCH line".into()))?;
+        serde_json::from_str(text).map_err(|e| {
+            bad(format!(
+                "malformed ABBENCH line ({e}): {:?}",
+                truncate(text, 300)
+            ))
+        })
+    }
+
+    fn memory_env(&self) -> Vec<(String, String)> {
+        match &self.memory {
+            Some(MemoryMethod::Memray { path }) => {
+                let mut env = vec![
+                    ("ABBENCH_MEMRAY".to_string(), "1".to_string()),
+                    (
+                        "ABBENCH_MEMRAY_DIR".to_string(),
+                        self.tmp.path().display().to_string(),
+                    ),
+                ];
+                if let Some(p) = path {
+                    env.push(("ABBENCH_MEMRAY_PATH".into(), p.display().to_string()));
+                }
+                env
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// An uncounted warm-up: a single variant (time domains, process
+    /// isolation) or, for memory, `warmup` (both once, nothing measured).
+    pub(super) async fn warm_up(&mut self, variant: Option<Variant>) -> Result<(), RunError> {
+        let args = vec![variant.map_or("warmup".into(), |v| v.to_string())];
+        let (_, command) = self.run(variant, &args, &[]).await?;
+        if self.commands.warm_up.len() < 2 {
+            self.commands.warm_up.push(command);
+        }
+        Ok(())
+    }
+
+    /// One process of `variant` alone; its value.
+    pub(super) async fn single(&mut self, variant: Variant) -> Result<Single, RunError> {
+        let added = self.memory_env();
+        let (finished, command) = self
+            .run(Some(variant), &[variant.to_string()], &added)
+            .await?;
+        let slot = match variant {
+            Variant::A => &mut self.commands.a,
+            Variant::B => &mut self.commands.b,
+        };
+        slot.get_or_insert(command.clone());
+        let bad = |problem: String| RunError::BadOutput {
+            variant: variant.to_string(),
+            problem,
+            command: command.clone(),
+        };
         let line = match measurement::last_line(&finished.stdout.text) {
             None => None,
             Some(text) => {
@@ -198,55 +406,130 @@ impl Executor<'_> {
                         truncate(text, 300)
                     ))
                 })?;
-                if parsed.variant != v {
+                if parsed.variant != variant.to_string() {
                     return Err(bad(format!(
-                        "its ABBENCH line reports variant {:?}, not {v:?}: {:?}",
+                        "its ABBENCH line reports variant {:?}, not {:?}: {:?}",
                         parsed.variant,
+                        variant.to_string(),
                         truncate(text, 300)
                     )));
                 }
                 Some(parsed)
             }
         };
-
-        let value = match self.method {
-            Method::Memray => {
-                let mut stats_argv = self.plan.runner.argv.clone();
-                stats_argv.extend(["-m", "memray", "stats", "--json", "-o"].map(String::from));
-                stats_argv.extend([json.display().to_string(), "-f".into(), bin.display().to_string()]);
-                let stats_spec = self.spec(stats_argv, false);
-                commands.push(stats_spec.display());
-                self.run_checked(variant, &stats_spec).await?;
-                let text = std::fs::read_to_string(&json)
-                    .map_err(|e| bad(format!("memray stats wrote no {}: {e}", json.display())))?;
-                let _ = std::fs::remove_file(&bin);
-                let _ = std::fs::remove_file(&json);
-                measurement::memray_peak_bytes(&text).map_err(bad)? as f64
+        let idx = variant.index();
+        match &self.memory {
+            Some(method) => {
+                let line = line.ok_or_else(|| {
+                    bad("a memory script must print an ABBENCH line with its value: use a script generated by generate_ab_script".into())
+                })?;
+                let value = line.value.ok_or_else(|| {
+                    bad("its ABBENCH line has no value: the script did not measure (was it generated by an older abbench? regenerate it)".into())
+                })?;
+                if matches!(method, MemoryMethod::Memray { .. })
+                    && line.measured_by.as_deref() != Some("memray")
+                {
+                    return Err(bad(format!(
+                        "asked to measure under memray, it reports {:?}: regenerate the script with generate_ab_script",
+                        line.measured_by
+                    )));
+                }
+                Ok(Single {
+                    value,
+                    process_peak: line.process_peak_bytes,
+                })
             }
-            Method::Tracemalloc => line.and_then(|l| l.value).ok_or_else(|| {
-                bad("without memray the value must come from the script's ABBENCH line, and it printed none with a value: install memray into the runner's environment, or use a script generated by generate_ab_script".into())
-            })?,
-            Method::Line => match line.and_then(|l| l.value.map(|value| (value, l.number))) {
+            None => match line.and_then(|l| l.value.map(|value| (value, l.number))) {
                 Some((value, number)) => {
                     if value <= 0.0 {
-                        return Err(bad(format!("its ABBENCH value is {value}; a time must be > 0")));
+                        return Err(bad(format!(
+                            "its ABBENCH value is {value}; a time must be > 0"
+                        )));
                     }
-                    let sample_s = value * number.unwrap_or(1) as f64;
-                    self.short_samples[idx] |= sample_s < 1e-3;
-                    value
+                    self.short_samples[idx] |= value * number.unwrap_or(1) as f64 <= 1e-3;
+                    Ok(Single {
+                        value,
+                        process_peak: None,
+                    })
                 }
                 None => {
                     self.external_timing = true;
                     let wall = finished.wall.as_secs_f64();
                     self.short_samples[idx] |= wall < 1e-3;
-                    wall
+                    Ok(Single {
+                        value: wall,
+                        process_peak: None,
+                    })
                 }
             },
-        };
-        if self.first_commands[idx].is_none() {
-            self.first_commands[idx] = Some(commands);
         }
-        Ok(value)
+    }
+
+    /// The paired design's uncounted pilot.
+    pub(super) async fn pilot(&mut self, seed: u64) -> Result<Pilot, RunError> {
+        let args: Vec<String> = ["ab", "--pilot", "--seed", &seed.to_string()]
+            .map(String::from)
+            .to_vec();
+        let (finished, command) = self.run(None, &args, &[]).await?;
+        self.commands.warm_up.push(command.clone());
+        let mut pilot: Pilot = Self::line(&finished.stdout.text, None, &command)?;
+        pilot.check().map_err(|problem| RunError::BadOutput {
+            variant: "ab".into(),
+            problem,
+            command: command.clone(),
+        })?;
+        pilot.wall_s = finished.wall.as_secs_f64();
+        Ok(pilot)
+    }
+
+    /// One counted process of the paired design.
+    pub(super) async fn paired(
+        &mut self,
+        rounds: usize,
+        numbers: (u64, u64),
+        block_s: f64,
+        seed: u64,
+    ) -> Result<Counted, RunError> {
+        let args: Vec<String> = [
+            "ab".to_string(),
+            "--rounds".into(),
+            rounds.to_string(),
+            "--number-a".into(),
+            numbers.0.to_string(),
+            "--number-b".into(),
+            numbers.1.to_string(),
+            "--block-s".into(),
+            block_s.to_string(),
+            "--seed".into(),
+            seed.to_string(),
+        ]
+        .to_vec();
+        let (finished, command) = self.run(None, &args, &[]).await?;
+        self.commands.ab.get_or_insert(command.clone());
+        let mut counted: Counted = Self::line(&finished.stdout.text, None, &command)?;
+        counted
+            .blocks
+            .check()
+            .map_err(|problem| RunError::BadOutput {
+                variant: "ab".into(),
+                problem,
+                command: command.clone(),
+            })?;
+        if counted.blocks.a.len() != rounds {
+            return Err(RunError::BadOutput {
+                variant: "ab".into(),
+                problem: format!(
+                    "asked for {rounds} rounds, it reported {}",
+                    counted.blocks.a.len()
+                ),
+                command,
+            });
+        }
+        let short = counted.blocks.shortest_block_s() <= 1e-3;
+        self.short_samples[0] |= short;
+        self.short_samples[1] |= short;
+        counted.wall_s = finished.wall.as_secs_f64();
+        Ok(counted)
     }
 }
 

@@ -1,11 +1,19 @@
-//! `run_ab_benchmark`: runs A and B in fresh, interleaved processes until the
-//! statistics give a verdict, and files the run in the ledger.
+//! `run_ab_benchmark`: runs A and B in fresh processes until the statistics
+//! give a verdict, and files the run in the ledger.
 //!
-//! The schedule: a probe of the runner (its version, whether memray
-//! imports), one uncounted warm-up process per variant, then pairs whose
-//! order inside the pair is drawn from a seeded generator. After each pair
-//! that completes a planned look, [`crate::verdict::analyze`] may stop the
-//! run. The machine lock is held from the warm-up to the last process.
+//! A probe of the runner first (its version, what it imports; memray is
+//! provisioned for a memory run that needs it), then the machine lock, then
+//! one of two designs:
+//!
+//! - **paired** ([`paired`], the default for the time domains): every fresh
+//!   process runs both variants in alternating blocks, the design chosen by
+//!   [`design`] from an uncounted pilot, the pairing checked by
+//!   [`interference`];
+//! - **process** ([`unpaired`]; always for memory): each process runs one
+//!   variant, A and B processes interleaved in a seeded random order.
+//!
+//! Either stops at a planned look that settles the run
+//! ([`crate::verdict::analyze`]), or at its budget.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,24 +25,112 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::{Domain, Threshold};
-use crate::generate::VariantCommands;
 use crate::ledger::{self, Ledger, RunRecord};
 use crate::process::Exit;
 use crate::rng::{self, SplitMix64};
 use crate::runner::Runner;
 use crate::stats;
-use crate::verdict::{self, Analysis};
+use crate::verdict::{Analysis, Estimate, Look};
 
-use executor::{Executor, Method, STDERR_TAIL_LINES};
+pub use design::{BlockCandidate, BlockChoice, RoundsChoice, VarianceComponents};
+pub use interference::{Interference, OrderEffect};
+
+use executor::{Executor, MemoryMethod, STDERR_TAIL_LINES};
 use plan::plan;
 
-mod executor;
+pub(crate) mod blocks;
+mod design;
+pub(crate) mod executor;
+mod interference;
+mod paired;
 mod plan;
+mod unpaired;
 
 /// Largest `max_pairs`: keeps the exact rank distribution cheap and accurate.
 pub const MAX_PAIRS_LIMIT: usize = 200;
-/// Smallest `min_pairs`: 5 vs 5 is the first size whose exact test can pass a corrected level.
-pub const MIN_PAIRS_LIMIT: usize = 5;
+/// Smallest `min_pairs` of process isolation: 4 vs 4 is the first size whose
+/// exact test can pass the first look's 2 % (the paired design needs 6).
+pub const MIN_PAIRS_LIMIT: usize = 4;
+
+/// How the variants share processes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Isolation {
+    /// Each process runs A and B in alternating blocks; its A/B ratio is the unit.
+    Paired,
+    /// Each process runs one variant; A and B processes are interleaved.
+    Process,
+}
+
+impl std::str::FromStr for Isolation {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "paired" => Ok(Isolation::Paired),
+            "process" => Ok(Isolation::Process),
+            other => Err(format!(
+                "unknown isolation {other:?}: use paired or process"
+            )),
+        }
+    }
+}
+
+impl Isolation {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Isolation::Paired => "paired",
+            Isolation::Process => "process",
+        }
+    }
+}
+
+/// One of the two variants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    /// The current approach.
+    A,
+    /// The optimized approach.
+    B,
+}
+
+impl Variant {
+    /// 0 for A, 1 for B.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// A then B, or B then A.
+    pub fn in_order(a_first: bool) -> [Variant; 2] {
+        if a_first {
+            [Variant::A, Variant::B]
+        } else {
+            [Variant::B, Variant::A]
+        }
+    }
+}
+
+impl std::fmt::Display for Variant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Variant::A => "a",
+            Variant::B => "b",
+        })
+    }
+}
+
+/// Why a run stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Stop {
+    /// A planned look before the last one settled it.
+    Verdict,
+    /// The pair budget was reached.
+    MaxPairs,
+    /// The time budget would have been overrun by the next process.
+    MaxSeconds,
+}
 
 /// What to run and how; defaults as documented on the MCP tool.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -55,8 +151,10 @@ pub struct RunRequest {
     pub min_saved_bytes: Option<u64>,
     /// Memory: fraction of A's peak to save.
     pub min_saved_fraction: Option<f64>,
-    /// First look, in pairs.
-    pub min_pairs: usize,
+    /// Paired (both variants in each process) or process (one each); by domain and script when `None`.
+    pub isolation: Option<Isolation>,
+    /// First look, in pairs (paired: processes); chosen by the design when `None`.
+    pub min_pairs: Option<usize>,
     /// Budget in pairs.
     pub max_pairs: usize,
     /// Budget in wall seconds.
@@ -80,7 +178,8 @@ impl Default for RunRequest {
             min_gain: None,
             min_saved_bytes: None,
             min_saved_fraction: None,
-            min_pairs: 5,
+            isolation: None,
+            min_pairs: None,
             max_pairs: 30,
             max_seconds: 300.0,
             timeout_s: 120.0,
@@ -88,6 +187,54 @@ impl Default for RunRequest {
             allow_fallback: true,
         }
     }
+}
+
+/// The exact command of the first process of each role, shell-quoted for
+/// display (never run through a shell), abbench's environment additions first.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct RunCommands {
+    /// The uncounted warm-up processes (paired: the pilot).
+    pub warm_up: Vec<String>,
+    /// Process isolation: a process of variant A.
+    pub a: Option<String>,
+    /// Process isolation: a process of variant B.
+    pub b: Option<String>,
+    /// Paired: a counted process running both.
+    pub ab: Option<String>,
+}
+
+/// Which design ran, why, and what it was chosen from.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct DesignReport {
+    /// paired | process.
+    pub isolation: Isolation,
+    /// Why this design ran.
+    pub chosen_because: String,
+    /// Why the first look is where it is.
+    pub first_look_because: String,
+    /// Paired: the block length and calls per block, from the pilot.
+    pub block: Option<BlockChoice>,
+    /// Paired: rounds per process, as first chosen and as re-planned.
+    pub rounds: Vec<RoundsChoice>,
+    /// Paired: the variance components and costs the choices came from.
+    pub variance: Option<VarianceComponents>,
+    /// Paired: the speedup (A/B) of each counted process, the unit the statistics use.
+    pub process_speedups: Vec<f64>,
+    /// Paired: sd of ln(speedup) across the counted processes (0.03 ≈ 3 %).
+    pub process_log_sd: Option<f64>,
+    /// Paired: the checks that the pairing is fair.
+    pub interference: Option<Interference>,
+}
+
+/// Memory under memray: the whole process's peak, next to the variants' own.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ProcessPeak {
+    /// A's process peaks: setup's live bytes plus A's own peak.
+    pub a: ArmSummary,
+    /// B's process peaks.
+    pub b: ArmSummary,
+    /// `saved_bytes / median(A's process peak)`: the saving against the whole process.
+    pub saved_fraction: Option<Estimate>,
 }
 
 /// One arm's values and their summary.
@@ -144,27 +291,31 @@ pub struct RunResult {
     pub cwd: String,
     /// The Python command (argv) and why it was chosen.
     pub runner: Runner,
-    /// The exact commands of the first process of each variant (shell-quoted for display; never run through a shell).
-    pub commands: VariantCommands,
-    /// How values were obtained: "ABBENCH line", "process wall time", "memray peak_memory", "tracemalloc (fallback)".
+    /// The exact command of the first process of each role.
+    pub commands: RunCommands,
+    /// How values were obtained, in words (the script's blocks, its ABBENCH line, process wall time, memray or tracemalloc).
     pub measured_by: String,
-    /// Variant A (current approach).
+    /// Variant A (current approach): one value per counted process (paired: the median of its blocks).
     pub a: ArmSummary,
     /// Variant B (optimized approach).
     pub b: ArmSummary,
+    /// Which design ran and why, with what it was chosen from.
+    pub design: DesignReport,
+    /// Memory under memray: the whole process's peak and the saving against it.
+    pub process_peak: Option<ProcessPeak>,
     /// The threshold applied.
     pub threshold: Threshold,
     /// The comparison: speedup and gain (time) or saved_bytes and
     /// saved_fraction (memory) with bounds, confidence, pairs, verdict, reason.
     #[serde(flatten)]
     pub comparison: Analysis,
-    /// The planned looks, in pairs.
-    pub looks: Vec<usize>,
+    /// The planned looks: pairs (paired: processes) and the error rate each spends.
+    pub looks: Vec<Look>,
     /// 1-based index of the look that decided (a budget stop counts as the last look).
     pub stopped_at_look: usize,
-    /// Why the run stopped: "verdict", "max_pairs" or "max_seconds".
-    pub stopped_because: String,
-    /// Order inside each pair, e.g. ["AB", "BA", ...].
+    /// Why the run stopped: verdict, max_pairs or max_seconds.
+    pub stopped_because: Stop,
+    /// Order inside each pair, e.g. ["AB", "BA", ...]; paired: each process's rounds, e.g. "ABBAAB".
     pub order: Vec<String>,
     /// The seed of that order (pass it again to repeat the schedule).
     pub seed: u64,
@@ -187,6 +338,8 @@ pub struct Progress {
     pub pairs_done: usize,
     /// The pair budget.
     pub max_pairs: usize,
+    /// Processes the run may start in all (warm-up included).
+    pub processes_total: usize,
     /// A line for humans, e.g. "pair 3/30: speedup so far 1.98x".
     pub message: String,
 }
@@ -203,8 +356,8 @@ pub enum RunError {
     /// A variant exited non-zero or by a signal.
     #[error("variant {variant} failed with {exit}\ncommand: {command}\nlast {STDERR_TAIL_LINES} lines of its stderr:\n{stderr_tail}")]
     VariantFailed {
-        /// `a` or `b`.
-        variant: char,
+        /// `a`, `b`, or `ab` for a process running both.
+        variant: String,
         /// How it ended.
         exit: Exit,
         /// The exact command.
@@ -215,8 +368,8 @@ pub enum RunError {
     /// A variant ran past `timeout_s`.
     #[error("variant {variant} timed out after {after_s:.1} s (timeout_s); its whole process group was killed\ncommand: {command}\nlast lines of its stderr:\n{stderr_tail}")]
     VariantTimedOut {
-        /// `a` or `b`.
-        variant: char,
+        /// `a`, `b` or `ab`.
+        variant: String,
         /// The timeout, seconds.
         after_s: f64,
         /// The exact command.
@@ -227,8 +380,8 @@ pub enum RunError {
     /// A malformed measurement line or memray output.
     #[error("variant {variant}: {problem}\ncommand: {command}")]
     BadOutput {
-        /// `a` or `b`.
-        variant: char,
+        /// `a`, `b` or `ab`.
+        variant: String,
         /// What is wrong, quoting the line.
         problem: String,
         /// The exact command.
@@ -263,42 +416,42 @@ pub async fn run_ab(
     let started = Instant::now();
     let plan = plan(req)?;
     let mut warnings = Vec::new();
+    let processes_total = match plan.isolation {
+        Isolation::Paired => 1 + req.max_pairs,
+        Isolation::Process => 2 + 2 * req.max_pairs,
+    };
+    let notify = |message: String| {
+        progress(Progress {
+            processes_done: 0,
+            pairs_done: 0,
+            max_pairs: req.max_pairs,
+            processes_total,
+            message,
+        })
+    };
 
-    let probe = executor::probe(&plan, cancel).await?;
-    let runner_shown = plan.runner.shown();
-
-    let method = match plan.domain {
-        Domain::Memory if probe.memray => Method::Memray,
-        Domain::Memory => {
-            let install = format!("{runner_shown} -m pip install memray");
-            if !req.allow_fallback {
-                return Err(RunError::Runner(format!(
-                    "memray is not importable by `{runner_shown}` ({}): install it into that environment (`{install}`), or pass allow_fallback: true to use tracemalloc",
-                    probe.executable
-                )));
-            }
-            warnings.push(format!(
-                "fallback: memray is not importable by `{runner_shown}`, so values are tracemalloc's peak of the call (Python allocations only, not the whole process); install memray into that environment for the real measurement: `{install}`"
-            ));
-            Method::Tracemalloc
-        }
-        _ => Method::Line,
+    let probe = executor::probe(&plan, None, cancel).await?;
+    let memory = match plan.domain {
+        Domain::Memory => Some(
+            memory_method(
+                &plan,
+                &probe,
+                req.allow_fallback,
+                cancel,
+                &notify,
+                &mut warnings,
+            )
+            .await?,
+        ),
+        _ => None,
     };
 
     let load_start = load_average();
-    let lock_wait_notice = {
-        let progress = progress.clone();
-        let max_pairs = req.max_pairs;
-        move || {
-            progress(Progress {
-                processes_done: 0,
-                pairs_done: 0,
-                max_pairs,
-                message: "waiting for another abbench measurement on this machine to finish".into(),
-            })
-        }
-    };
-    let (lock, lock_wait) = match crate::lock::acquire(cancel, lock_wait_notice).await {
+    let (lock, lock_wait) = match crate::lock::acquire(cancel, || {
+        notify("waiting for another abbench measurement on this machine to finish".into())
+    })
+    .await
+    {
         Ok((lock, wait)) => (Some(lock), wait),
         Err(crate::lock::LockError::Cancelled) => return Err(RunError::Cancelled),
         Err(e) => {
@@ -307,147 +460,41 @@ pub async fn run_ab(
         }
     };
 
-    let mut ex = Executor::new(&plan, method, cancel)?;
+    let mut ex = Executor::new(&plan, &probe, memory.clone(), cancel)?;
+    let mut runner = plan.runner.clone();
+    if let Some(exe) = crate::runner::direct(&runner, &probe.executable) {
+        runner.chosen_because = format!(
+            "{}; the measured processes run {exe} directly (what `{}` resolved to, with the PATH and VIRTUAL_ENV it set), so its start-up is paid once, not per process",
+            runner.chosen_because,
+            runner.shown()
+        );
+    }
     let seed = req.seed.unwrap_or_else(rng::seed_from_clock);
     let mut order_rng = SplitMix64::new(seed);
-    let unit = plan.domain.unit();
-    let send = |ex: &Executor, pairs_done: usize, message: String| {
+    let say = |ex: &Executor, pairs_done: usize, message: String| {
         progress(Progress {
             processes_done: ex.count,
             pairs_done,
             max_pairs: req.max_pairs,
+            processes_total,
             message,
         })
     };
-
-    // Warm-up: one uncounted process per variant.
-    let warm_first = if order_rng.coin() {
-        ['a', 'b']
-    } else {
-        ['b', 'a']
-    };
-    for v in warm_first {
-        ex.measure(v).await?;
-        send(&ex, 0, format!("warm-up {v} done"));
-    }
-
-    let (mut a, mut b, mut order) = (Vec::new(), Vec::new(), Vec::new());
-    let mut analysis = None;
-    let mut stopped_because = "max_pairs";
-    let measuring_started = Instant::now();
     let budget = Duration::from_secs_f64(req.max_seconds);
-    while a.len() < req.max_pairs {
-        let pairs_done = a.len();
-        // Stop before a pair that would overrun the budget (a pair ~ the mean pair so far).
-        let per_pair = if pairs_done > 0 {
-            measuring_started.elapsed() / pairs_done as u32
-        } else {
-            Duration::ZERO
-        };
-        if started.elapsed() + per_pair > budget {
-            stopped_because = "max_seconds";
-            break;
+    let measured = match plan.isolation {
+        Isolation::Paired => {
+            let out = paired::run(&mut ex, &plan, &mut order_rng, started, budget, &say).await?;
+            Measured::from_paired(out, &plan)
         }
-        let a_first = order_rng.coin();
-        order.push(if a_first { "AB" } else { "BA" }.to_string());
-        for v in if a_first { ['a', 'b'] } else { ['b', 'a'] } {
-            let value = ex.measure(v).await?;
-            if v == 'a' {
-                a.push(value)
-            } else {
-                b.push(value)
-            }
-            let done = a.len().min(b.len());
-            let so_far = if done > 0 {
-                let (ma, mb) = (stats::median(&a), stats::median(&b));
-                if plan.domain.is_time() {
-                    format!("; A/B so far {:.3}x", ma / mb)
-                } else {
-                    format!(
-                        "; saved so far {:.2} MiB",
-                        (ma - mb) / crate::domain::MIB as f64
-                    )
-                }
-            } else {
-                String::new()
-            };
-            send(
-                &ex,
-                done,
-                format!(
-                    "pair {}/{}: {v} = {value:.6e} {unit}{so_far}",
-                    pairs_done + 1,
-                    req.max_pairs
-                ),
-            );
+        Isolation::Process => {
+            let out = unpaired::run(&mut ex, &plan, &mut order_rng, started, budget, &say).await?;
+            Measured::from_unpaired(out, &plan)
         }
-        if let Some(look) = plan.looks.iter().position(|&l| l == a.len()) {
-            let last = look + 1 == plan.looks.len();
-            let an = verdict::analyze(
-                plan.domain.is_time(),
-                &a,
-                &b,
-                &plan.threshold,
-                plan.looks.len(),
-                last,
-            );
-            if an.settled {
-                if !last {
-                    stopped_because = "verdict";
-                }
-                analysis = Some((look + 1, an));
-                break;
-            }
-        }
-    }
+    };
     drop(lock);
 
-    let (stopped_at_look, analysis) = match analysis {
-        Some(found) => found,
-        None if a.is_empty() => {
-            return Err(invalid(format!(
-                "max_seconds = {} s was spent before the first pair (warm-up included): raise `max_seconds` or make one process faster",
-                req.max_seconds
-            )))
-        }
-        // Budget stop: a final look replacing the planned ones still ahead.
-        None => {
-            let look = plan.looks.iter().filter(|&&l| l < a.len()).count() + 1;
-            (look, verdict::analyze(plan.domain.is_time(), &a, &b, &plan.threshold, plan.looks.len(), true))
-        }
-    };
-
-    // Warnings where the measurement is weak.
-    for (name, values, idx) in [("A", &a, 0), ("B", &b, 1)] {
-        let s = stats::summarize(values);
-        if s.cv > 0.10 {
-            warnings.push(format!(
-                "{name}'s values vary by {:.1} % across processes (coefficient of variation over 10 %): a noisy machine or workload; the interval accounts for it, at the cost of more pairs",
-                s.cv * 100.0
-            ));
-        }
-        if ex.short_samples[idx] {
-            warnings.push(format!(
-                "{name}: a measured interval was under 1 ms per sample, where timer resolution and scheduling jitter dominate: raise `number` or the work per call"
-            ));
-        }
-        if ex.dropped_bytes[idx] > 0 {
-            warnings.push(format!(
-                "variant {} printed more output than abbench keeps (1 MiB per stream per process): {} bytes were dropped unread; printing in the measured code also costs time",
-                name.to_lowercase(),
-                ex.dropped_bytes[idx]
-            ));
-        }
-        if let Some(line) = &ex.stderr_seen[idx] {
-            warnings.push(format!(
-                "variant {} wrote to stderr (first line: {line:?})",
-                name.to_lowercase()
-            ));
-        }
-    }
-    if ex.external_timing {
-        warnings.push("fallback: the script printed no ABBENCH line, so values are whole-process wall times with interpreter start-up included, which dilutes the ratio; generate the script with generate_ab_script for an in-process measurement".into());
-    }
+    warnings.extend(measured.warnings.iter().cloned());
+    warnings.extend(process_warnings(&ex, &measured));
     let cores = std::thread::available_parallelism()
         .map(usize::from)
         .unwrap_or(1);
@@ -462,33 +509,26 @@ pub async fn run_ab(
         }
     }
 
-    let measured_by = match (method, ex.external_timing) {
-        (Method::Memray, _) => "memray peak_memory (whole process)",
-        (Method::Tracemalloc, _) => "tracemalloc peak of the call (fallback: no memray)",
-        (Method::Line, true) => "process wall time (fallback: no ABBENCH line)",
-        (Method::Line, false) => "the script's ABBENCH line",
-    };
-    let [cmd_a, cmd_b] = ex.first_commands.clone();
+    let unit = plan.domain.unit();
     let now = SystemTime::now();
     let mut result = RunResult {
         run_id: ledger::new_run_id(now, rng::seed_from_clock()),
         domain: plan.domain,
         script: plan.script.display().to_string(),
         cwd: plan.cwd.display().to_string(),
-        runner: plan.runner.clone(),
-        commands: VariantCommands {
-            a: cmd_a.unwrap_or_default(),
-            b: cmd_b.unwrap_or_default(),
-        },
-        measured_by: measured_by.into(),
-        a: ArmSummary::new(&a, unit),
-        b: ArmSummary::new(&b, unit),
+        runner,
+        commands: ex.commands.clone(),
+        measured_by: measured_by(&plan, memory.as_ref(), &probe, ex.external_timing),
+        a: ArmSummary::new(&measured.a, unit),
+        b: ArmSummary::new(&measured.b, unit),
+        design: measured.design,
+        process_peak: measured.process_peak,
         threshold: plan.threshold.clone(),
-        comparison: analysis,
-        looks: plan.looks.clone(),
-        stopped_at_look,
-        stopped_because: stopped_because.into(),
-        order,
+        comparison: measured.analysis,
+        looks: measured.looks,
+        stopped_at_look: measured.stopped_at_look,
+        stopped_because: measured.stopped_because,
+        order: measured.order,
         seed,
         elapsed_s: started.elapsed().as_secs_f64(),
         lock_wait_s: lock_wait.as_secs_f64(),
@@ -505,6 +545,265 @@ pub async fn run_ab(
     };
     record(&mut result, req, ledger_dir, now).await;
     Ok(result)
+}
+
+/// memray from the runner's environment, else provisioned for its
+/// interpreter, else (when allowed) the script's tracemalloc figure.
+async fn memory_method(
+    plan: &plan::Plan,
+    probe: &executor::Probe,
+    allow_fallback: bool,
+    cancel: &CancellationToken,
+    notify: &(dyn Fn(String) + Sync),
+    warnings: &mut Vec<String>,
+) -> Result<MemoryMethod, RunError> {
+    if probe.memray {
+        return Ok(MemoryMethod::Memray { path: None });
+    }
+    let provisioned = crate::provision::memray(&plan.runner, &probe.tag, &probe.executable, cancel, |dir| {
+        notify(format!(
+            "memray is not importable by `{}`: provisioning memray {} into {} (once per interpreter; the project's environment is not touched)",
+            plan.runner.shown(),
+            crate::provision::MEMRAY_VERSION,
+            dir.display()
+        ))
+    })
+    .await;
+    match provisioned {
+        Ok(dir) => Ok(MemoryMethod::Memray { path: Some(dir) }),
+        Err(_) if cancel.is_cancelled() => Err(RunError::Cancelled),
+        Err(e) if allow_fallback => {
+            warnings.push(format!(
+                "fallback: {e}; so values are tracemalloc's peak of the call (Python allocations only)"
+            ));
+            Ok(MemoryMethod::Tracemalloc)
+        }
+        Err(e) => Err(RunError::Runner(format!(
+            "{e}; or pass allow_fallback: true to measure with tracemalloc"
+        ))),
+    }
+}
+
+fn measured_by(
+    plan: &plan::Plan,
+    memory: Option<&MemoryMethod>,
+    probe: &executor::Probe,
+    external_timing: bool,
+) -> String {
+    match (memory, plan.isolation) {
+        (Some(MemoryMethod::Memray { path: None }), _) => format!(
+            "memray {} from the runner's environment, in-process: the variant's own peak (only the variant tracked, every Python allocation traced), above what setup left alive",
+            probe.memray_version.as_deref().unwrap_or("?")
+        ),
+        (Some(MemoryMethod::Memray { path: Some(dir) }), _) => format!(
+            "memray {} provisioned by abbench in {} (the project's environment is unchanged), in-process: the variant's own peak (only the variant tracked, every Python allocation traced), above what setup left alive",
+            crate::provision::MEMRAY_VERSION,
+            dir.display()
+        ),
+        (Some(MemoryMethod::Tracemalloc), _) => {
+            "tracemalloc peak of the call (fallback: no memray)".into()
+        }
+        (None, Isolation::Paired) => {
+            "the script's `ab` mode: per-call seconds of alternating blocks of A and B in each process".into()
+        }
+        (None, Isolation::Process) if external_timing => {
+            "process wall time (fallback: no ABBENCH line)".into()
+        }
+        (None, Isolation::Process) => "the script's ABBENCH line".into(),
+    }
+}
+
+/// A schedule's outcome, in the shape of the result.
+struct Measured {
+    a: Vec<f64>,
+    b: Vec<f64>,
+    design: DesignReport,
+    process_peak: Option<ProcessPeak>,
+    analysis: Analysis,
+    looks: Vec<Look>,
+    stopped_at_look: usize,
+    stopped_because: Stop,
+    order: Vec<String>,
+    /// Paired: sd of the per-process log-ratios (the unit's spread).
+    unit_spread: Option<f64>,
+    /// Paired: who printed to stdout and to stderr in the pilot ("a", "b", "a and b", "a or b").
+    printed: Option<[String; 2]>,
+    warnings: Vec<String>,
+}
+
+impl Measured {
+    fn from_paired(out: paired::PairedOutcome, plan: &plan::Plan) -> Self {
+        let s = &out.schedule;
+        let median_of = |v: &[f64]| stats::median(v);
+        let a: Vec<f64> = out
+            .processes
+            .iter()
+            .map(|p| median_of(&p.blocks.a))
+            .collect();
+        let b: Vec<f64> = out
+            .processes
+            .iter()
+            .map(|p| median_of(&p.blocks.b))
+            .collect();
+        let d = s.log_ratios();
+        let spread = (d.len() > 1).then(|| stats::summarize(&d).stdev);
+        let checks = interference::check(Some(&out.pilot), &out.processes);
+        let aa_sd = {
+            let aa: Vec<f64> = out.pilot.aa[0]
+                .iter()
+                .zip(&out.pilot.aa[1])
+                .map(|(x, y)| (x / y).ln())
+                .collect();
+            (aa.len() > 1).then(|| stats::robust_sd(&aa) / (aa.len() as f64).sqrt())
+        };
+        let warnings = interference::warnings(&checks, aa_sd);
+        Measured {
+            a,
+            b,
+            design: DesignReport {
+                isolation: Isolation::Paired,
+                chosen_because: plan.isolation_why.clone(),
+                first_look_because: s.first_look_why().to_string(),
+                block: Some(s.block().clone()),
+                rounds: s.rounds_log().to_vec(),
+                variance: Some(s.variance().clone()),
+                process_speedups: d.iter().map(|v| v.exp()).collect(),
+                process_log_sd: spread,
+                interference: Some(checks),
+            },
+            process_peak: None,
+            analysis: out.analysis,
+            looks: s.looks().to_vec(),
+            stopped_at_look: out.stopped_at_look,
+            stopped_because: out.stopped_because,
+            order: out
+                .processes
+                .iter()
+                .map(|p| p.blocks.order.clone())
+                .collect(),
+            unit_spread: spread,
+            printed: Some(printers(&out.pilot)),
+            warnings,
+        }
+    }
+
+    fn from_unpaired(out: unpaired::UnpairedOutcome, plan: &plan::Plan) -> Self {
+        let process_peak = out.peaks.map(|(pa, pb)| {
+            let median = stats::median(&pa);
+            ProcessPeak {
+                saved_fraction: out.analysis.saved_bytes.map(|s| Estimate {
+                    estimate: s.estimate / median,
+                    low: s.low.map(|v| v / median),
+                    high: s.high.map(|v| v / median),
+                }),
+                a: ArmSummary::new(&pa, "bytes"),
+                b: ArmSummary::new(&pb, "bytes"),
+            }
+        });
+        Measured {
+            design: DesignReport {
+                isolation: Isolation::Process,
+                chosen_because: plan.isolation_why.clone(),
+                first_look_because: match plan.min_pairs {
+                    Some(n) => format!("{n} pairs: given as `min_pairs`"),
+                    None => format!(
+                        "{} pairs: the default first look of this design (an exact rank test of {0} against {0} can reach the first look's {:.0} %)",
+                        plan.looks[0].pairs,
+                        crate::verdict::FIRST_LOOK_ALPHA * 100.0
+                    ),
+                },
+                block: None,
+                rounds: Vec::new(),
+                variance: None,
+                process_speedups: Vec::new(),
+                process_log_sd: None,
+                interference: None,
+            },
+            a: out.a,
+            b: out.b,
+            process_peak,
+            analysis: out.analysis,
+            looks: plan.looks.clone(),
+            stopped_at_look: out.stopped_at_look,
+            stopped_because: out.stopped_because,
+            order: out.order,
+            unit_spread: None,
+            printed: None,
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// Which variant printed to stdout and to stderr, from the pilot's counts.
+fn printers(pilot: &blocks::Pilot) -> [String; 2] {
+    let who = |a: u64, b: u64| {
+        match (a > 0, b > 0) {
+            (true, false) => "a",
+            (false, true) => "b",
+            (true, true) => "a and b",
+            (false, false) => "a or b",
+        }
+        .to_string()
+    };
+    let o = &pilot.output;
+    [who(o.a.stdout, o.b.stdout), who(o.a.stderr, o.b.stderr)]
+}
+
+/// Warnings where the measurement is weak: noisy units, short samples,
+/// output dropped, stderr, external timing.
+fn process_warnings(ex: &Executor, m: &Measured) -> Vec<String> {
+    let mut warnings = Vec::new();
+    match m.unit_spread {
+        Some(sd) if sd > 0.10 => warnings.push(format!(
+            "the per-process speedup varies by {:.1} % across processes (sd of ln(A/B) over 10 %) even with A and B paired: a noisy workload or machine; the interval accounts for it, at the cost of more processes",
+            sd * 100.0
+        )),
+        Some(_) => {}
+        None => {
+            for (name, values) in [("A", &m.a), ("B", &m.b)] {
+                let s = stats::summarize(values);
+                if s.cv > 0.10 {
+                    warnings.push(format!(
+                        "{name}'s values vary by {:.1} % across processes (coefficient of variation over 10 %): a noisy machine or workload; the interval accounts for it, at the cost of more pairs",
+                        s.cv * 100.0
+                    ));
+                }
+            }
+        }
+    }
+    // Process isolation keeps each variant's figures apart; a paired
+    // process runs both, so its output is blamed from the pilot's counts.
+    let (variants, paired): (&[(&str, usize)], bool) = match &m.printed {
+        Some(_) => (&[("a", 0)], true),
+        None => (&[("a", 0), ("b", 1)], false),
+    };
+    for &(name, idx) in variants {
+        let (out_by, err_by) = match &m.printed {
+            Some([out, err]) => (out.as_str(), err.as_str()),
+            None => (name, name),
+        };
+        if ex.short_samples[idx] {
+            warnings.push(format!(
+                "{}: a measured interval was under 1 ms, where timer resolution and scheduling jitter dominate: raise `number` or the work per call",
+                if paired { "a block".to_string() } else { name.to_uppercase() }
+            ));
+        }
+        if ex.dropped_bytes[idx] > 0 {
+            warnings.push(format!(
+                "variant {out_by} printed more output than abbench keeps (1 MiB per stream per process): {} bytes were dropped unread; printing in the measured code also costs time",
+                ex.dropped_bytes[idx]
+            ));
+        }
+        if let Some(line) = &ex.stderr_seen[idx] {
+            warnings.push(format!(
+                "variant {err_by} wrote to stderr (first line: {line:?})"
+            ));
+        }
+    }
+    if ex.external_timing {
+        warnings.push("fallback: the script printed no ABBENCH line, so values are whole-process wall times with interpreter start-up included, which dilutes the ratio; generate the script with generate_ab_script for an in-process measurement".into());
+    }
+    warnings
 }
 
 /// Files the run; on failure adds a warning instead.

@@ -63,53 +63,75 @@ fn target_candidates(spec: &str, root: &Path) -> Vec<Target> {
 pub(super) struct TargetTest {
     /// Arguments after `python -m cProfile -o <file>`.
     args: Vec<String>,
-    pytest: bool,
+    /// The run prints a pytest or unittest summary that says whether it passed.
+    summary: bool,
     test_file: Option<String>,
     test_name: Option<String>,
 }
 
-/// Reads `target_test`: a pytest node id, test file or directory, or a script.
-pub(super) fn target_test(spec: &str, root: &Path) -> TargetTest {
-    let pytest_args = |s: &str| {
-        vec![
-            "-m".to_string(),
-            "pytest".into(),
-            "-q".into(),
-            "-p".into(),
-            "no:cacheprovider".into(),
-            s.into(),
-        ]
+/// `tests/test_x.py` → `tests.test_x`.
+fn module_of(path: &str) -> String {
+    path.trim_start_matches("./")
+        .trim_end_matches(".py")
+        .replace('/', ".")
+}
+
+/// Reads `target_test`: a pytest node id, test file or directory, or a
+/// script. Without pytest (`pytest` false) a test of a `unittest.TestCase`
+/// (`path/test_x.py::Class::method`) or a test file runs under unittest.
+pub(super) fn target_test(spec: &str, root: &Path, pytest: bool) -> Result<TargetTest, String> {
+    let pytest_args = |s: &str| -> Vec<String> {
+        ["-m", "pytest", "-q", "-p", "no:cacheprovider", s]
+            .map(String::from)
+            .to_vec()
     };
+    let unittest_args = |s: String| -> Vec<String> { vec!["-m".into(), "unittest".into(), s] };
     if let Some((file, rest)) = spec.split_once("::") {
         let name = rest.rsplit("::").next().unwrap_or(rest);
         let name = name.split('[').next().unwrap_or(name);
-        return TargetTest {
-            args: pytest_args(spec),
-            pytest: true,
+        let args = if pytest {
+            pytest_args(spec)
+        } else if rest.contains("::") && !rest.contains('[') {
+            unittest_args(format!("{}.{}", module_of(file), rest.replace("::", ".")))
+        } else {
+            return Err(format!(
+                "`target_test` {spec:?} needs pytest, which the runner cannot import: install pytest into that environment, or name a unittest test as path/test_x.py::TestCase::test_method"
+            ));
+        };
+        return Ok(TargetTest {
+            args,
+            summary: true,
             test_file: Some(file.to_string()),
             test_name: Some(name.to_string()),
-        };
+        });
     }
     let base = Path::new(spec)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let is_test_file = base.starts_with("test_") || base.ends_with("_test.py");
-    if root.join(spec).is_dir() || is_test_file {
+    let is_dir = root.join(spec).is_dir();
+    Ok(if is_dir || is_test_file {
         TargetTest {
-            args: pytest_args(spec),
-            pytest: true,
+            args: match (pytest, is_dir) {
+                (true, _) => pytest_args(spec),
+                (false, false) => unittest_args(module_of(spec)),
+                (false, true) => ["-m", "unittest", "discover", "-s", spec, "-t", "."]
+                    .map(String::from)
+                    .to_vec(),
+            },
+            summary: true,
             test_file: is_test_file.then(|| spec.to_string()),
             test_name: None,
         }
     } else {
         TargetTest {
             args: vec![spec.to_string()],
-            pytest: false,
+            summary: false,
             test_file: None,
             test_name: None,
         }
-    }
+    })
 }
 
 /// Finds `spec` in the candidate (the work tree): its file, qualified name
@@ -199,13 +221,16 @@ pub(super) async fn profile(
         Err(e) => return Ok(Err(format!("`{command}`: {e}"))),
     };
     let output = format!("{}\n{}", f.stdout.text, f.stderr.text);
-    // cProfile swallows SystemExit, so pytest's own summary says whether the test passed.
+    // cProfile swallows SystemExit, so the runner's own summary says whether the test passed.
     let failed = !f.exit.success()
-        || (test.pytest && !testsummary::parse(&output).is_some_and(|s| s.clean()));
+        || (test.summary && !testsummary::parse(&output).is_some_and(|s| s.clean()));
     if failed || !prof.exists() {
         return Ok(Err(format!(
             "the target test failed under profiling (`{command}`):\n{}",
-            f.stdout.last_lines(20)
+            {
+                let lines: Vec<&str> = output.lines().collect();
+                lines[lines.len().saturating_sub(20)..].join("\n")
+            }
         )));
     }
     let input = json!({

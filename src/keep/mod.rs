@@ -304,12 +304,26 @@ pub async fn check(
         )
     };
 
-    let runner =
-        runner::resolve(req.runner.as_deref(), &repo.root).map_err(|e| invalid(e.to_string()))?;
+    let runner = runner::resolve(
+        req.runner.as_deref(),
+        &repo.root,
+        runner::active_virtualenv(&Default::default()).as_deref(),
+    )
+    .map_err(|e| invalid(e.to_string()))?;
     // Resolve the target in the candidate before anything expensive.
     let (target, candidate_line) =
         hot_path::locate(&req.target_function, &runner, &repo.root).await?;
-    let test = hot_path::target_test(&req.target_test, &repo.root);
+    let pytest = crate::bench::executor::probe_python(
+        &runner.argv,
+        Some(repo.root.clone()),
+        &project_env(&runner, &repo.root),
+        None,
+        cancel,
+    )
+    .await
+    .map(|p| p.pytest)
+    .map_err(|e| invalid(format!("runner `{}` {e}", runner.shown())))?;
+    let test = hot_path::target_test(&req.target_test, &repo.root, pytest).map_err(invalid)?;
     let min_hot_share = req.min_hot_share.unwrap_or(match run.domain.as_str() {
         "memory" | "structure" => 0.0,
         _ => 0.05,

@@ -1,8 +1,8 @@
-def _calibrate(time_calls, low=0.05, target=0.1):
-    """Smallest call count whose total takes >= `low` seconds (like timeit's autorange)."""
+def _calibrate(time_ops, low=0.05, target=0.1):
+    """Smallest count whose total takes >= `low` seconds (like timeit's autorange)."""
     number = 1
     while True:
-        elapsed = time_calls(number)
+        elapsed = time_ops(number)
         if elapsed >= low:
             return number
         grow = target / elapsed if elapsed > 0 else 10.0
@@ -17,3 +17,8 @@ def _report(variant, **fields):
     line.update(fields)
     sys.stdout.flush()
     print("ABBENCH " + json.dumps(line), flush=True)
+
+
+def _usage():
+    print(f"usage: python {sys.argv[0]} {_USAGE}", file=sys.stderr)
+    sys.exit(2)

@@ -1,13 +1,21 @@
-_NUMBER = @NUMBER@  # calls per repeat; None = calibrate so one repeat takes ~0.05-0.2 s
-_REPEAT = @REPEAT@  # repeats; the value is their median
+_NUMBER = @NUMBER@  # calls per repeat (and per block); None = calibrate
+_REPEAT = @REPEAT@  # repeats in `a`/`b` mode; the value is their median
+_METRIC = "time_per_call"
+_TIMERS = {}
+
+
+def _time_ops(fn, number):
+    """Seconds for `number` calls of fn (timeit: the garbage collector is off while timing)."""
+    import timeit
+
+    timer = _TIMERS.get(fn) or _TIMERS.setdefault(fn, timeit.Timer(fn))
+    return timer.timeit(number)
 
 
 def _measure(variant, fn):
     import statistics
-    import timeit
 
-    timer = timeit.Timer(fn)
-    number = _NUMBER or _calibrate(timer.timeit)
-    per_call = [total / number for total in timer.repeat(repeat=_REPEAT, number=number)]
-    _report(variant, metric="time_per_call", unit="s", value=statistics.median(per_call),
+    number = _NUMBER or _calibrate(lambda n: _time_ops(fn, n))
+    per_call = [_time_ops(fn, number) / number for _ in range(_REPEAT)]
+    _report(variant, metric=_METRIC, unit="s", value=statistics.median(per_call),
             values=per_call, number=number, repeat=_REPEAT)

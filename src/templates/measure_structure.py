@@ -1,6 +1,7 @@
 _MODULES = @MODULES@  # cleared (with submodules) before every import
-_NUMBER = @NUMBER@  # imports per repeat; None = calibrate so one repeat takes ~0.05-0.2 s
-_REPEAT = @REPEAT@  # repeats; the value is their median
+_NUMBER = @NUMBER@  # imports per repeat (and per block); None = calibrate
+_REPEAT = @REPEAT@  # repeats in `a`/`b` mode; the value is their median
+_METRIC = "import_time"
 
 
 def _clear_modules():
@@ -9,7 +10,8 @@ def _clear_modules():
             del sys.modules[loaded]
 
 
-def _time_imports(fn, number):
+def _time_ops(fn, number):
+    """Seconds of `number` imports, each after clearing _MODULES (the clearing is not timed)."""
     import time
 
     total = 0.0
@@ -24,9 +26,9 @@ def _time_imports(fn, number):
 def _measure(variant, fn):
     import statistics
 
-    first = _time_imports(fn, 1)  # the cold first import in this process, reported apart
-    number = _NUMBER or _calibrate(lambda n: _time_imports(fn, n))
-    per_import = [_time_imports(fn, number) / number for _ in range(_REPEAT)]
-    _report(variant, metric="import_time", unit="s", value=statistics.median(per_import),
+    first = _time_ops(fn, 1)  # the cold first import in this process, reported apart
+    number = _NUMBER or _calibrate(lambda n: _time_ops(fn, n))
+    per_import = [_time_ops(fn, number) / number for _ in range(_REPEAT)]
+    _report(variant, metric=_METRIC, unit="s", value=statistics.median(per_import),
             values=per_import, number=number, repeat=_REPEAT, first_import_s=first,
             modules=_MODULES)

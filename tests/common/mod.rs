@@ -2,7 +2,7 @@
 //! MCP to it over real stdio, and read tool results.
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use std::sync::{Arc, Mutex};
@@ -49,11 +49,100 @@ pub async fn start_with_data_dir(data_dir: tempfile::TempDir) -> Server {
     start_with_env(data_dir, &[]).await
 }
 
+/// Where abbench provisions its tools (memray) for every test: shared by all
+/// test binaries and runs, so each tool is downloaded once (abbench's own
+/// lock keeps concurrent provisioning safe).
+pub fn tools_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("abbench-tools")
+}
+
+/// Pinned Python packages the tests need beyond the standard library:
+/// pytest (keep checks), maturin (the wheel), uv (the plugin's uvx path).
+pub const TEST_PACKAGES: [&str; 3] = ["pytest==8.4.2", "maturin==1.16.0", "uv==0.13.9"];
+
+/// Holds an exclusive flock on `path` while `make` runs, so test binaries
+/// that start together provision a shared folder once.
+fn provisioned(root: &Path, marker: &str, make: impl FnOnce()) {
+    use std::os::fd::AsRawFd;
+    let done = root.join(".complete");
+    if std::fs::read_to_string(&done).is_ok_and(|m| m == marker) {
+        return;
+    }
+    std::fs::create_dir_all(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let lock = std::fs::File::create(root.with_extension("lock")).unwrap();
+    // SAFETY: flock on a descriptor we own; released when `lock` closes.
+    assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) }, 0);
+    if std::fs::read_to_string(&done).is_ok_and(|m| m == marker) {
+        return;
+    }
+    let _ = std::fs::remove_dir_all(root);
+    make();
+    std::fs::write(&done, marker).unwrap();
+}
+
+/// Runs a provisioning command; panics with its stderr when it fails.
+pub fn must(cmd: &mut std::process::Command) -> String {
+    let out = cmd.output().expect("start a command");
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The Claude Code CLI (npm, pinned), installed under target/ once.
+pub const CLAUDE_CODE: &str = "@anthropic-ai/claude-code@2.1.332";
+
+/// Path of the pinned `claude` CLI, installed by the first test that needs it.
+pub fn claude_cli() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("claude-code");
+    provisioned(&root, CLAUDE_CODE, || {
+        std::fs::create_dir_all(&root).unwrap();
+        must(
+            std::process::Command::new("npm")
+                .args(["install", "--silent", "--no-audit", "--no-fund", "--prefix"])
+                .arg(&root)
+                .arg(CLAUDE_CODE),
+        );
+    });
+    root.join("node_modules/.bin/claude")
+}
+
+/// A virtualenv under target/ with [`TEST_PACKAGES`], created by the first
+/// test that needs it (under an exclusive lock, so test binaries starting
+/// together create it once) and reused after; returns its python.
+pub fn test_python() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("test-venv");
+    let python = root.join("bin").join("python");
+    provisioned(&root, &TEST_PACKAGES.join("\n"), || {
+        must(
+            std::process::Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(&root),
+        );
+        must(
+            std::process::Command::new(&python)
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                ])
+                .args(TEST_PACKAGES),
+        );
+    });
+    python
+}
+
 /// Starts `abbench serve` with extra environment variables (they win over
 /// the data directory's ABBENCH_DATA_DIR).
 pub async fn start_with_env(data_dir: tempfile::TempDir, vars: &[(&str, &str)]) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_abbench"));
-    cmd.arg("serve").env("ABBENCH_DATA_DIR", data_dir.path());
+    cmd.arg("serve")
+        .env("ABBENCH_DATA_DIR", data_dir.path())
+        .env("ABBENCH_TOOLS_DIR", tools_dir());
     for (k, v) in vars {
         cmd.env(k, v);
     }
@@ -81,7 +170,7 @@ impl Server {
             .list_all_tools()
             .await
             .expect("tools/list after the fault");
-        assert_eq!(tools.len(), 4, "{tools:?}");
+        assert_eq!(tools.len(), 5, "{tools:?}");
     }
 
     /// Peak resident memory of the server process, KiB (VmHWM).

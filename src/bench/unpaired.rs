@@ -1,0 +1,156 @@
+//! Process isolation: each process runs one variant. Warm-up first (time
+//! domains: one uncounted process per variant; memory: one `warmup`
+//! process running both once), then pairs whose order inside the pair is
+//! drawn from the seeded generator (A B B A …), with a look at each planned
+//! pair count: the unpaired Hodges–Lehmann shift and the Mann–Whitney test.
+
+use std::time::{Duration, Instant};
+
+use super::executor::Executor;
+use super::plan::Plan;
+use super::{invalid, RunError, Stop, Variant};
+use crate::domain::Domain;
+use crate::rng::SplitMix64;
+use crate::stats;
+use crate::verdict::{self, Analysis, Samples};
+
+/// What the process-isolation schedule measured.
+pub(super) struct UnpairedOutcome {
+    pub(super) a: Vec<f64>,
+    pub(super) b: Vec<f64>,
+    /// Memory under memray: each process's whole peak, per arm.
+    pub(super) peaks: Option<(Vec<f64>, Vec<f64>)>,
+    pub(super) order: Vec<String>,
+    pub(super) stopped_at_look: usize,
+    pub(super) stopped_because: Stop,
+    pub(super) analysis: Analysis,
+}
+
+fn samples<'a>(domain: Domain, a: &'a [f64], b: &'a [f64]) -> Samples<'a> {
+    if domain.is_time() {
+        Samples::Unpaired { a, b }
+    } else {
+        Samples::Bytes { a, b }
+    }
+}
+
+/// Runs the warm-up and the pairs.
+pub(super) async fn run(
+    ex: &mut Executor<'_>,
+    plan: &Plan,
+    rng: &mut SplitMix64,
+    started: Instant,
+    budget: Duration,
+    say: &(dyn Fn(&Executor, usize, String) + Sync),
+) -> Result<UnpairedOutcome, RunError> {
+    let coin = rng.coin();
+    if plan.domain == Domain::Memory {
+        ex.warm_up(None).await?;
+        say(
+            ex,
+            0,
+            "warm-up done (both variants once, nothing measured)".into(),
+        );
+    } else {
+        for v in Variant::in_order(coin) {
+            ex.warm_up(Some(v)).await?;
+            say(ex, 0, format!("warm-up {v} done"));
+        }
+    }
+    let unit = plan.domain.unit();
+    let (mut a, mut b, mut order) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut peak_a, mut peak_b) = (Vec::new(), Vec::new());
+    let mut settled = None;
+    let mut stopped_because = Stop::MaxPairs;
+    let measuring_started = Instant::now();
+    while a.len() < plan.max_pairs {
+        let pairs_done = a.len();
+        // Stop before a pair that would overrun the budget (a pair ~ the mean pair so far).
+        let per_pair = if pairs_done > 0 {
+            measuring_started.elapsed() / pairs_done as u32
+        } else {
+            Duration::ZERO
+        };
+        if started.elapsed() + per_pair > budget {
+            stopped_because = Stop::MaxSeconds;
+            break;
+        }
+        let a_first = rng.coin();
+        order.push(if a_first { "AB" } else { "BA" }.to_string());
+        for v in Variant::in_order(a_first) {
+            let single = ex.single(v).await?;
+            let (values, peaks) = match v {
+                Variant::A => (&mut a, &mut peak_a),
+                Variant::B => (&mut b, &mut peak_b),
+            };
+            values.push(single.value);
+            peaks.extend(single.process_peak);
+            let done = a.len().min(b.len());
+            let so_far = if done == 0 {
+                String::new()
+            } else if plan.domain.is_time() {
+                format!("; A/B so far {:.3}x", stats::median(&a) / stats::median(&b))
+            } else {
+                format!(
+                    "; saved so far {:.2} MiB",
+                    (stats::median(&a) - stats::median(&b)) / crate::domain::MIB as f64
+                )
+            };
+            say(
+                ex,
+                done,
+                format!(
+                    "pair {}/{}: {v} = {:.6e} {unit}{so_far}",
+                    pairs_done + 1,
+                    plan.max_pairs,
+                    single.value
+                ),
+            );
+        }
+        if let Some(look) = plan.looks.iter().position(|l| l.pairs == a.len()) {
+            let last = look + 1 == plan.looks.len();
+            let an = verdict::analyze(
+                samples(plan.domain, &a, &b),
+                &plan.threshold,
+                plan.looks[look].alpha,
+                last,
+            );
+            if an.settled {
+                if !last {
+                    stopped_because = Stop::Verdict;
+                }
+                settled = Some((look + 1, an));
+                break;
+            }
+        }
+    }
+    let (stopped_at_look, analysis) = match settled {
+        Some(found) => found,
+        None if a.is_empty() => {
+            return Err(invalid(format!(
+                "max_seconds = {:.1} s was spent before the first pair (warm-up included): raise `max_seconds` or make one process faster",
+                budget.as_secs_f64()
+            )))
+        }
+        // Budget stop: a final look replacing the planned ones still ahead.
+        None => {
+            let taken = plan.looks.iter().filter(|l| l.pairs <= a.len()).count();
+            let alpha = verdict::remaining_alpha(&plan.looks, taken);
+            (
+                taken + 1,
+                verdict::analyze(samples(plan.domain, &a, &b), &plan.threshold, alpha, true),
+            )
+        }
+    };
+    let peaks = (peak_a.len() == a.len() && peak_b.len() == b.len() && !peak_a.is_empty())
+        .then_some((peak_a, peak_b));
+    Ok(UnpairedOutcome {
+        a,
+        b,
+        peaks,
+        order,
+        stopped_at_look,
+        stopped_because,
+        analysis,
+    })
+}
