@@ -180,7 +180,9 @@ async fn ask_worker(python: &[String], request: &str) -> Option<String> {
     }
 }
 
-/// The compile-check helper's request: every part alone, then the whole script.
+/// The compile-check helper's request: every part alone, then the script
+/// around them (its fixed measurement sections are abbench's own, checked by
+/// its tests, so they are left out of the per-call check).
 fn check_request(rendered: &template::RenderedScript) -> serde_json::Value {
     let parts: Vec<_> = rendered
         .spans
@@ -193,7 +195,7 @@ fn check_request(rendered: &template::RenderedScript) -> serde_json::Value {
             })
         })
         .collect();
-    serde_json::json!({ "parts": parts, "script": rendered.text })
+    serde_json::json!({ "parts": parts, "script": rendered.skeleton })
 }
 
 /// Compile-checks every part and the whole script in one Python process.
@@ -379,6 +381,45 @@ mod tests {
             ..Default::default()
         };
         check_request(&template::render(&spec, Domain::Cpu))
+    }
+
+    /// Every domain's full script compiles (the per-call check compiles
+    /// only the skeleton around the caller's parts).
+    #[tokio::test]
+    async fn every_domains_full_script_compiles() {
+        for domain in Domain::ALL {
+            let spec = ScriptSpec {
+                name: "t".into(),
+                domain: Some(domain),
+                setup: "from __future__ import annotations".into(),
+                code_a: "return 1".into(),
+                code_b: "return 2".into(),
+                modules: vec!["json".into()],
+                ..Default::default()
+            };
+            let rendered = template::render(&spec, domain);
+            let full = serde_json::json!({"parts": [], "script": rendered.text});
+            let err = compile_check_once(&["python3".to_string()], &full)
+                .await
+                .unwrap_err();
+            // `from __future__` must open a file: the skeleton catches what the full text does.
+            let skeleton = serde_json::json!({"parts": [], "script": rendered.skeleton});
+            let err2 = compile_check_once(&["python3".to_string()], &skeleton)
+                .await
+                .unwrap_err();
+            assert!(
+                err.to_string().contains("from __future__")
+                    && err2.to_string().contains("from __future__"),
+                "{err} / {err2}"
+            );
+            let mut ok_spec = spec.clone();
+            ok_spec.setup = "import json".into();
+            let rendered = template::render(&ok_spec, domain);
+            let full = serde_json::json!({"parts": [], "script": rendered.text});
+            compile_check_once(&["python3".to_string()], &full)
+                .await
+                .unwrap_or_else(|e| panic!("{domain}: {e}"));
+        }
     }
 
     /// The worker and the one-shot fallback give the same answers.

@@ -112,6 +112,9 @@ pub struct RenderedScript {
     pub text: String,
     /// Setup, A and B, in that order.
     pub spans: Vec<PartSpan>,
+    /// The script without its fixed measurement sections: all a caller's
+    /// part can break, and a sixth of the text to compile-check.
+    pub skeleton: String,
 }
 
 /// A spec that cannot become a script; each message says what to change.
@@ -443,6 +446,7 @@ pub fn render(spec: &ScriptSpec, domain: Domain) -> RenderedScript {
         b.push(&indent(&body));
     }
 
+    let measurement_at = b.text.len();
     b.push(&section("measurement (abbench): keep as it is"));
     let number = spec.number.map_or("None".to_string(), |n| n.to_string());
     let repeat = spec.repeat.unwrap_or(DEFAULT_REPEAT).to_string();
@@ -477,6 +481,7 @@ pub fn render(spec: &ScriptSpec, domain: Domain) -> RenderedScript {
             "a|b|warmup   (a = current approach, b = optimized approach, warmup = both once, nothing measured)",
         )
     };
+    let main_at = b.text.len();
     b.push(&format!(
         "\n\n_USAGE = {usage}\n\n\
          if __name__ == \"__main__\":\n    \
@@ -487,9 +492,11 @@ pub fn render(spec: &ScriptSpec, domain: Domain) -> RenderedScript {
          _usage()",
         usage = serde_json::to_string(usage).expect("a string serializes"),
     ));
+    let skeleton = format!("{}{}", &b.text[..measurement_at], &b.text[main_at..]);
     RenderedScript {
         text: b.text,
         spans,
+        skeleton,
     }
 }
 
