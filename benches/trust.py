@@ -281,11 +281,14 @@ def campaign(a, tools, log):
             n=n, argv=sys.argv[1:])
 
     # Memory first: short, and its A/A case is one of the goals.
+    wanted = set(a.cases.split(",")) if a.cases else None
     for name, mib in MEMORY:
+        if wanted and name not in wanted:
+            continue
         code_a = f"block = bytearray({mib} * 1048576)\nreturn len(block)" if mib else "return 1"
         script = server.call("generate_ab_script", {"name": f"trust_mem{mib}", "domain": "memory",
                                                     "code_a": code_a, "code_b": "return 1", "dir": tmp})["path"]
-        mreps = a.memory_reps or (1 if a.quick else (50 if mib == 0 else 5))
+        mreps = a.memory_reps if a.memory_reps is not None else (1 if a.quick else (50 if mib == 0 else 5))
         for rep in range(mreps):
             t = time.perf_counter()
             r = server.call("run_ab_benchmark", {"script": script, "cwd": tmp})
@@ -293,7 +296,6 @@ def campaign(a, tools, log):
                     saved=r["saved_bytes"]["estimate"], verdict=r["verdict"], pairs=r["pairs"])
 
     # The real memory change, against tracemalloc's own figure for the same script.
-    wanted = set(a.cases.split(",")) if a.cases else None
     if not wanted or "slots" in wanted:
         name, domain, setup, code_a, code_b = workloads.SLOTS
         script = server.call("generate_ab_script", {"name": "trust_slots", "domain": domain, "setup": setup,
@@ -301,7 +303,7 @@ def campaign(a, tools, log):
         traced = [json.loads(subprocess.run(["python3", script, v], capture_output=True, text=True, check=True)
                              .stdout.split("ABBENCH ")[-1])["value"] for v in "ab"]
         log.add(kind="case", case="slots", tracemalloc_saved=traced[0] - traced[1], tracemalloc_a=traced[0])
-        for rep in range(a.memory_reps or (1 if a.quick else 10)):
+        for rep in range(a.memory_reps if a.memory_reps is not None else (1 if a.quick else 10)):
             t = time.perf_counter()
             r = server.call("run_ab_benchmark", {"script": script, "cwd": tmp})
             log.add(kind="memory", case="slots", mib=None, rep=rep, wall=time.perf_counter() - t,

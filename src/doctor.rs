@@ -261,95 +261,13 @@ pub async fn check(req: &DoctorRequest, cancel: &CancellationToken) -> Environme
             None
         }
     };
-    let env: Vec<(String, String)> = req.env.clone().into_iter().collect();
-    let memray_dir = |p: &Probe| provision::memray_dir(&p.tag);
-    let probe = match &runner {
-        Some(r) => {
-            let first = probe_python(&r.argv, Some(cwd.clone()), &env, None, cancel).await;
-            match first {
-                // Ask again with the provisioned memray, if there is one.
-                Ok(p) if !p.memray => match memray_dir(&p).filter(|d| d.is_dir()) {
-                    Some(dir) => probe_python(&r.argv, Some(cwd.clone()), &env, Some(&dir), cancel)
-                        .await
-                        .or(Ok(p)),
-                    None => Ok(p),
-                },
-                other => other,
+    let (python, mut tools, domains) = match &runner {
+        Some(r) => match probe_runner(r, &cwd, &req.env, cancel).await {
+            Ok(p) => {
+                let (tools, domains) = python_tools(&p, r, &mut problems);
+                (Some(python_info(&p)), tools, domains)
             }
-        }
-        None => Err("no runner".into()),
-    };
-    let mut tools = Vec::new();
-    let mut domains = Vec::new();
-    let python = match &probe {
-        Ok(p) => {
-            let shown = runner.as_ref().map(Runner::shown).unwrap_or_default();
-            let install = |pkg: &str| format!("{shown} -m pip install {pkg}");
-            let dir = memray_dir(p);
-            let dir_shown = dir
-                .as_ref()
-                .map(|d| d.display().to_string())
-                .unwrap_or_else(|| "(no data directory)".into());
-            let uv = runner::find_on_path("uv");
-            let (memray_ok, memray_detail) = match (&p.memray_version, &p.memray_provisioned) {
-                (Some(v), _) => (true, format!("memray {v} in the runner's environment")),
-                (None, Some(v)) => (true, format!("memray {v} provisioned by abbench in {dir_shown}")),
-                (None, None) if p.pip || uv.is_some() => (
-                    true,
-                    format!(
-                        "not in the runner's environment: the first memory run provisions memray {} into {dir_shown} with {} (the project's environment is not touched)",
-                        provision::MEMRAY_VERSION,
-                        if p.pip { format!("`{}`", install("--target … memray")) } else { "uv".into() }
-                    ),
-                ),
-                (None, None) => (false, "not importable, and neither pip (in the runner) nor uv (on PATH) is there to provision it".into()),
-            };
-            if !memray_ok {
-                problems.push(Problem {
-                    problem: "memory runs would fall back to tracemalloc (Python allocations only): memray is missing and cannot be provisioned".into(),
-                    fix: format!("`{}`, or put uv on PATH (`python3 -m pip install uv`)", install(&format!("memray=={}", provision::MEMRAY_VERSION))),
-                });
-            }
-            tools.push(tool("memray", memray_ok, memray_detail));
-            tools.push(tool(
-                "pytest",
-                p.pytest,
-                if p.pytest {
-                    "importable: check_keep_conditions profiles pytest tests".to_string()
-                } else {
-                    format!("not importable: check_keep_conditions can profile unittest tests (path::Class::method) and scripts only; to profile pytest tests: `{}`", install("pytest"))
-                },
-            ));
-            tools.push(tool(
-                "pip",
-                p.pip,
-                if p.pip { "importable by the runner" } else { "not importable by the runner (a uv environment has none; abbench then provisions with uv)" },
-            ));
-            let memory_how = match (&p.memray_version, &p.memray_provisioned, memray_ok) {
-                (Some(_), _, _) | (None, Some(_), _) => "memray's in-process tracker around the variant alone (its own peak above setup), one variant per process",
-                (None, None, true) => "memray, provisioned on the first memory run; the variant alone tracked, one variant per process",
-                (None, None, false) => "tracemalloc's peak of the call (fallback: no memray)",
-            };
-            for d in Domain::ALL {
-                domains.push(DomainReadiness {
-                    domain: d,
-                    ready: d != Domain::Memory || memray_ok,
-                    how: match d {
-                        Domain::Memory => memory_how.to_string(),
-                        _ => "the paired design: both variants in alternating blocks in each fresh process (scripts from generate_ab_script)".to_string(),
-                    },
-                });
-            }
-            Some(PythonInfo {
-                version: p.version.clone(),
-                implementation: p.implementation.clone(),
-                executable: p.executable.clone(),
-                in_virtualenv: p.in_virtualenv,
-                tag: p.tag.clone(),
-            })
-        }
-        Err(e) => {
-            if let Some(r) = &runner {
+            Err(e) => {
                 problems.push(Problem {
                     problem: format!(
                         "the runner `{}` ({}) does not start Python: {e}",
@@ -359,10 +277,127 @@ pub async fn check(req: &DoctorRequest, cancel: &CancellationToken) -> Environme
                     fix: "pass `runner` naming a working Python command, e.g. \".venv/bin/python\""
                         .into(),
                 });
+                (None, Vec::new(), Vec::new())
             }
-            None
-        }
+        },
+        None => (None, Vec::new(), Vec::new()),
     };
+    tools.extend(path_tools(&mut problems));
+    let machine = machine().await;
+    machine_checks(&machine, &mut problems, &mut advice);
+    EnvironmentReport {
+        cwd: cwd.display().to_string(),
+        project_root,
+        runner,
+        python,
+        tools,
+        domains,
+        machine,
+        problems,
+        advice,
+    }
+}
+
+/// Probes the runner; when memray is missing but abbench provisioned it,
+/// probes again with the provisioned folder.
+async fn probe_runner(
+    r: &Runner,
+    cwd: &Path,
+    env: &BTreeMap<String, String>,
+    cancel: &CancellationToken,
+) -> Result<Probe, String> {
+    let env: Vec<(String, String)> = env.clone().into_iter().collect();
+    let cwd = Some(cwd.to_path_buf());
+    let p = probe_python(&r.argv, cwd.clone(), &env, None, cancel).await?;
+    if p.memray {
+        return Ok(p);
+    }
+    match provision::memray_dir(&p.tag).filter(|d| d.is_dir()) {
+        Some(dir) => probe_python(&r.argv, cwd, &env, Some(&dir), cancel)
+            .await
+            .or(Ok(p)),
+        None => Ok(p),
+    }
+}
+
+fn python_info(p: &Probe) -> PythonInfo {
+    PythonInfo {
+        version: p.version.clone(),
+        implementation: p.implementation.clone(),
+        executable: p.executable.clone(),
+        in_virtualenv: p.in_virtualenv,
+        tag: p.tag.clone(),
+    }
+}
+
+/// memray, pytest and pip as the runner sees them, and what each domain
+/// would measure with them.
+fn python_tools(
+    p: &Probe,
+    r: &Runner,
+    problems: &mut Vec<Problem>,
+) -> (Vec<Tool>, Vec<DomainReadiness>) {
+    let shown = r.shown();
+    let install = |pkg: &str| format!("{shown} -m pip install {pkg}");
+    let dir_shown = provision::memray_dir(&p.tag)
+        .map(|d| d.display().to_string())
+        .unwrap_or_else(|| "(no data directory)".into());
+    let uv = runner::find_on_path("uv");
+    let (memray_ok, memray_detail) = match (&p.memray_version, &p.memray_provisioned) {
+        (Some(v), _) => (true, format!("memray {v} in the runner's environment")),
+        (None, Some(v)) => (true, format!("memray {v} provisioned by abbench in {dir_shown}")),
+        (None, None) if p.pip || uv.is_some() => (
+            true,
+            format!(
+                "not in the runner's environment: the first memory run provisions memray {} into {dir_shown} with {} (the project's environment is not touched)",
+                provision::MEMRAY_VERSION,
+                if p.pip { format!("`{}`", install("--target … memray")) } else { "uv".into() }
+            ),
+        ),
+        (None, None) => (false, "not importable, and neither pip (in the runner) nor uv (on PATH) is there to provision it".into()),
+    };
+    if !memray_ok {
+        problems.push(Problem {
+            problem: "memory runs would fall back to tracemalloc (Python allocations only): memray is missing and cannot be provisioned".into(),
+            fix: format!("`{}`, or put uv on PATH (`python3 -m pip install uv`)", install(&format!("memray=={}", provision::MEMRAY_VERSION))),
+        });
+    }
+    let mut tools = vec![tool("memray", memray_ok, memray_detail)];
+    tools.push(tool(
+        "pytest",
+        p.pytest,
+        if p.pytest {
+            "importable: check_keep_conditions profiles pytest tests".to_string()
+        } else {
+            format!("not importable: check_keep_conditions can profile unittest tests (path::Class::method) and scripts only; to profile pytest tests: `{}`", install("pytest"))
+        },
+    ));
+    tools.push(tool(
+        "pip",
+        p.pip,
+        if p.pip { "importable by the runner" } else { "not importable by the runner (a uv environment has none; abbench then provisions with uv)" },
+    ));
+    let memory_how = match (&p.memray_version, &p.memray_provisioned, memray_ok) {
+        (Some(_), _, _) | (None, Some(_), _) => "memray's in-process tracker around the variant alone (its own peak above setup), one variant per process",
+        (None, None, true) => "memray, provisioned on the first memory run; the variant alone tracked, one variant per process",
+        (None, None, false) => "tracemalloc's peak of the call (fallback: no memray)",
+    };
+    let domains = Domain::ALL
+        .into_iter()
+        .map(|d| DomainReadiness {
+            domain: d,
+            ready: d != Domain::Memory || memray_ok,
+            how: match d {
+                Domain::Memory => memory_how.to_string(),
+                _ => "the paired design: both variants in alternating blocks in each fresh process (scripts from generate_ab_script)".to_string(),
+            },
+        })
+        .collect();
+    (tools, domains)
+}
+
+/// git, uv and codeflash on PATH.
+fn path_tools(problems: &mut Vec<Problem>) -> Vec<Tool> {
     let git = runner::find_on_path("git");
     if git.is_none() {
         problems.push(Problem {
@@ -370,7 +405,7 @@ pub async fn check(req: &DoctorRequest, cancel: &CancellationToken) -> Environme
             fix: "install git (e.g. `apt-get install git`)".into(),
         });
     }
-    for (name, found, why) in [
+    [
         (
             "git",
             git,
@@ -386,15 +421,20 @@ pub async fn check(req: &DoctorRequest, cancel: &CancellationToken) -> Environme
             runner::find_on_path("codeflash"),
             "when present, needs_e2e names the `codeflash compare` command",
         ),
-    ] {
+    ]
+    .into_iter()
+    .map(|(name, found, why)| {
         let detail = match &found {
             Some(p) => format!("{} ({why})", p.display()),
             None => format!("not on PATH ({why})"),
         };
-        tools.push(tool(name, found.is_some(), detail));
-    }
+        tool(name, found.is_some(), detail)
+    })
+    .collect()
+}
 
-    let machine = machine().await;
+/// What about the machine stops a measurement (problems) or makes it noisier (advice).
+fn machine_checks(machine: &Machine, problems: &mut Vec<Problem>, advice: &mut Vec<String>) {
     if let Some([one, ..]) = machine.load_average {
         if one > machine.cores as f64 {
             problems.push(Problem {
@@ -427,16 +467,5 @@ pub async fn check(req: &DoctorRequest, cancel: &CancellationToken) -> Environme
     }
     if machine.cores <= 2 {
         advice.push(format!("{} cores: abbench runs one measurement at a time (the lock), but anything else running shares the CPUs with it", machine.cores));
-    }
-    EnvironmentReport {
-        cwd: cwd.display().to_string(),
-        project_root,
-        runner,
-        python,
-        tools,
-        domains,
-        machine,
-        problems,
-        advice,
     }
 }

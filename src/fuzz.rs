@@ -1,6 +1,7 @@
 //! Property tests for every parser of untrusted text: what user code prints
-//! (the ABBENCH line), what tools print (memray JSON, pytest and unittest
-//! summaries, the pstats helper's JSON), what clients send (JSON-RPC lines,
+//! (the ABBENCH line, the paired design's pilot and counted reports, fed on
+//! through the design), what tools print (pytest and unittest summaries,
+//! the pstats helper's JSON), what clients send (JSON-RPC lines,
 //! command strings, times), and what the ledger holds. None may panic, and
 //! where there is a round trip it must hold.
 //!
@@ -70,6 +71,61 @@ fn runner_output() -> impl Strategy<Value = String> {
     prop::collection::vec(line, 0..12).prop_map(|lines| lines.join("\n"))
 }
 
+/// Per-op seconds: mostly plausible, sometimes zero, negative or huge.
+fn seconds() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        8 => (1e-7..1e-1f64).prop_map(Value::from),
+        1 => Just(Value::from(0.0)),
+        1 => (-1.0..1e-300f64).prop_map(Value::from),
+        1 => (1e3..1e300f64).prop_map(Value::from),
+    ]
+}
+
+/// The rounds of one paired process, usually well formed.
+fn blocks_json() -> impl Strategy<Value = Value> {
+    (1usize..12, prop::bool::weighted(0.9)).prop_flat_map(|(n, same)| {
+        let nb = if same { n } else { n + 1 };
+        (
+            prop::collection::vec(seconds(), n),
+            prop::collection::vec(seconds(), nb),
+            prop::collection::vec(prop_oneof![Just("AB"), Just("BA"), Just("AA")], n),
+            1u64..1_000_000,
+            0.0..30.0f64,
+        )
+            .prop_map(|(a, b, order, number, timed)| {
+                serde_json::json!({"a": a, "b": b, "order": order.concat(),
+                    "number": {"a": number, "b": number}, "timed_s": timed})
+            })
+    })
+}
+
+/// A pilot report: one to three candidate lengths, the A/A rounds, the costs.
+fn pilot_json() -> impl Strategy<Value = Value> {
+    (
+        prop::collection::vec(
+            (
+                prop_oneof![Just(0.005), Just(0.02), 0.0..1.0f64],
+                blocks_json(),
+            ),
+            1..4,
+        ),
+        prop::collection::vec(seconds(), 0..6),
+        0.0..5.0f64,
+    )
+        .prop_map(|(lengths, aa, setup)| {
+            let lengths: Vec<Value> = lengths
+                .into_iter()
+                .map(|(len, mut b)| {
+                    b["block_s"] = len.into();
+                    b
+                })
+                .collect();
+            let half = aa.len() / 2;
+            serde_json::json!({"lengths": lengths, "aa": [aa[..half], aa[half..2 * half]],
+                "setup_s": setup, "elapsed_s": setup + 1.0})
+        })
+}
+
 proptest! {
     #![proptest_config(config())]
 
@@ -85,9 +141,40 @@ proptest! {
     }
 
     #[test]
-    fn memray_json_never_panics(text in ".{0,200}", json in json()) {
-        let _ = crate::measurement::memray_peak_bytes(&text);
-        let _ = crate::measurement::memray_peak_bytes(&json.to_string());
+    fn paired_reports_never_panic(
+        pilot in pilot_json(),
+        counted in prop::collection::vec(blocks_json(), 0..14),
+        json in json(),
+        seconds_left in prop_oneof![Just(0.0), 0.0..600.0f64, Just(f64::INFINITY)],
+    ) {
+        use crate::bench::blocks::{Counted, Pilot};
+        use crate::bench::design::{PairedSchedule, ROUNDS_MAX, ROUNDS_MIN};
+        let _ = serde_json::from_value::<Pilot>(json.clone()).map(|p| p.check());
+        let _ = serde_json::from_value::<Counted>(json).map(|c| c.blocks.check());
+        let Ok(mut pilot) = serde_json::from_value::<Pilot>(pilot) else { return Ok(()) };
+        if pilot.check().is_err() {
+            return Ok(());
+        }
+        pilot.wall_s = pilot.elapsed_s + 0.05;
+        let threshold = crate::domain::Threshold::time(0.2);
+        let mut schedule = PairedSchedule::new(&pilot, &threshold, None, 30);
+        prop_assert!(pilot.lengths.iter().any(|l| l.block_s == schedule.block().block_s));
+        for c in counted {
+            let Ok(mut c) = serde_json::from_value::<Counted>(c) else { continue };
+            if c.blocks.check().is_err() {
+                continue;
+            }
+            c.wall_s = c.timed_s.abs() + 0.1;
+            let rounds = schedule.rounds();
+            prop_assert!((ROUNDS_MIN..=ROUNDS_MAX).contains(&rounds), "{rounds} rounds");
+            if let Some((_, analysis)) = schedule.add(&c, seconds_left) {
+                prop_assert!(analysis.pairs == schedule.count());
+            }
+        }
+        if schedule.count() > 0 {
+            let (_, analysis) = schedule.final_look();
+            prop_assert!(analysis.settled || !analysis.reason.is_empty());
+        }
     }
 
     #[test]

@@ -1,6 +1,5 @@
-//! Parsers for what a measured process leaves behind: the `ABBENCH {json}`
-//! line a generated script prints, and `memray stats --json`. Pure and
-//! defensive: the input is untrusted text from user code.
+//! The parser of the `ABBENCH {json}` line a generated script prints.
+//! Pure and defensive: the input is untrusted text from user code.
 
 use serde::Deserialize;
 
@@ -79,15 +78,6 @@ pub fn parse_line(json: &str) -> Result<MeasurementLine, String> {
     })
 }
 
-/// Reads `metadata.peak_memory` (bytes) from `memray stats --json` output.
-pub fn memray_peak_bytes(json: &str) -> Result<u64, String> {
-    let v: serde_json::Value =
-        serde_json::from_str(json).map_err(|e| format!("memray stats output is not JSON ({e})"))?;
-    v.pointer("/metadata/peak_memory")
-        .and_then(serde_json::Value::as_u64)
-        .ok_or_else(|| "memray stats output has no integer metadata.peak_memory".to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,15 +106,5 @@ mod tests {
         )
         .unwrap();
         assert_eq!((ok.value, ok.unit.as_deref()), (None, Some("bytes")));
-    }
-
-    #[test]
-    fn memray_peak() {
-        let json =
-            r#"{"metadata": {"peak_memory": 52526085, "pid": 1}, "total_num_allocations": 3}"#;
-        assert_eq!(memray_peak_bytes(json), Ok(52_526_085));
-        assert!(memray_peak_bytes("{}").is_err());
-        assert!(memray_peak_bytes(r#"{"metadata": {"peak_memory": -1}}"#).is_err());
-        assert!(memray_peak_bytes("Wrote x.json").is_err());
     }
 }
