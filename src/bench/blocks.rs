@@ -222,11 +222,38 @@ impl Pilot {
         Ok(())
     }
 
-    /// Seconds a counted process spends outside its rounds: interpreter
-    /// start, imports and setup, and the two warm-up blocks.
-    pub(crate) fn fixed_cost_s(&self, round_s: f64) -> f64 {
-        (self.wall_s - self.elapsed_s).max(0.0) + self.setup_s + round_s
+    /// Seconds a counted process with `block_s` blocks spends outside its
+    /// rounds: interpreter start, imports and setup, and both warm-ups.
+    pub(crate) fn fixed_cost_s(&self, block_s: f64) -> f64 {
+        let warm = self
+            .lengths
+            .iter()
+            .find(|l| l.block_s == block_s)
+            .map_or(0.0, |l| {
+                let b = &l.blocks;
+                warm_up_s(b.number.a, stats::median(&b.a))
+                    + warm_up_s(b.number.b, stats::median(&b.b))
+            });
+        (self.wall_s - self.elapsed_s).max(0.0) + self.setup_s + warm
     }
+}
+
+/// The warm-up of `paired.py` (`_WARM_CALLS`, `_WARM_S`): uncounted blocks
+/// of a variant until it has made this many calls or spent this long.
+pub(crate) const WARM_CALLS: u64 = 10;
+pub(crate) const WARM_S: f64 = 0.25;
+
+/// Seconds that warm-up takes for blocks of `number` calls of `per_op_s` each.
+pub(crate) fn warm_up_s(number: u64, per_op_s: f64) -> f64 {
+    let number = number.max(1);
+    let block = number as f64 * per_op_s.max(0.0);
+    let for_calls = WARM_CALLS.div_ceil(number) as f64;
+    let for_time = if block > 0.0 {
+        (WARM_S / block).ceil().max(1.0)
+    } else {
+        1.0
+    };
+    for_calls.min(for_time) * block
 }
 
 #[cfg(test)]
@@ -250,6 +277,19 @@ mod tests {
         assert_eq!(p.a_first(), [true, false, true]);
         assert!((p.round_s() - 32.0 / 3.0).abs() < 1e-12); // rounds of 4+4, 4+4, 8+8 s
         assert_eq!(p.shortest_block_s(), 4.0);
+    }
+
+    #[test]
+    fn warm_up_cost_follows_the_script() {
+        let script = include_str!("../templates/paired.py");
+        assert!(script.contains(&format!("_WARM_CALLS = {WARM_CALLS}\n")));
+        assert!(script.contains(&format!("_WARM_S = {WARM_S}\n")));
+        // 3 ms calls, 2 per block: 5 blocks make the 10 calls, 30 ms.
+        assert!((warm_up_s(2, 0.003) - 0.030).abs() < 1e-12);
+        // 40 ms calls: 0.25 s is reached after 7 calls (0.28 s).
+        assert!((warm_up_s(1, 0.040) - 0.280).abs() < 1e-12);
+        // A 1 s block: one block, whatever the counts.
+        assert!((warm_up_s(100, 0.01) - 1.0).abs() < 1e-12);
     }
 
     #[test]

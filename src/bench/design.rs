@@ -148,7 +148,7 @@ fn rounds_for(within: f64, target: f64) -> (usize, bool) {
 
 /// The candidate whose process reaches `target` soonest (see the module doc).
 fn choose_block(pilot: &Pilot, target: f64) -> BlockChoice {
-    let fixed = |c: &BlockCandidate| pilot.fixed_cost_s(c.round_s);
+    let fixed = |c: &BlockCandidate| pilot.fixed_cost_s(c.block_s);
     let candidates: Vec<BlockCandidate> = pilot
         .lengths
         .iter()
@@ -277,7 +277,7 @@ impl PairedSchedule {
             within_round_log_sd: within,
             between_process_log_sd: None,
             per_process_log_sd: None,
-            process_fixed_s: pilot.fixed_cost_s(chosen.round_s),
+            process_fixed_s: pilot.fixed_cost_s(chosen.block_s),
             round_s: chosen.round_s,
         };
         PairedSchedule {

@@ -1,0 +1,109 @@
+//! references/tools.md against the schemas the server publishes: every
+//! tool's argument table names exactly the schema's properties, marks the
+//! required ones, and states the defaults the schema states, so neither can
+//! drift from the other.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+/// The argument rows of one tool's section: (name, second column, the
+/// rest). The second column is `required` ("yes"/"no"/a domain) or
+/// `default` ("required" when there is none).
+fn rows(doc: &str, tool: &str) -> Vec<(String, String, String)> {
+    let heading = format!("## `{tool}`");
+    let start = doc
+        .find(&heading)
+        .unwrap_or_else(|| panic!("references/tools.md has no section {heading}"));
+    let section = &doc[start + heading.len()..];
+    let section = &section[..section.find("\n## ").unwrap_or(section.len())];
+    section
+        .lines()
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.trim().trim_matches('|').split(" | ").collect();
+            let name = cells.first()?.trim().strip_prefix('`')?.strip_suffix('`')?;
+            (cells.len() >= 3).then(|| {
+                (
+                    name.to_string(),
+                    cells[1].trim().to_string(),
+                    cells[1..].join(" | "),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Numbers written after "Default" / "default" in a description.
+fn defaults(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for (i, _) in text.match_indices("efault ") {
+        let rest = &text[i + "efault ".len()..];
+        let number: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        let number = number.trim_end_matches('.');
+        if !number.is_empty() {
+            found.push(number.to_string());
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn tools_md_matches_the_published_schemas() {
+    let doc = include_str!("../references/tools.md");
+    let server = common::start().await;
+    let tools = server.client.list_all_tools().await.unwrap();
+    assert_eq!(tools.len(), 5);
+    for tool in tools {
+        let schema = Value::Object((*tool.input_schema).clone());
+        let props = schema["properties"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let required: BTreeSet<String> = schema["required"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let table = rows(doc, &tool.name);
+        let documented: BTreeSet<String> = table.iter().map(|r| r.0.clone()).collect();
+        let published: BTreeSet<String> = props.keys().cloned().collect();
+        assert_eq!(
+            documented, published,
+            "{}: the argument table of references/tools.md against the schema",
+            tool.name
+        );
+        for (name, req, meaning) in &table {
+            assert_eq!(
+                req == "yes" || req == "required",
+                required.contains(name),
+                "{}.{name}: tools.md says required = {req:?}",
+                tool.name
+            );
+            let described = props[name]["description"].as_str().unwrap_or_default();
+            for d in defaults(described) {
+                assert!(
+                    meaning.contains(&d),
+                    "{}.{name}: the schema says default {d}, tools.md says: {meaning}",
+                    tool.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_table_reader_reads_tables() {
+    let doc = "## `t`\n\n| argument | required | meaning |\n|---|---|---|\n| `a` | yes | x, default 5 |\n| `b` | no | y |\n\n## `u`\n| `c` | no | z |\n";
+    let r = rows(doc, "t");
+    assert_eq!(r.len(), 2);
+    assert_eq!((r[0].0.as_str(), r[0].1.as_str()), ("a", "yes"));
+    assert_eq!(defaults("Default 0.20 (20 %). default 30."), ["0.20", "30"]);
+}
