@@ -240,19 +240,16 @@ impl Pilot {
 
 /// The warm-up of `paired.py` (`_WARM_CALLS`, `_WARM_S`): uncounted blocks
 /// of a variant until it has made this many calls or spent this long.
-pub(crate) const WARM_CALLS: u64 = 10;
-pub(crate) const WARM_S: f64 = 0.25;
+const WARM_CALLS: u64 = 10;
+const WARM_S: f64 = 0.25;
 
 /// Seconds that warm-up takes for blocks of `number` calls of `per_op_s` each.
-pub(crate) fn warm_up_s(number: u64, per_op_s: f64) -> f64 {
+fn warm_up_s(number: u64, per_op_s: f64) -> f64 {
     let number = number.max(1);
     let block = number as f64 * per_op_s.max(0.0);
     let for_calls = WARM_CALLS.div_ceil(number) as f64;
-    let for_time = if block > 0.0 {
-        (WARM_S / block).ceil().max(1.0)
-    } else {
-        1.0
-    };
+    // Infinite for a zero block: the call count decides.
+    let for_time = (WARM_S / block).ceil();
     for_calls.min(for_time) * block
 }
 
