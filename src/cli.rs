@@ -11,13 +11,12 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::bench::{self, Isolation, Progress, RunRequest};
+use crate::bench::{self, Event, Isolation, Progress, RunRequest};
 use crate::demo;
 use crate::generate::{self, GenerateRequest};
 use crate::history::{self, HistoryRequest};
 use crate::keep::{self, KeepRequest};
 use crate::render;
-use crate::template::ScriptSpec;
 
 /// A/B micro-benchmarks for Python optimization agents: generate the script,
 /// run both variants with an honest verdict, decide whether to keep.
@@ -299,10 +298,21 @@ async fn run(args: RunArgs) -> Result<()> {
         .progress_chars("=> "),
     );
     let shown = bar.clone();
+    // Waits and provisioning are printed above the bar; measurements go on it.
     let progress: Arc<dyn Fn(Progress) + Send + Sync> = Arc::new(move |p: Progress| {
         shown.set_length(p.processes_total as u64);
         shown.set_position(p.processes_done as u64);
-        shown.set_message(p.message);
+        match &p.event {
+            Event::WaitingForLock | Event::ProvisioningMemray { .. } | Event::PilotDone { .. } => {
+                let line = format!("abbench: {}", p.event);
+                if shown.is_hidden() {
+                    eprintln!("{line}");
+                } else {
+                    shown.println(line);
+                }
+            }
+            _ => shown.set_message(p.message()),
+        }
     });
     // Ctrl-C cancels the run: the running process group is killed before exit.
     let cancel = CancellationToken::new();
@@ -351,11 +361,12 @@ async fn keep(args: KeepArgs) -> Result<()> {
 }
 
 fn history(args: HistoryArgs) -> Result<()> {
+    let d = HistoryRequest::default();
     let request = HistoryRequest {
         name: args.name,
         domain: args.domain.map(|d| d.parse()).transpose()?,
         function: args.function,
-        limit: args.limit.unwrap_or(history::DEFAULT_LIMIT),
+        limit: args.limit.unwrap_or(d.limit),
         since: args.since,
     };
     let result = history::history(&request, None)?;
@@ -368,19 +379,16 @@ fn history(args: HistoryArgs) -> Result<()> {
 }
 
 async fn template(args: TemplateArgs) -> Result<()> {
-    let domain = args.domain.parse()?;
     let request = GenerateRequest {
-        spec: ScriptSpec {
-            name: args.name,
-            domain: Some(domain),
-            setup: inline_or_file(args.setup, args.setup_file, "setup")?,
-            code_a: inline_or_file(args.code_a, args.a_file, "a")?,
-            code_b: inline_or_file(args.code_b, args.b_file, "b")?,
-            number: args.number,
-            repeat: args.repeat,
-            concurrency: args.concurrency,
-            modules: args.modules,
-        },
+        name: args.name,
+        domain: args.domain.parse()?,
+        setup: inline_or_file(args.setup, args.setup_file, "setup")?,
+        code_a: inline_or_file(args.code_a, args.a_file, "a")?,
+        code_b: inline_or_file(args.code_b, args.b_file, "b")?,
+        number: args.number,
+        repeat: args.repeat,
+        concurrency: args.concurrency,
+        modules: args.modules,
         dir: args.dir,
         runner: args.runner,
         cwd: args.cwd,

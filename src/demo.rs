@@ -9,13 +9,11 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use crate::bench::{self, RunRequest};
-use crate::domain::Domain;
-use crate::generate::{self, GenerateRequest};
+use crate::generate;
 use crate::git::Repo;
 use crate::keep::{self, KeepRequest};
 use crate::process::{self, Limits, ProcessSpec};
 use crate::render;
-use crate::template::ScriptSpec;
 
 /// The example project, embedded: (path, text). Its suite needs only the
 /// standard library (unittest), so the demo runs on a bare machine.
@@ -53,7 +51,7 @@ def count_known_optimized(orders, catalogue):
     catalogue = set(catalogue)
     return sum(1 for sku in orders if sku in catalogue)";
 
-fn step(say: &mut dyn FnMut(&str), n: u32, title: &str, call: Option<(&str, serde_json::Value)>) {
+fn step(say: &mut dyn FnMut(&str), n: u32, title: &str, call: Option<(&str, &serde_json::Value)>) {
     say(&format!("\n== {n}. {title}"));
     if let Some((tool, args)) = call {
         say(&format!(
@@ -61,6 +59,12 @@ fn step(say: &mut dyn FnMut(&str), n: u32, title: &str, call: Option<(&str, serd
             serde_json::to_string(&args).unwrap_or_default()
         ));
     }
+}
+
+/// The request a tool call with these arguments gets: the demo makes
+/// exactly the calls it shows.
+fn as_request<T: serde::de::DeserializeOwned>(args: &serde_json::Value) -> Result<T> {
+    serde_json::from_value(args.clone()).context("the demo's own arguments")
 }
 
 async fn python_runs() -> Result<()> {
@@ -102,29 +106,17 @@ pub async fn run(say: &mut dyn FnMut(&str), keep_dir: bool) -> Result<()> {
         "name": "count_known", "domain": "cpu", "setup": SETUP,
         "code_a": "return count_known(ORDERS, CATALOGUE)",
         "code_b": "return count_known_optimized(ORDERS, CATALOGUE)",
-        "dir": bench_dir,
+        "dir": bench_dir, "cwd": repo.root,
     });
     step(
         say,
         1,
         "Write the A/B script (bench_a = current code, bench_b = candidate)",
-        Some(("generate_ab_script", gen_args)),
+        Some(("generate_ab_script", &gen_args)),
     );
-    let generated = generate::generate(&GenerateRequest {
-        spec: ScriptSpec {
-            name: "count_known".into(),
-            domain: Some(Domain::Cpu),
-            setup: SETUP.into(),
-            code_a: "return count_known(ORDERS, CATALOGUE)".into(),
-            code_b: "return count_known_optimized(ORDERS, CATALOGUE)".into(),
-            ..Default::default()
-        },
-        dir: Some(bench_dir.clone()),
-        runner: None,
-        cwd: Some(repo.root.clone()),
-    })
-    .await
-    .context("generate_ab_script")?;
+    let generated = generate::generate(&as_request(&gen_args)?)
+        .await
+        .context("generate_ab_script")?;
     say(&format!(
         "   wrote {} ({})",
         generated.path, generated.measurement
@@ -137,14 +129,9 @@ pub async fn run(say: &mut dyn FnMut(&str), keep_dir: bool) -> Result<()> {
         say,
         2,
         "Run A and B in fresh, interleaved processes",
-        Some(("run_ab_benchmark", run_args)),
+        Some(("run_ab_benchmark", &run_args)),
     );
-    let request = RunRequest {
-        script: generated.path.clone().into(),
-        cwd: Some(repo.root.clone()),
-        env: [("PYTHONPATH".to_string(), pythonpath)].into(),
-        ..RunRequest::default()
-    };
+    let request: RunRequest = as_request(&run_args)?;
     let run = bench::run_ab(
         &request,
         Some(&ledger_dir),
@@ -169,23 +156,16 @@ pub async fn run(say: &mut dyn FnMut(&str), keep_dir: bool) -> Result<()> {
         say(&format!("   {}", line.trim()));
     }
 
-    let keep_request = KeepRequest {
-        run_id: run.run_id.clone(),
-        repo: repo.root.clone(),
-        test_command: TEST_COMMAND.into(),
-        target_function: "shop/inventory.py::count_known".into(),
-        target_test: TARGET_TEST.into(),
-        ..KeepRequest::default()
-    };
     let keep_args = json!({
-        "run_id": keep_request.run_id, "repo": keep_request.repo, "test_command": keep_request.test_command,
-        "target_function": keep_request.target_function, "target_test": keep_request.target_test,
+        "run_id": run.run_id, "repo": repo.root, "test_command": TEST_COMMAND,
+        "target_function": "shop/inventory.py::count_known", "target_test": TARGET_TEST,
     });
+    let keep_request: KeepRequest = as_request(&keep_args)?;
     step(
         say,
         4,
         "Check the four keep conditions",
-        Some(("check_keep_conditions", keep_args)),
+        Some(("check_keep_conditions", &keep_args)),
     );
     let checked = keep::check(&keep_request, Some(&ledger_dir), &CancellationToken::new())
         .await

@@ -18,14 +18,18 @@ use crate::domain::Domain;
 use crate::provision;
 use crate::runner::{self, Runner};
 
-/// What to check.
-#[derive(Debug, Clone, Default)]
+/// Arguments of `check_environment` / `abbench doctor`.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DoctorRequest {
-    /// The project directory (or a folder in it); the current one when `None`.
+    /// The project directory (or a folder in it) whose Python would run, e.g. "/home/me/shop". Default: the server's working directory.
+    #[serde(default)]
     pub cwd: Option<PathBuf>,
-    /// The Python command; detected as run_ab_benchmark does when `None`.
+    /// A Python command to check instead of the detected one, e.g. ".venv/bin/python" or "uv run python".
+    #[serde(default)]
     pub runner: Option<String>,
-    /// Variables for the runner, as run_ab_benchmark's `env` (VIRTUAL_ENV counts).
+    /// Environment variables as run_ab_benchmark would get them (an active VIRTUAL_ENV here counts).
+    #[serde(default)]
     pub env: BTreeMap<String, String>,
 }
 

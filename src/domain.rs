@@ -14,8 +14,10 @@ use serde::{Deserialize, Serialize};
 /// decimal MB; abbench reads bytes from its JSON and speaks MiB).
 pub const MIB: u64 = 1_048_576;
 
-/// What is being optimized, and so what one process measures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+/// What is being optimized, and so what one process measures. Read
+/// with [`FromStr`] (so `data_structures` is accepted and a wrong name
+/// lists the right ones), written as its canonical name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Domain {
     /// CPU time / data structures: seconds per call from `timeit`.
@@ -95,6 +97,31 @@ impl FromStr for Domain {
             "structure" => Ok(Domain::Structure),
             _ => Err(UnknownDomain(s.to_string())),
         }
+    }
+}
+
+impl<'de> Deserialize<'de> for Domain {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for Domain {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Domain".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "enum": ["cpu", "data_structures", "memory", "async", "structure"],
+        })
     }
 }
 

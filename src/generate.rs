@@ -17,17 +17,61 @@ use crate::template::{self, ScriptSpec, SpecError};
 
 const COMPILE_CHECK_PY: &str = include_str!("python/compile_check.py");
 
-/// A request to write one A/B script.
-#[derive(Debug, Clone, Default)]
+/// Arguments of `generate_ab_script` / `abbench template`: the MCP tool
+/// takes it as its parameters (the doc comments are the schema's
+/// descriptions), the CLI converts its flags into it.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct GenerateRequest {
-    /// What goes into the script.
-    pub spec: ScriptSpec,
-    /// Directory to write into; the system temp directory when `None`.
+    /// Short identifier of the benchmark, 1-64 characters from A-Z a-z 0-9 _ (e.g. "parse_rows"). The file is micro_bench_<name>.py.
+    pub name: String,
+    /// What is measured: "cpu" (per-call seconds via timeit; "data_structures" is an alias), "async" (wall seconds of an asyncio.gather batch), "memory" (peak bytes under memray), "structure" (import seconds).
+    pub domain: Domain,
+    /// Python run once at module level before either variant: imports and building the real input (e.g. "import json\nrows = load_rows('data.csv')"). Both variants see the same objects. Default: none.
+    #[serde(default)]
+    pub setup: String,
+    /// Body of bench_a, the CURRENT approach, as Python statements (e.g. "return slow_parse(rows)"). For async, the body of an `async def` (may `await`). Indentation is normalised.
+    pub code_a: String,
+    /// Body of bench_b, the OPTIMIZED approach, on the same input (e.g. "return fast_parse(rows)"). For async, the body of an `async def`.
+    pub code_b: String,
+    /// cpu/structure: calls (imports) per timeit repeat, used as given (the reference uses 1000 for cpu, 10 for structure). Default: calibrated at run time so one repeat takes ~0.05-0.2 s.
+    #[serde(default)]
+    pub number: Option<u32>,
+    /// cpu/structure: timeit repeats per process; async: timed gather batches per process. The process reports the median. Default 5.
+    #[serde(default)]
+    pub repeat: Option<u32>,
+    /// async only: coroutines run at once with asyncio.gather inside asyncio.run. Default 10.
+    #[serde(default)]
+    pub concurrency: Option<u32>,
+    /// structure only (required there): module names whose import is timed, e.g. ["mypkg.heavy", "pandas"]; they and their submodules are removed from sys.modules before each import.
+    #[serde(default)]
+    pub modules: Vec<String>,
+    /// Directory to write the script into (must exist). Default: the system temp directory (e.g. /tmp).
+    #[serde(default)]
     pub dir: Option<PathBuf>,
-    /// The Python command; detected in `cwd` as run_ab_benchmark does when `None`.
+    /// Command of the project's Python, split into words without a shell (e.g. "python3", ".venv/bin/python", "uv run python"): it compile-checks the script and the returned commands use it. Default: detected from `cwd` exactly as run_ab_benchmark detects it. ("python" is accepted as an old name.)
+    #[serde(default, alias = "python")]
     pub runner: Option<String>,
-    /// Where the script will run (the project root, or a folder in it); the current directory when `None`.
+    /// Where the script will run: the project root or a folder in it (the runner is detected from here). Default: the server's working directory.
+    #[serde(default)]
     pub cwd: Option<PathBuf>,
+}
+
+impl GenerateRequest {
+    /// What goes into the script.
+    pub fn spec(&self) -> ScriptSpec {
+        ScriptSpec {
+            name: self.name.clone(),
+            domain: Some(self.domain),
+            setup: self.setup.clone(),
+            code_a: self.code_a.clone(),
+            code_b: self.code_b.clone(),
+            number: self.number,
+            repeat: self.repeat,
+            concurrency: self.concurrency,
+            modules: self.modules.clone(),
+        }
+    }
 }
 
 /// The commands that run each variant, ready to paste into a shell.
@@ -313,7 +357,7 @@ pub fn variant_commands(python: &[String], path: &Path, domain: Domain) -> Varia
 
 /// Validates, renders, compile-checks and writes the script.
 pub async fn generate(req: &GenerateRequest) -> Result<GeneratedScript, GenerateError> {
-    let spec = &req.spec;
+    let spec = &req.spec();
     let domain = spec.validate()?;
     let cwd = match &req.cwd {
         Some(c) => c.clone(),

@@ -14,19 +14,41 @@ use crate::verdict::Estimate;
 /// Runs listed when the caller gives no `limit`.
 pub const DEFAULT_LIMIT: usize = 20;
 
-/// Which runs to list.
-#[derive(Debug, Clone, Default)]
+/// Arguments of `benchmark_history` / `abbench history`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct HistoryRequest {
-    /// Substring of the script path, e.g. the benchmark name.
+    /// Only runs whose script path contains this, e.g. the benchmark name "parse_rows".
+    #[serde(default)]
     pub name: Option<String>,
-    /// Only this domain.
+    /// Only runs of this domain: cpu, data_structures, async, memory or structure.
+    #[serde(default)]
     pub domain: Option<Domain>,
-    /// Only runs with a keep decision about a function containing this.
+    /// Only runs with a keep decision about a function whose name contains this, e.g. "parse_rows".
+    #[serde(default)]
     pub function: Option<String>,
-    /// Most runs (1 to 1000).
+    /// Most runs returned, newest first (1 to 1000). Default 20.
+    #[serde(default = "default_limit")]
     pub limit: usize,
-    /// Only runs at or after this RFC 3339 time.
+    /// Only runs at or after this RFC 3339 time, e.g. "2026-11-27T09:00:00Z" (a bare date means its midnight UTC).
+    #[serde(default)]
     pub since: Option<String>,
+}
+
+fn default_limit() -> usize {
+    DEFAULT_LIMIT
+}
+
+impl Default for HistoryRequest {
+    fn default() -> Self {
+        HistoryRequest {
+            name: None,
+            domain: None,
+            function: None,
+            limit: DEFAULT_LIMIT,
+            since: None,
+        }
+    }
 }
 
 /// A keep decision, as listed.

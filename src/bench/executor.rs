@@ -1,9 +1,12 @@
-//! Executing one run's processes: the runner probe, the warm-up, the
-//! paired design's pilot and counted `ab` processes, single-variant
-//! processes (process isolation), and memory processes under memray's
-//! in-process tracker. Each is read into typed values; the executor notes
-//! what the warnings will need (stderr, dropped output, short samples) and
-//! the exact command of the first process of each role.
+//! Executing one run's processes. [`Executor`] is the seam between the
+//! schedules (which process next, when to stop: [`super::paired`],
+//! [`super::unpaired`]) and Python, so the schedules are unit-tested on a
+//! mock; [`PythonExecutor`] is the real one: the warm-up, the paired
+//! design's pilot and counted `ab` processes, single-variant processes
+//! (process isolation), and memory processes under memray's in-process
+//! tracker. Each is read into typed values; it notes what the warnings will
+//! need (stderr, dropped output, short samples) and the exact command of
+//! the first process of each role. The runner probe lives here too.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -166,8 +169,29 @@ pub(super) struct Single {
     pub(super) process_peak: Option<f64>,
 }
 
-/// Runs the processes of one run; holds what they leave behind.
-pub(super) struct Executor<'a> {
+/// The processes a schedule asks for, each returning its typed report.
+pub(super) trait Executor {
+    /// Processes started so far (warm-ups and the pilot included).
+    fn started(&self) -> usize;
+    /// An uncounted warm-up: of one variant, or (`None`, memory) both once.
+    async fn warm_up(&mut self, variant: Option<Variant>) -> Result<(), RunError>;
+    /// One process of `variant` alone; its value.
+    async fn single(&mut self, variant: Variant) -> Result<Single, RunError>;
+    /// The paired design's uncounted pilot.
+    async fn pilot(&mut self, seed: u64) -> Result<Pilot, RunError>;
+    /// One counted process of the paired design.
+    async fn paired(
+        &mut self,
+        rounds: usize,
+        numbers: (u64, u64),
+        block_s: f64,
+        seed: u64,
+    ) -> Result<Counted, RunError>;
+}
+
+/// Runs the processes of one run with the project's Python; holds what
+/// they leave behind.
+pub(super) struct PythonExecutor<'a> {
     plan: &'a Plan,
     /// The Python command of every process (see [`Probe::measured_with`]).
     python: Vec<String>,
@@ -190,7 +214,7 @@ pub(super) struct Executor<'a> {
     pub(super) commands: RunCommands,
 }
 
-impl<'a> Executor<'a> {
+impl<'a> PythonExecutor<'a> {
     pub(super) fn new(
         plan: &'a Plan,
         probe: &Probe,
@@ -198,7 +222,7 @@ impl<'a> Executor<'a> {
         cancel: &'a CancellationToken,
     ) -> Result<Self, RunError> {
         let (python, launcher_env) = probe.measured_with(&plan.runner);
-        Ok(Executor {
+        Ok(PythonExecutor {
             plan,
             python,
             launcher_env,
@@ -258,7 +282,7 @@ fn shown(spec: &ProcessSpec, added: &[(String, String)]) -> String {
     )
 }
 
-impl Executor<'_> {
+impl PythonExecutor<'_> {
     /// The spec for `script MODE ARGS…`, with `added` over the run's environment.
     fn spec(&self, args: &[String], added: &[(String, String)]) -> ProcessSpec {
         let mut argv = self.python.clone();
@@ -369,10 +393,16 @@ impl Executor<'_> {
             _ => Vec::new(),
         }
     }
+}
+
+impl Executor for PythonExecutor<'_> {
+    fn started(&self) -> usize {
+        self.count
+    }
 
     /// An uncounted warm-up: a single variant (time domains, process
     /// isolation) or, for memory, `warmup` (both once, nothing measured).
-    pub(super) async fn warm_up(&mut self, variant: Option<Variant>) -> Result<(), RunError> {
+    async fn warm_up(&mut self, variant: Option<Variant>) -> Result<(), RunError> {
         let args = vec![variant.map_or("warmup".into(), |v| v.to_string())];
         let (_, command) = self.run(variant, &args, &[]).await?;
         if self.commands.warm_up.len() < 2 {
@@ -382,7 +412,7 @@ impl Executor<'_> {
     }
 
     /// One process of `variant` alone; its value.
-    pub(super) async fn single(&mut self, variant: Variant) -> Result<Single, RunError> {
+    async fn single(&mut self, variant: Variant) -> Result<Single, RunError> {
         let added = self.memory_env();
         let (finished, command) = self
             .run(Some(variant), &[variant.to_string()], &added)
@@ -466,7 +496,7 @@ impl Executor<'_> {
     }
 
     /// The paired design's uncounted pilot.
-    pub(super) async fn pilot(&mut self, seed: u64) -> Result<Pilot, RunError> {
+    async fn pilot(&mut self, seed: u64) -> Result<Pilot, RunError> {
         let args: Vec<String> = ["ab", "--pilot", "--seed", &seed.to_string()]
             .map(String::from)
             .to_vec();
@@ -483,7 +513,7 @@ impl Executor<'_> {
     }
 
     /// One counted process of the paired design.
-    pub(super) async fn paired(
+    async fn paired(
         &mut self,
         rounds: usize,
         numbers: (u64, u64),

@@ -19,6 +19,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::blocks::{Counted, Pilot};
+use super::warnings::RunWarning;
 use crate::stats;
 
 /// Carry-over between the variants, from the order of blocks inside rounds.
@@ -121,62 +122,51 @@ pub(crate) fn check(pilot: Option<&Pilot>, processes: &[Counted]) -> Interferenc
 }
 
 /// The warnings the checks call for; each says when to prefer `isolation: "process"`.
-pub(crate) fn warnings(i: &Interference, aa_rounds_sd: Option<f64>) -> Vec<String> {
+pub(crate) fn warnings(i: &Interference, aa_rounds_sd: Option<f64>) -> Vec<RunWarning> {
     let mut out = Vec::new();
-    let isolate = "or pass isolation: \"process\" to measure each variant in processes of its own";
     if let Some(o) = &i.order_effect {
         let ratio = o.a_first_speedup / o.b_first_speedup;
         if o.significant && (ratio - 1.0).abs() >= ORDER_WARN {
-            out.push(format!(
-                "the variants interfere: the speedup is {:.3}x in rounds where A runs first and {:.3}x where B runs first (significant over {} processes), so one variant leaves caches, allocator or collector state that the other meets; the estimate averages both orders, but if production runs one variant alone, {isolate}",
-                o.a_first_speedup, o.b_first_speedup, o.processes
-            ));
+            out.push(RunWarning::OrderEffect {
+                a_first: o.a_first_speedup,
+                b_first: o.b_first_speedup,
+                processes: o.processes,
+            });
         }
     }
-    for (v, names) in [("a", &i.state_changed_by_a), ("b", &i.state_changed_by_b)] {
+    for (variant, names) in [("a", &i.state_changed_by_a), ("b", &i.state_changed_by_b)] {
         if !names.is_empty() {
-            out.push(format!(
-                "variant {v} changed setup's {} while it ran (identity, size or elements), so the other variant measured on what {v} left behind: make bench_{v} work on a copy (e.g. sorted(x) instead of x.sort()), {isolate}",
-                quote(names)
-            ));
+            out.push(RunWarning::StateChangedBy {
+                variant,
+                names: names.clone(),
+            });
         }
     }
     if !i.state_changed_during_rounds.is_empty()
         && i.state_changed_by_a.is_empty()
         && i.state_changed_by_b.is_empty()
     {
-        out.push(format!(
-            "setup's {} kept changing while the variants ran: each block meets a different input; keep the input fixed, {isolate}",
-            quote(&i.state_changed_during_rounds)
-        ));
+        out.push(RunWarning::StateDrift {
+            names: i.state_changed_during_rounds.clone(),
+        });
     }
-    for (v, growth) in [
+    for (variant, growth) in [
         ("a", i.live_objects_per_block_a),
         ("b", i.live_objects_per_block_b),
     ] {
-        if let Some(n) = growth.filter(|&n| n >= LIVE_OBJECTS_WARN) {
-            out.push(format!(
-                "variant {v} leaves about {n} more live objects after every block (a cache that grows, or a leak): later blocks run against more state than the first; if production does not, {isolate}"
-            ));
+        if let Some(per_block) = growth.filter(|&n| n >= LIVE_OBJECTS_WARN) {
+            out.push(RunWarning::LiveObjects { variant, per_block });
         }
     }
     if let (Some(aa), Some(sd)) = (i.aa_speedup, aa_rounds_sd) {
         if aa.ln().abs() > AA_WARN.max(3.0 * sd) {
-            out.push(format!(
-                "variant {} measured against itself in the two slots of a round reads {aa:.3}x, not 1.000x: the slots are not alike for this code, so the pairing may be biased; {isolate}",
-                i.aa_variant.as_deref().unwrap_or("a")
-            ));
+            out.push(RunWarning::AaMismatch {
+                variant: i.aa_variant.clone().unwrap_or_else(|| "a".into()),
+                speedup: aa,
+            });
         }
     }
     out
-}
-
-fn quote(names: &[String]) -> String {
-    names
-        .iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 #[cfg(test)]
@@ -206,7 +196,7 @@ mod tests {
         let i = check(None, &biased);
         let o = i.order_effect.as_ref().unwrap();
         assert!(o.significant && o.a_first_speedup > 1.25, "{o:?}");
-        assert!(warnings(&i, None)[0].contains("interfere"));
+        assert!(warnings(&i, None)[0].to_string().contains("interfere"));
 
         let fair: Vec<Counted> = (0..8)
             .map(|i| {
@@ -228,7 +218,10 @@ mod tests {
             aa_speedup: Some(1.2),
             ..Default::default()
         };
-        let w = warnings(&i, Some(0.01));
+        let w: Vec<String> = warnings(&i, Some(0.01))
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         assert_eq!(w.len(), 3, "{w:?}");
         assert!(w[0].contains("`data`") && w[0].contains("bench_a") && w[0].contains("isolation"));
         assert!(w[1].contains("3000"));

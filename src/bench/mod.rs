@@ -15,8 +15,7 @@
 //! Either stops at a planned look that settles the run
 //! ([`crate::verdict::analyze`]), or at its budget.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -31,9 +30,12 @@ use crate::rng::{self, SplitMix64};
 
 pub use design::{BlockCandidate, BlockChoice, RoundsChoice, VarianceComponents};
 pub use interference::{Interference, OrderEffect};
+pub use progress::{Event, Progress, SoFar};
+pub use request::{Isolation, RunRequest, MAX_PAIRS_LIMIT, MIN_PAIRS_LIMIT};
 pub use result::{ArmSummary, DesignReport, Environment, ProcessPeak, RunCommands, RunResult};
+pub use warnings::RunWarning;
 
-use executor::{Executor, MemoryMethod, STDERR_TAIL_LINES};
+use executor::{MemoryMethod, PythonExecutor, STDERR_TAIL_LINES};
 use plan::plan;
 use result::{measured_by, Measured};
 
@@ -43,49 +45,13 @@ pub(crate) mod executor;
 mod interference;
 mod paired;
 mod plan;
+mod progress;
+mod request;
 mod result;
+#[cfg(test)]
+mod schedule_tests;
 mod unpaired;
 mod warnings;
-
-/// Largest `max_pairs`: keeps the exact rank distribution cheap and accurate.
-pub const MAX_PAIRS_LIMIT: usize = 200;
-/// Smallest `min_pairs` of process isolation: 4 vs 4 is the first size whose
-/// exact test can pass the first look's 2 % (the paired design needs 6).
-pub const MIN_PAIRS_LIMIT: usize = 4;
-
-/// How the variants share processes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Isolation {
-    /// Each process runs A and B in alternating blocks; its A/B ratio is the unit.
-    Paired,
-    /// Each process runs one variant; A and B processes are interleaved.
-    Process,
-}
-
-impl std::str::FromStr for Isolation {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.trim() {
-            "paired" => Ok(Isolation::Paired),
-            "process" => Ok(Isolation::Process),
-            other => Err(format!(
-                "unknown isolation {other:?}: use paired or process"
-            )),
-        }
-    }
-}
-
-impl Isolation {
-    /// The snake_case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Isolation::Paired => "paired",
-            Isolation::Process => "process",
-        }
-    }
-}
 
 /// One of the two variants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,78 +97,6 @@ pub enum Stop {
     MaxPairs,
     /// The time budget would have been overrun by the next process.
     MaxSeconds,
-}
-
-/// What to run and how; defaults as documented on the MCP tool.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct RunRequest {
-    /// The A/B script.
-    pub script: PathBuf,
-    /// The domain; read from a generated script when `None`.
-    pub domain: Option<Domain>,
-    /// The Python command; detected in `cwd` when `None`.
-    pub runner: Option<String>,
-    /// Working directory; the current one when `None`.
-    pub cwd: Option<PathBuf>,
-    /// Variables merged over the inherited environment.
-    pub env: BTreeMap<String, String>,
-    /// Time domains: gain to beat (fraction).
-    pub min_gain: Option<f64>,
-    /// Memory: bytes to save.
-    pub min_saved_bytes: Option<u64>,
-    /// Memory: fraction of A's peak to save.
-    pub min_saved_fraction: Option<f64>,
-    /// Paired (both variants in each process) or process (one each); by domain and script when `None`.
-    pub isolation: Option<Isolation>,
-    /// First look, in pairs (paired: processes); chosen by the design when `None`.
-    pub min_pairs: Option<usize>,
-    /// Budget in pairs.
-    pub max_pairs: usize,
-    /// Budget in wall seconds.
-    pub max_seconds: f64,
-    /// Timeout of one process, seconds.
-    pub timeout_s: f64,
-    /// Seed for the order inside pairs.
-    pub seed: Option<u64>,
-    /// Memory: fall back to the script's tracemalloc figure without memray.
-    pub allow_fallback: bool,
-}
-
-impl Default for RunRequest {
-    fn default() -> Self {
-        RunRequest {
-            script: PathBuf::new(),
-            domain: None,
-            runner: None,
-            cwd: None,
-            env: BTreeMap::new(),
-            min_gain: None,
-            min_saved_bytes: None,
-            min_saved_fraction: None,
-            isolation: None,
-            min_pairs: None,
-            max_pairs: 30,
-            max_seconds: 300.0,
-            timeout_s: 120.0,
-            seed: None,
-            allow_fallback: true,
-        }
-    }
-}
-
-/// A progress report, sent after every process.
-#[derive(Debug, Clone)]
-pub struct Progress {
-    /// Processes finished (warm-ups included).
-    pub processes_done: usize,
-    /// Pairs finished.
-    pub pairs_done: usize,
-    /// The pair budget.
-    pub max_pairs: usize,
-    /// Processes the run may start in all (warm-up included).
-    pub processes_total: usize,
-    /// A line for humans, e.g. "pair 3/30: speedup so far 1.98x".
-    pub message: String,
 }
 
 /// Why a run returned no result. Each message says what to change.
@@ -281,16 +175,16 @@ pub async fn run_ab(
         Isolation::Paired => 1 + req.max_pairs,
         Isolation::Process => 2 + 2 * req.max_pairs,
     };
-    let say = |processes_done: usize, pairs_done: usize, message: String| {
+    let say = |processes_done: usize, pairs_done: usize, event: Event| {
         progress(Progress {
             processes_done,
             pairs_done,
             max_pairs: req.max_pairs,
             processes_total,
-            message,
+            event,
         })
     };
-    let notify = |message: String| say(0, 0, message);
+    let notify = |event: Event| say(0, 0, event);
 
     let probe = executor::probe(&plan, None, cancel).await?;
     let memory = match plan.domain {
@@ -311,7 +205,7 @@ pub async fn run_ab(
     let load_start = load_average();
     let (lock, lock_wait) = machine_lock(cancel, &notify, &mut warnings).await?;
 
-    let mut ex = Executor::new(&plan, &probe, memory.clone(), cancel)?;
+    let mut ex = PythonExecutor::new(&plan, &probe, memory.clone(), cancel)?;
     let runner = measured_runner(&plan, &probe);
     let seed = req.seed.unwrap_or_else(rng::seed_from_clock);
     let measured = measure(&mut ex, &plan, seed, started, req.max_seconds, &say).await?;
@@ -347,7 +241,7 @@ pub async fn run_ab(
         seed,
         elapsed_s: started.elapsed().as_secs_f64(),
         lock_wait_s: lock_wait.as_secs_f64(),
-        warnings,
+        warnings: warnings.iter().map(ToString::to_string).collect(),
         environment: Environment::new(probe, cores, load_start, load_end),
     };
     record(&mut result, req, ledger_dir, now).await;
@@ -356,17 +250,15 @@ pub async fn run_ab(
 
 /// Runs the plan's design to its stop.
 async fn measure(
-    ex: &mut Executor<'_>,
+    ex: &mut PythonExecutor<'_>,
     plan: &plan::Plan,
     seed: u64,
     started: Instant,
     max_seconds: f64,
-    say: &(dyn Fn(usize, usize, String) + Sync),
+    say: &(dyn Fn(usize, usize, Event) + Sync),
 ) -> Result<Measured, RunError> {
     let mut order_rng = SplitMix64::new(seed);
     let budget = Duration::from_secs_f64(max_seconds);
-    let say =
-        |ex: &Executor, pairs_done: usize, message: String| say(ex.count, pairs_done, message);
     Ok(match plan.isolation {
         Isolation::Paired => {
             let out = paired::run(ex, plan, &mut order_rng, started, budget, &say).await?;
@@ -383,16 +275,17 @@ async fn measure(
 /// unusable lock file) the run goes on with a warning.
 async fn machine_lock(
     cancel: &CancellationToken,
-    notify: &(dyn Fn(String) + Sync),
-    warnings: &mut Vec<String>,
+    notify: &(dyn Fn(Event) + Sync),
+    warnings: &mut Vec<RunWarning>,
 ) -> Result<(Option<crate::lock::MachineLock>, Duration), RunError> {
-    let waiting =
-        || notify("waiting for another abbench measurement on this machine to finish".into());
+    let waiting = || notify(Event::WaitingForLock);
     match crate::lock::acquire(cancel, waiting).await {
         Ok((lock, wait)) => Ok((Some(lock), wait)),
         Err(crate::lock::LockError::Cancelled) => Err(RunError::Cancelled),
         Err(e) => {
-            warnings.push(format!("{e}: measured without the machine lock, so another measurement may have overlapped"));
+            warnings.push(RunWarning::NoMachineLock {
+                error: e.to_string(),
+            });
             Ok((None, Duration::ZERO))
         }
     }
@@ -419,28 +312,28 @@ async fn memory_method(
     probe: &executor::Probe,
     allow_fallback: bool,
     cancel: &CancellationToken,
-    notify: &(dyn Fn(String) + Sync),
-    warnings: &mut Vec<String>,
+    notify: &(dyn Fn(Event) + Sync),
+    warnings: &mut Vec<RunWarning>,
 ) -> Result<MemoryMethod, RunError> {
     if probe.memray {
         return Ok(MemoryMethod::Memray { path: None });
     }
-    let provisioned = crate::provision::memray(&plan.runner, &probe.tag, &probe.executable, cancel, |dir| {
-        notify(format!(
-            "memray is not importable by `{}`: provisioning memray {} into {} (once per interpreter; the project's environment is not touched)",
-            plan.runner.shown(),
-            crate::provision::MEMRAY_VERSION,
-            dir.display()
-        ))
-    })
-    .await;
+    let provisioned =
+        crate::provision::memray(&plan.runner, &probe.tag, &probe.executable, cancel, |dir| {
+            notify(Event::ProvisioningMemray {
+                runner: plan.runner.shown(),
+                version: crate::provision::MEMRAY_VERSION,
+                dir: dir.to_path_buf(),
+            })
+        })
+        .await;
     match provisioned {
         Ok(dir) => Ok(MemoryMethod::Memray { path: Some(dir) }),
         Err(_) if cancel.is_cancelled() => Err(RunError::Cancelled),
         Err(e) if allow_fallback => {
-            warnings.push(format!(
-                "fallback: {e}; so values are tracemalloc's peak of the call (Python allocations only)"
-            ));
+            warnings.push(RunWarning::MemoryFallback {
+                error: e.to_string(),
+            });
             Ok(MemoryMethod::Tracemalloc)
         }
         Err(e) => Err(RunError::Runner(format!(
@@ -476,16 +369,16 @@ async fn record(
             .map(|()| ledger.set_aside_warning())
     })
     .await;
-    let problem = match outcome {
-        Ok(Ok(warning)) => {
-            result.warnings.extend(warning);
-            return;
-        }
-        Ok(Err(e)) => e.to_string(),
-        Err(e) => e.to_string(),
+    let warning = match outcome {
+        Ok(Ok(set_aside)) => set_aside.map(|message| RunWarning::LedgerSetAside { message }),
+        Ok(Err(e)) => Some(RunWarning::NotRecorded {
+            problem: e.to_string(),
+            run_id: result.run_id.clone(),
+        }),
+        Err(e) => Some(RunWarning::NotRecorded {
+            problem: e.to_string(),
+            run_id: result.run_id.clone(),
+        }),
     };
-    result.warnings.push(format!(
-        "the ledger could not record this run ({problem}): the result above is complete, but run_id {} will not be found by check_keep_conditions or benchmark_history",
-        result.run_id
-    ));
+    result.warnings.extend(warning.map(|w| w.to_string()));
 }

@@ -10,6 +10,7 @@ use super::blocks::{Counted, Pilot};
 use super::design::PairedSchedule;
 use super::executor::Executor;
 use super::plan::Plan;
+use super::progress::Event;
 use super::{RunError, Stop};
 use crate::rng::SplitMix64;
 use crate::verdict::Analysis;
@@ -26,27 +27,26 @@ pub(super) struct PairedOutcome {
 
 /// Runs the pilot and the counted processes.
 pub(super) async fn run(
-    ex: &mut Executor<'_>,
+    ex: &mut impl Executor,
     plan: &Plan,
     rng: &mut SplitMix64,
     started: Instant,
     budget: Duration,
-    say: &(dyn Fn(&Executor, usize, String) + Sync),
+    say: &(dyn Fn(usize, usize, Event) + Sync),
 ) -> Result<PairedOutcome, RunError> {
     let pilot = ex.pilot(rng.next_u64() >> 33).await?;
     let mut schedule = PairedSchedule::new(&pilot, &plan.threshold, plan.min_pairs, plan.max_pairs);
     let block = schedule.block().clone();
     say(
-        ex,
+        ex.started(),
         0,
-        format!(
-            "pilot done: {:.0} ms blocks ({} calls of A, {} of B), {} rounds per process, first look at {} processes",
-            block.block_s * 1e3,
-            block.number_a,
-            block.number_b,
-            schedule.rounds(),
-            schedule.looks()[0].pairs
-        ),
+        Event::PilotDone {
+            block_s: block.block_s,
+            number_a: block.number_a,
+            number_b: block.number_b,
+            rounds: schedule.rounds(),
+            first_look: schedule.looks()[0].pairs,
+        },
     );
     let mut processes: Vec<Counted> = Vec::new();
     let mut stopped_because = Stop::MaxPairs;
@@ -74,15 +74,13 @@ pub(super) async fn run(
         processes.push(p);
         let d = schedule.log_ratios();
         say(
-            ex,
+            ex.started(),
             d.len(),
-            format!(
-                "process {}/{}: speedup {:.3}x (so far {:.3}x)",
-                d.len(),
-                plan.max_pairs,
-                d[d.len() - 1].exp(),
-                crate::stats::median(&d).exp()
-            ),
+            Event::PairedProcess {
+                process: d.len(),
+                speedup: d[d.len() - 1].exp(),
+                so_far: crate::stats::median(&d).exp(),
+            },
         );
         if let Some((look, analysis)) = outcome {
             if look < schedule.looks().len() {

@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::executor::{self, MemoryMethod};
+use super::warnings::RunWarning;
 use super::{blocks, interference, paired, plan, unpaired};
 use super::{BlockChoice, Interference, Isolation, RoundsChoice, Stop, VarianceComponents};
 use crate::domain::{Domain, Threshold};
@@ -217,7 +218,7 @@ pub(super) struct Measured {
     pub(super) unit_spread: Option<f64>,
     /// Paired: who printed to stdout and to stderr in the pilot ("a", "b", "a and b", "a or b").
     pub(super) printed: Option<[String; 2]>,
-    pub(super) warnings: Vec<String>,
+    pub(super) warnings: Vec<RunWarning>,
 }
 
 impl Measured {

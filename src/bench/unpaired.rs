@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::executor::Executor;
 use super::plan::Plan;
+use super::progress::{Event, SoFar};
 use super::{invalid, RunError, Stop, Variant};
 use crate::domain::Domain;
 use crate::rng::SplitMix64;
@@ -36,25 +37,21 @@ fn samples<'a>(domain: Domain, a: &'a [f64], b: &'a [f64]) -> Samples<'a> {
 
 /// Runs the warm-up and the pairs.
 pub(super) async fn run(
-    ex: &mut Executor<'_>,
+    ex: &mut impl Executor,
     plan: &Plan,
     rng: &mut SplitMix64,
     started: Instant,
     budget: Duration,
-    say: &(dyn Fn(&Executor, usize, String) + Sync),
+    say: &(dyn Fn(usize, usize, Event) + Sync),
 ) -> Result<UnpairedOutcome, RunError> {
     let coin = rng.coin();
     if plan.domain == Domain::Memory {
         ex.warm_up(None).await?;
-        say(
-            ex,
-            0,
-            "warm-up done (both variants once, nothing measured)".into(),
-        );
+        say(ex.started(), 0, Event::WarmedUp { variant: None });
     } else {
         for v in Variant::in_order(coin) {
             ex.warm_up(Some(v)).await?;
-            say(ex, 0, format!("warm-up {v} done"));
+            say(ex.started(), 0, Event::WarmedUp { variant: Some(v) });
         }
     }
     let unit = plan.domain.unit();
@@ -86,25 +83,24 @@ pub(super) async fn run(
             values.push(single.value);
             peaks.extend(single.process_peak);
             let done = a.len().min(b.len());
-            let so_far = if done == 0 {
-                String::new()
-            } else if plan.domain.is_time() {
-                format!("; A/B so far {:.3}x", stats::median(&a) / stats::median(&b))
-            } else {
-                format!(
-                    "; saved so far {:.2} MiB",
-                    (stats::median(&a) - stats::median(&b)) / crate::domain::MIB as f64
-                )
-            };
+            let so_far = (done > 0).then(|| {
+                let (a, b) = (stats::median(&a), stats::median(&b));
+                if plan.domain.is_time() {
+                    SoFar::Speedup(a / b)
+                } else {
+                    SoFar::SavedBytes(a - b)
+                }
+            });
             say(
-                ex,
+                ex.started(),
                 done,
-                format!(
-                    "pair {}/{}: {v} = {:.6e} {unit}{so_far}",
-                    pairs_done + 1,
-                    plan.max_pairs,
-                    single.value
-                ),
+                Event::SingleProcess {
+                    pair: pairs_done + 1,
+                    variant: v,
+                    value: single.value,
+                    unit,
+                    so_far,
+                },
             );
         }
         if let Some(look) = plan.looks.iter().position(|l| l.pairs == a.len()) {

@@ -27,32 +27,43 @@ pub(crate) mod conditions;
 pub(crate) mod hot_path;
 
 const PYINFO_PY: &str = include_str!("../python/pyinfo.py");
-/// What to check; defaults as documented on the MCP tool.
+/// Arguments of `check_keep_conditions` / `abbench keep`: the MCP tool
+/// takes it as its parameters (the doc comments are the schema's
+/// descriptions), the CLI converts its flags into it, and every default
+/// is written once, in its `Default`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct KeepRequest {
-    /// A run recorded by run_ab_benchmark.
+    /// The run_id returned by run_ab_benchmark (it stays valid across server restarts).
     pub run_id: String,
-    /// The project's git work tree.
+    /// The project's git work tree, with the candidate change applied (e.g. "/home/me/shop").
     pub repo: PathBuf,
-    /// The full test suite command, split into argv words.
+    /// The FULL test suite, run in `repo`, split into words without a shell, e.g. "python3 -m pytest -q" or ".venv/bin/pytest -q". Passes iff it exits 0.
     pub test_command: String,
-    /// `file.py::func`, `file.py::Class.method` or `pkg.module.func`.
+    /// The optimized function: "path/to/file.py::func", "path/to/file.py::Class.method" or dotted "pkg.module.func" (paths relative to `repo`).
     pub target_function: String,
-    /// A pytest node id or path, or a script path.
+    /// The test that exercises the function, profiled with cProfile on the base and on the candidate: a pytest node id ("tests/test_inv.py::test_count") or path, or a script path.
     pub target_test: String,
-    /// The base revision.
+    /// The base revision: the change is the work tree (tracked changes and untracked files) against it; when the work tree is clean and base is HEAD, HEAD against its parent. Default "HEAD".
+    #[serde(default = "defaults::base")]
     pub base: String,
-    /// The Python command; detected in `repo` when `None`.
+    /// Command of the project's Python, split into words, e.g. ".venv/bin/python". Default: detected in `repo` as run_ab_benchmark does.
+    #[serde(default)]
     pub runner: Option<String>,
-    /// Most net added lines.
+    /// simplicity: most net added lines (added - removed, untracked files count). Default 30.
+    #[serde(default = "defaults::max_added_lines")]
     pub max_added_lines: i64,
-    /// Most files changed.
+    /// simplicity: most files changed. Default 3.
+    #[serde(default = "defaults::max_files")]
     pub max_files: usize,
-    /// Most McCabe complexity increase of any changed function.
+    /// simplicity: most McCabe complexity increase of any changed function (a new function counts from 1). Default 2.
+    #[serde(default = "defaults::max_complexity_increase")]
     pub max_complexity_increase: i64,
-    /// Least share of the target test's time on the base; by domain when `None`.
+    /// hot_path: least share (fraction) of the target test's time the function must take on the base. Default 0.05 for cpu/data_structures/async, 0 for memory/structure.
+    #[serde(default)]
     pub min_hot_share: Option<f64>,
-    /// Timeout of the test command, seconds.
+    /// Timeout in seconds of the test command and of each profiling run. Default 900.
+    #[serde(default = "defaults::tests_timeout_s")]
     pub tests_timeout_s: f64,
 }
 
@@ -72,6 +83,27 @@ impl Default for KeepRequest {
             min_hot_share: None,
             tests_timeout_s: 900.0,
         }
+    }
+}
+
+/// serde's per-field defaults, read from the one `Default`.
+mod defaults {
+    use super::KeepRequest;
+
+    pub(super) fn base() -> String {
+        KeepRequest::default().base
+    }
+    pub(super) fn max_added_lines() -> i64 {
+        KeepRequest::default().max_added_lines
+    }
+    pub(super) fn max_files() -> usize {
+        KeepRequest::default().max_files
+    }
+    pub(super) fn max_complexity_increase() -> i64 {
+        KeepRequest::default().max_complexity_increase
+    }
+    pub(super) fn tests_timeout_s() -> f64 {
+        KeepRequest::default().tests_timeout_s
     }
 }
 
