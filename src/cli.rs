@@ -250,6 +250,19 @@ pub struct TemplateArgs {
     pub json: bool,
 }
 
+/// A token that Ctrl-C cancels: the command's process groups are killed
+/// and its temporary worktrees removed before it exits with the error.
+fn cancel_on_ctrl_c() -> CancellationToken {
+    let cancel = CancellationToken::new();
+    let on_interrupt = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_interrupt.cancel();
+        }
+    });
+    cancel
+}
+
 fn inline_or_file(inline: Option<String>, file: Option<PathBuf>, flag: &str) -> Result<String> {
     match (inline, file) {
         (Some(code), _) => Ok(code),
@@ -314,15 +327,7 @@ async fn run(args: RunArgs) -> Result<()> {
             _ => shown.set_message(p.message()),
         }
     });
-    // Ctrl-C cancels the run: the running process group is killed before exit.
-    let cancel = CancellationToken::new();
-    let on_interrupt = cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            on_interrupt.cancel();
-        }
-    });
-    let result = bench::run_ab(&request, None, &cancel, progress).await;
+    let result = bench::run_ab(&request, None, &cancel_on_ctrl_c(), progress).await;
     bar.finish_and_clear();
     let result = result?;
     if args.json {
@@ -351,7 +356,7 @@ async fn keep(args: KeepArgs) -> Result<()> {
         min_hot_share: args.min_hot_share,
         tests_timeout_s: args.tests_timeout_s.unwrap_or(d.tests_timeout_s),
     };
-    let result = keep::check(&request, None, &CancellationToken::new()).await?;
+    let result = keep::check(&request, None, &cancel_on_ctrl_c()).await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&result)?);
     } else {
@@ -430,7 +435,7 @@ pub async fn main(cli: Cli) -> Result<()> {
                     runner: args.runner,
                     env: Default::default(),
                 },
-                &CancellationToken::new(),
+                &cancel_on_ctrl_c(),
             )
             .await;
             if args.json {
@@ -440,6 +445,8 @@ pub async fn main(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Some(Command::Demo { keep }) => demo::run(&mut |line| println!("{line}"), keep).await,
+        Some(Command::Demo { keep }) => {
+            demo::run(&mut |line| println!("{line}"), keep, &cancel_on_ctrl_c()).await
+        }
     }
 }

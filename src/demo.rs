@@ -81,7 +81,11 @@ async fn python_runs() -> Result<()> {
 
 /// Runs the demo, reporting each step through `say`. With `keep_dir`, the
 /// temporary directory is left in place (and named) for inspection.
-pub async fn run(say: &mut dyn FnMut(&str), keep_dir: bool) -> Result<()> {
+pub async fn run(
+    say: &mut dyn FnMut(&str),
+    keep_dir: bool,
+    cancel: &CancellationToken,
+) -> Result<()> {
     python_runs().await?;
     let tmp = tempfile::Builder::new().prefix("abbench-demo-").tempdir()?;
     let root = tmp.path();
@@ -132,14 +136,9 @@ pub async fn run(say: &mut dyn FnMut(&str), keep_dir: bool) -> Result<()> {
         Some(("run_ab_benchmark", &run_args)),
     );
     let request: RunRequest = as_request(&run_args)?;
-    let run = bench::run_ab(
-        &request,
-        Some(&ledger_dir),
-        &CancellationToken::new(),
-        Arc::new(|_| {}),
-    )
-    .await
-    .context("run_ab_benchmark")?;
+    let run = bench::run_ab(&request, Some(&ledger_dir), cancel, Arc::new(|_| {}))
+        .await
+        .context("run_ab_benchmark")?;
     for line in render::run_summary(&run).lines() {
         say(&format!("   {line}"));
     }
@@ -167,7 +166,7 @@ pub async fn run(say: &mut dyn FnMut(&str), keep_dir: bool) -> Result<()> {
         "Check the four keep conditions",
         Some(("check_keep_conditions", &keep_args)),
     );
-    let checked = keep::check(&keep_request, Some(&ledger_dir), &CancellationToken::new())
+    let checked = keep::check(&keep_request, Some(&ledger_dir), cancel)
         .await
         .context("check_keep_conditions")?;
     for line in render::keep_summary(&checked).lines() {

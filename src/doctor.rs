@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::bench::executor::{probe_python, Probe};
 use crate::domain::Domain;
 use crate::provision;
-use crate::runner::{self, Runner};
+use crate::python::runner::{self, Runner};
 
 /// Arguments of `check_environment` / `abbench doctor`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]

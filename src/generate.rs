@@ -11,11 +11,11 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::{Domain, Threshold};
-use crate::process::{self, Limits, ProcessError, ProcessSpec};
-use crate::runner::{self, Runner, RunnerError};
+use crate::process::{self, ProcessSpec};
+use crate::python::helper::Helper;
+use crate::python::runner::{self, Runner, RunnerError};
+use crate::python::scripts;
 use crate::template::{self, ScriptSpec, SpecError};
-
-const COMPILE_CHECK_PY: &str = include_str!("python/compile_check.py");
 
 /// Arguments of `generate_ab_script` / `abbench template`: the MCP tool
 /// takes it as its parameters (the doc comments are the schema's
@@ -164,46 +164,25 @@ struct CompileAnswer {
 
 /// A long-lived `python -S -c <compile_check.py> --serve` per Python
 /// command, so a check in a running server costs a pipe round trip instead
-/// of an interpreter start (~10-40 ms here). Any trouble with a worker
-/// drops it, and the check falls back to a one-shot process.
-struct CompileWorker {
-    _child: tokio::process::Child,
-    stdin: tokio::process::ChildStdin,
-    stdout: tokio::io::BufReader<tokio::process::ChildStdout>,
-}
-
-type Workers = std::collections::HashMap<Vec<String>, CompileWorker>;
+/// of an interpreter start (~10-40 ms here). Started through
+/// [`process::LineWorker`] (own process group, killed with the server).
+/// Any trouble with a worker drops it, and the check falls back to a
+/// one-shot process.
+type Workers = std::collections::HashMap<Vec<String>, process::LineWorker>;
 static WORKERS: tokio::sync::Mutex<Option<Workers>> = tokio::sync::Mutex::const_new(None);
 const WORKER_TIMEOUT: Duration = Duration::from_secs(30);
 
-impl CompileWorker {
-    fn spawn(python: &[String]) -> Option<CompileWorker> {
-        let mut cmd = tokio::process::Command::new(python.first()?);
-        cmd.args(&python[1..])
-            .args(["-S", "-c", COMPILE_CHECK_PY, "--serve"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .process_group(0)
-            .kill_on_drop(true);
-        let mut child = cmd.spawn().ok()?;
-        Some(CompileWorker {
-            stdin: child.stdin.take()?,
-            stdout: tokio::io::BufReader::new(child.stdout.take()?),
-            _child: child,
-        })
-    }
-
-    async fn ask(&mut self, request: &str) -> Option<String> {
-        use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
-        self.stdin.write_all(request.as_bytes()).await.ok()?;
-        self.stdin.write_all(b"\n").await.ok()?;
-        self.stdin.flush().await.ok()?;
-        let mut line = String::new();
-        match self.stdout.read_line(&mut line).await {
-            Ok(n) if n > 0 => Some(line),
-            _ => None,
-        }
+/// The compile-check helper run with `python`.
+fn compile_helper(python: &[String]) -> Helper<'_> {
+    Helper {
+        python,
+        // -S: the compiler needs no site-packages, and skipping them (and
+        // their .pth hooks) cuts the interpreter's start-up by about 30 ms here.
+        flags: &["-S"],
+        script: scripts::COMPILE_CHECK,
+        cwd: None,
+        env: Vec::new(),
+        timeout: Duration::from_secs(60),
     }
 }
 
@@ -212,12 +191,15 @@ async fn ask_worker(python: &[String], request: &str) -> Option<String> {
     let mut guard = WORKERS.lock().await;
     let workers = guard.get_or_insert_with(Workers::new);
     if !workers.contains_key(python) {
-        workers.insert(python.to_vec(), CompileWorker::spawn(python)?);
+        let mut argv = compile_helper(python).argv();
+        argv.push("--serve".into());
+        let worker = process::LineWorker::spawn(&ProcessSpec::new(argv)).ok()?;
+        workers.insert(python.to_vec(), worker);
     }
     let worker = workers.get_mut(python)?;
-    match tokio::time::timeout(WORKER_TIMEOUT, worker.ask(request)).await {
-        Ok(Some(answer)) => Some(answer),
-        _ => {
+    match worker.ask(request, WORKER_TIMEOUT).await {
+        Some(answer) => Some(answer),
+        None => {
             workers.remove(python);
             None
         }
@@ -261,34 +243,12 @@ async fn compile_check_once(
     python: &[String],
     input: &serde_json::Value,
 ) -> Result<String, GenerateError> {
-    let mut argv = python.to_vec();
-    // -S: the compiler needs no site-packages, and skipping them (and
-    // their .pth hooks) cuts the interpreter's start-up by about 30 ms here.
-    argv.extend(["-S", "-c", COMPILE_CHECK_PY].map(String::from));
-    let spec = ProcessSpec {
-        argv,
-        stdin: Some(input.to_string().into_bytes()),
-        ..Default::default()
-    };
-    let python_display = shell_words::join(python);
-    let failed = |reason: String| GenerateError::Python {
-        python: python_display.clone(),
-        reason,
-    };
-    let limits = Limits {
-        timeout: Duration::from_secs(60),
-        ..Limits::default()
-    };
-    let finished = process::run(&spec, limits, &CancellationToken::new())
+    let answer: CompileAnswer = compile_helper(python)
+        .call(Some(input), &CancellationToken::new())
         .await
-        .map_err(|e: ProcessError| failed(e.to_string()))?;
-    let answer: CompileAnswer =
-        serde_json::from_str(finished.stdout.text.trim()).map_err(|_| {
-            failed(format!(
-                "{}; its stderr ends with:\n{}",
-                finished.exit,
-                finished.stderr.last_lines(10)
-            ))
+        .map_err(|e| GenerateError::Python {
+            python: shell_words::join(python),
+            reason: e.to_string(),
         })?;
     interpret(python, answer)
 }

@@ -5,11 +5,12 @@ use std::path::Path;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
+use crate::bench::{RunRequest, RunResult};
 use crate::domain::Domain;
-use crate::ledger::{self, HistoryFilter, Ledger, LedgerError};
-use crate::verdict::Estimate;
+use crate::keep::{Decision, KeepResult};
+use crate::ledger::{self, History, HistoryFilter, HistoryRow, Ledger, LedgerError};
+use crate::verdict::{Estimate, Verdict};
 
 /// Runs listed when the caller gives no `limit`.
 pub const DEFAULT_LIMIT: usize = 20;
@@ -59,13 +60,13 @@ pub struct HistoryDecision {
     /// When, RFC 3339 UTC.
     pub created_at: String,
     /// keep | needs_e2e | discard.
-    pub decision: String,
+    pub decision: Decision,
     /// The function checked.
     pub target_function: String,
     /// Why.
-    pub reason: Value,
+    pub reason: String,
     /// Conditions that blocked a micro-only keep.
-    pub blocking: Value,
+    pub blocking: Vec<String>,
 }
 
 /// A run, as listed.
@@ -80,19 +81,19 @@ pub struct HistoryEntry {
     /// The benchmark name (from micro_bench_<name>.py), when it has one.
     pub name: Option<String>,
     /// The domain.
-    pub domain: String,
+    pub domain: Domain,
     /// The verdict.
-    pub verdict: String,
+    pub verdict: Verdict,
     /// Why.
-    pub reason: Value,
+    pub reason: String,
     /// The estimate in words, e.g. "speedup 1.987x [1.850x .. 2.100x]".
     pub estimate: String,
     /// Time: A / B with bounds.
-    pub speedup: Value,
+    pub speedup: Option<Estimate>,
     /// Memory: A - B in bytes with bounds.
-    pub saved_bytes: Value,
+    pub saved_bytes: Option<Estimate>,
     /// Pairs measured.
-    pub pairs: Value,
+    pub pairs: usize,
     /// Keep decisions about this run, newest first.
     pub decisions: Vec<HistoryDecision>,
 }
@@ -106,7 +107,7 @@ pub struct HistoryResult {
     pub count: usize,
     /// The ledger file read.
     pub ledger: String,
-    /// Things worth knowing (e.g. an unreadable ledger file was kept aside).
+    /// Things worth knowing (e.g. an unreadable ledger file was kept aside, or a run this abbench cannot read).
     pub warnings: Vec<String>,
 }
 
@@ -119,13 +120,6 @@ pub enum HistoryError {
     /// The ledger could not be read.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
-}
-
-/// A stored estimate (JSON) in words; "unknown" where the ledger holds none.
-pub(crate) fn bounds(v: &Value, f: impl Fn(f64) -> String) -> String {
-    serde_json::from_value::<Estimate>(v.clone())
-        .map(|e| e.show(f))
-        .unwrap_or_else(|_| "unknown".into())
 }
 
 /// Lists runs and decisions from the ledger in `ledger_dir` (the configured one when `None`).
@@ -151,62 +145,61 @@ pub fn history(
     }?;
     let filter = HistoryFilter {
         name: req.name.clone(),
-        domain: req.domain.map(|d| d.as_str().to_string()),
+        domain: req.domain,
         function: req.function.clone(),
         since,
         limit: req.limit,
     };
-    let runs: Vec<HistoryEntry> = ledger
-        .history(&filter)?
-        .into_iter()
-        .map(|(run, decisions)| {
-            let r = &run.result;
-            let estimate = if r["speedup"].is_object() {
-                format!("speedup {}", bounds(&r["speedup"], |x| format!("{x:.3}x")))
-            } else {
-                format!(
-                    "saved {}",
-                    bounds(&r["saved_bytes"], |x| format!(
-                        "{:.2} MiB",
-                        x / crate::domain::MIB as f64
-                    ))
-                )
-            };
-            let name = Path::new(&run.script)
-                .file_name()
-                .and_then(|f| f.to_str())
-                .and_then(|f| f.strip_prefix("micro_bench_")?.strip_suffix(".py"))
-                .map(String::from);
-            HistoryEntry {
-                name,
-                estimate,
-                reason: r["reason"].clone(),
-                speedup: r["speedup"].clone(),
-                saved_bytes: r["saved_bytes"].clone(),
-                pairs: r["pairs"].clone(),
-                decisions: decisions
-                    .into_iter()
-                    .map(|d| HistoryDecision {
-                        reason: d.result["reason"].clone(),
-                        blocking: d.result["blocking"].clone(),
-                        check_id: d.check_id,
-                        created_at: d.created_at,
-                        decision: d.decision,
-                        target_function: d.target_function,
-                    })
-                    .collect(),
-                run_id: run.run_id,
-                created_at: run.created_at,
-                script: run.script,
-                domain: run.domain,
-                verdict: run.verdict,
-            }
-        })
-        .collect();
+    let found: History<RunRequest, RunResult, KeepResult> = ledger.history(&filter)?;
+    let runs: Vec<HistoryEntry> = found.rows.into_iter().map(entry).collect();
+    let mut warnings: Vec<String> = ledger.set_aside_warning().into_iter().collect();
+    warnings.extend(found.unreadable.iter().map(|e| format!("left out: {e}")));
     Ok(HistoryResult {
         count: runs.len(),
         runs,
         ledger: ledger.path().display().to_string(),
-        warnings: ledger.set_aside_warning().into_iter().collect(),
+        warnings,
     })
+}
+
+/// One run as listed.
+fn entry((run, decisions): HistoryRow<RunRequest, RunResult, KeepResult>) -> HistoryEntry {
+    let c = &run.result.comparison;
+    let estimate = match (c.speedup, c.saved_bytes) {
+        (Some(s), _) => format!("speedup {}", s.show(|x| format!("{x:.3}x"))),
+        (None, Some(s)) => format!(
+            "saved {}",
+            s.show(|x| format!("{:.2} MiB", x / crate::domain::MIB as f64))
+        ),
+        (None, None) => "no estimate".into(),
+    };
+    let name = Path::new(&run.script)
+        .file_name()
+        .and_then(|f| f.to_str())
+        .and_then(|f| f.strip_prefix("micro_bench_")?.strip_suffix(".py"))
+        .map(String::from);
+    HistoryEntry {
+        name,
+        estimate,
+        reason: c.reason.clone(),
+        speedup: c.speedup,
+        saved_bytes: c.saved_bytes,
+        pairs: c.pairs,
+        decisions: decisions
+            .into_iter()
+            .map(|d| HistoryDecision {
+                decision: d.result.decision,
+                reason: d.result.reason,
+                blocking: d.result.blocking,
+                check_id: d.check_id,
+                created_at: d.created_at,
+                target_function: d.target_function,
+            })
+            .collect(),
+        run_id: run.run_id,
+        created_at: run.created_at,
+        script: run.script,
+        domain: run.domain,
+        verdict: run.verdict,
+    }
 }

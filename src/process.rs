@@ -320,31 +320,20 @@ async fn collect(task: Option<tokio::task::JoinHandle<Captured>>) -> Captured {
     }
 }
 
-/// Runs `spec` to its end, its timeout, or cancellation.
-pub async fn run(
+/// Starts `spec` in a process group of its own, registered for shutdown,
+/// with its stdout and stderr piped (`stderr` may be null instead).
+fn spawn(
     spec: &ProcessSpec,
-    limits: Limits,
-    cancel: &CancellationToken,
-) -> Result<Finished, ProcessError> {
-    let program = spec.argv.first().ok_or(ProcessError::EmptyCommand)?.clone();
-    if let Some(cwd) = &spec.cwd {
-        if !cwd.is_dir() {
-            return Err(ProcessError::MissingCwd {
-                program,
-                cwd: cwd.clone(),
-            });
-        }
-    }
-    let mut cmd = tokio::process::Command::new(&program);
+    program: &str,
+    stdin: Stdio,
+    stderr: Stdio,
+) -> Result<(tokio::process::Child, GroupGuard), ProcessError> {
+    let mut cmd = tokio::process::Command::new(program);
     cmd.args(&spec.argv[1..])
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
-        .stdin(if spec.stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
+        .stdin(stdin)
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(stderr)
         .process_group(0)
         .kill_on_drop(true);
     // If abbench itself is killed outright (SIGKILL), no destructor runs:
@@ -360,19 +349,89 @@ pub async fn run(
     if let Some(cwd) = &spec.cwd {
         cmd.current_dir(cwd);
     }
-
-    let start = Instant::now();
-    let mut child = cmd.spawn().map_err(|source| match source.kind() {
+    let child = cmd.spawn().map_err(|source| match source.kind() {
         std::io::ErrorKind::NotFound => ProcessError::NotFound {
-            program: program.clone(),
+            program: program.to_string(),
         },
         _ => ProcessError::Spawn {
-            program: program.clone(),
+            program: program.to_string(),
             source,
         },
     })?;
     let guard =
         GroupGuard::new(child.id().expect("a freshly spawned child has a pid") as libc::pid_t);
+    Ok((child, guard))
+}
+
+/// A long-lived child that answers one line on stdout for each line on its
+/// stdin (a worker that saves an interpreter start per request). Started as
+/// [`run`] starts its children — own process group, killed with abbench,
+/// in the shutdown registry — and its group is killed when it is dropped.
+/// Its stderr is discarded.
+pub struct LineWorker {
+    stdin: tokio::process::ChildStdin,
+    stdout: tokio::io::BufReader<tokio::process::ChildStdout>,
+    _child: tokio::process::Child,
+    _guard: GroupGuard,
+}
+
+impl LineWorker {
+    /// Starts the worker; `spec.stdin` is ignored.
+    pub fn spawn(spec: &ProcessSpec) -> Result<LineWorker, ProcessError> {
+        let program = spec.argv.first().ok_or(ProcessError::EmptyCommand)?.clone();
+        let (mut child, guard) = spawn(spec, &program, Stdio::piped(), Stdio::null())?;
+        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            unreachable!("both pipes were asked for");
+        };
+        Ok(LineWorker {
+            stdin,
+            stdout: tokio::io::BufReader::new(stdout),
+            _child: child,
+            _guard: guard,
+        })
+    }
+
+    /// Sends `request` (one line, without its newline) and reads one line
+    /// back; `None` when the worker is gone, or silent past `timeout`
+    /// (then it should be dropped).
+    pub async fn ask(&mut self, request: &str, timeout: Duration) -> Option<String> {
+        use tokio::io::AsyncBufReadExt;
+        let exchange = async {
+            self.stdin.write_all(request.as_bytes()).await.ok()?;
+            self.stdin.write_all(b"\n").await.ok()?;
+            self.stdin.flush().await.ok()?;
+            let mut line = String::new();
+            match self.stdout.read_line(&mut line).await {
+                Ok(n) if n > 0 => Some(line),
+                _ => None,
+            }
+        };
+        tokio::time::timeout(timeout, exchange).await.ok().flatten()
+    }
+}
+
+/// Runs `spec` to its end, its timeout, or cancellation.
+pub async fn run(
+    spec: &ProcessSpec,
+    limits: Limits,
+    cancel: &CancellationToken,
+) -> Result<Finished, ProcessError> {
+    let program = spec.argv.first().ok_or(ProcessError::EmptyCommand)?.clone();
+    if let Some(cwd) = &spec.cwd {
+        if !cwd.is_dir() {
+            return Err(ProcessError::MissingCwd {
+                program,
+                cwd: cwd.clone(),
+            });
+        }
+    }
+    let stdin = if spec.stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    };
+    let start = Instant::now();
+    let (mut child, guard) = spawn(spec, &program, stdin, Stdio::piped())?;
 
     if let (Some(mut stdin), Some(data)) = (child.stdin.take(), spec.stdin.clone()) {
         // A child that exits without reading gets EPIPE here; that is fine.

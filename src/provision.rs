@@ -17,7 +17,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::process::{self, Limits, ProcessSpec};
-use crate::runner::{self, Runner};
+use crate::python::runner::{self, Runner};
 
 /// The memray abbench provisions.
 pub const MEMRAY_VERSION: &str = "1.20.0";

@@ -249,8 +249,8 @@ pub fn history_summary(h: &HistoryResult) -> String {
             "{}  {}  {:<9} {:<16} {}  ({} pairs)  {}\n",
             r.created_at,
             r.run_id,
-            r.domain,
-            r.verdict,
+            r.domain.as_str(),
+            r.verdict.as_str(),
             r.estimate,
             r.pairs,
             r.name.as_deref().unwrap_or(&r.script)
@@ -258,7 +258,10 @@ pub fn history_summary(h: &HistoryResult) -> String {
         for d in &r.decisions {
             out.push_str(&format!(
                 "    {}  {}  {} for {}\n",
-                d.created_at, d.check_id, d.decision, d.target_function
+                d.created_at,
+                d.check_id,
+                d.decision.as_str(),
+                d.target_function
             ));
         }
     }

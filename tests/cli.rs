@@ -151,3 +151,153 @@ fn demo_runs_the_whole_loop_to_a_keep() {
         assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
     }
 }
+
+/// Ctrl-C during `abbench keep` (here while the base is profiled in its
+/// temporary worktree) kills the profiled process, removes the worktree and
+/// exits non-zero saying so.
+#[test]
+fn ctrl_c_interrupts_keep_and_leaves_nothing_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (repo, data) = (tmp.path().join("repo"), tmp.path().join("data"));
+    std::fs::create_dir_all(&repo).unwrap();
+    let pid_file = tmp.path().join("profiled.pid");
+    std::fs::write(repo.join("m.py"), "def f(n):\n    return sum(range(n))\n").unwrap();
+    std::fs::write(
+        repo.join("slow.py"),
+        format!(
+            "import os, time\nimport m\nopen({:?}, 'w').write(str(os.getpid()))\nm.f(10)\ntime.sleep(120)\n",
+            pid_file.display().to_string()
+        ),
+    )
+    .unwrap();
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "-c",
+                "commit.gpgsign=false",
+            ])
+            .args(args)
+            .current_dir(&repo)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-qm", "base"]);
+    std::fs::write(
+        repo.join("m.py"),
+        "def f(n):\n    return n * (n - 1) // 2\n",
+    )
+    .unwrap();
+
+    // A run to decide about.
+    let script = tmp.path().join("micro_bench_ctrl_c.py");
+    let out = abbench()
+        .args([
+            "template",
+            "--name",
+            "ctrl_c",
+            "--domain",
+            "cpu",
+            "--a",
+            "return sum(range(3000))",
+            "--b",
+            "return 3000 * 2999 // 2",
+            "--dir",
+        ])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = abbench()
+        .args(["run", "--json", "--max-pairs", "6"])
+        .arg(&script)
+        .env("ABBENCH_DATA_DIR", &data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+
+    let mut keep = abbench()
+        .args([
+            "keep",
+            "--run-id",
+            run["run_id"].as_str().unwrap(),
+            "--repo",
+        ])
+        .arg(&repo)
+        .args([
+            "--test-command",
+            "python3 -c pass",
+            "--function",
+            "m.py::f",
+            "--test",
+            "slow.py",
+        ])
+        .env("ABBENCH_DATA_DIR", &data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let profiled: i32 = loop {
+        if let Some(pid) = std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|p| p.trim().parse().ok())
+        {
+            break pid;
+        }
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "the base was never profiled"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(
+        git(&["worktree", "list"]).lines().count(),
+        2,
+        "the base worktree is in use"
+    );
+    // SAFETY: kill only sends a signal.
+    unsafe { libc::kill(keep.id() as i32, libc::SIGINT) };
+    let interrupted = std::time::Instant::now();
+    let status = keep.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut keep.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(
+        interrupted.elapsed().as_secs() < 10,
+        "Ctrl-C took {:?}",
+        interrupted.elapsed()
+    );
+    assert!(!status.success());
+    assert!(stderr.contains("cancelled"), "{stderr}");
+    // SAFETY: signal 0 only checks that the process exists.
+    assert_ne!(
+        unsafe { libc::kill(profiled, 0) },
+        0,
+        "the profiled test was killed"
+    );
+    assert_eq!(
+        git(&["worktree", "list"]).lines().count(),
+        1,
+        "the worktree was removed"
+    );
+}

@@ -94,7 +94,7 @@ async fn an_active_virtualenv_wins_and_a_missing_uv_is_named() {
         .unwrap()
         .contains("VIRTUAL_ENV"));
 
-    if abbench::runner::find_on_path("uv").is_some() {
+    if abbench::python::runner::find_on_path("uv").is_some() {
         return; // the rest is about a machine without uv
     }
     let report = server

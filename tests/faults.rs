@@ -281,7 +281,9 @@ async fn a_corrupt_ledger_is_kept_aside_and_named() {
     let ledger = abbench::ledger::Ledger::open(server.data_dir.path()).unwrap();
     assert!(
         ledger
-            .get_run(r["run_id"].as_str().unwrap())
+            .get_run::<abbench::bench::RunRequest, abbench::bench::RunResult>(
+                r["run_id"].as_str().unwrap()
+            )
             .unwrap()
             .is_some(),
         "the new ledger has the run"

@@ -67,7 +67,7 @@ fn build_wheel(out: &Path) -> PathBuf {
 fn uvx_env(cmd: &mut Command, wheels: &Path, tmp: &Path) {
     let uv_bin = common::test_python().parent().unwrap().to_path_buf();
     let mut dirs = vec![uv_bin];
-    if let Some(node) = abbench::runner::find_on_path("node") {
+    if let Some(node) = abbench::python::runner::find_on_path("node") {
         dirs.push(node.parent().unwrap().to_path_buf());
     }
     dirs.extend(["/usr/bin", "/bin"].map(PathBuf::from));

@@ -532,14 +532,16 @@ async fn runs_survive_a_server_restart_in_the_ledger() {
         )
         .await;
     let ledger = abbench::ledger::Ledger::open(server.data_dir.path()).unwrap();
-    let stored = ledger
+    // Read back as the typed run it was written from.
+    let stored: abbench::bench::FiledRun = ledger
         .get_run(&run_id)
         .unwrap()
         .expect("first run still in the ledger");
-    assert_eq!(stored.verdict, "above_threshold");
-    assert_eq!(stored.result["a"]["values"], r["a"]["values"]);
+    assert_eq!(stored.verdict, abbench::verdict::Verdict::AboveThreshold);
+    assert_eq!(json!(stored.result.a.values), r["a"]["values"]);
+    assert_eq!(stored.request.script.to_str(), Some(script.as_str()));
     assert!(ledger
-        .get_run(r2["run_id"].as_str().unwrap())
+        .get_run::<serde_json::Value, serde_json::Value>(r2["run_id"].as_str().unwrap())
         .unwrap()
         .is_some());
 }
@@ -567,7 +569,7 @@ async fn memory_without_memray_falls_back_to_tracemalloc_or_fails_as_asked() {
     .await;
     // `python3 -S` skips site-packages: no memray there, and no pip to
     // provision one with (nor uv on this machine's PATH, as in CI).
-    if abbench::runner::find_on_path("uv").is_some() {
+    if abbench::python::runner::find_on_path("uv").is_some() {
         return;
     }
     let msg = server.call_err("run_ab_benchmark", json!({

@@ -9,118 +9,18 @@
 //! the first process of each role. The runner probe lives here too.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
-use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
 use super::blocks::{Counted, Pilot};
 use super::plan::Plan;
 use super::{RunCommands, RunError, Variant};
 use crate::measurement;
-use crate::process::{self, Limits, ProcessError, ProcessSpec};
+use crate::process::{self, ProcessError, ProcessSpec};
+pub(crate) use crate::python::probe::{probe_python, Probe};
 
-const PROBE_PY: &str = include_str!("../python/probe.py");
 /// Lines of stderr quoted when a variant fails.
 pub(super) const STDERR_TAIL_LINES: usize = 30;
-
-/// What the runner says about itself.
-#[derive(Debug, Clone, Deserialize)]
-pub(crate) struct Probe {
-    pub(crate) version: String,
-    pub(crate) implementation: String,
-    pub(crate) executable: String,
-    pub(crate) platform: String,
-    /// The interpreter's ABI tag, e.g. cpython-311-x86_64-linux-gnu.
-    pub(crate) tag: String,
-    #[serde(default)]
-    pub(crate) in_virtualenv: bool,
-    /// memray importable from the runner's own environment.
-    pub(crate) memray: bool,
-    #[serde(default)]
-    pub(crate) memray_version: Option<String>,
-    /// memray's version when the provisioned copy (ABBENCH_MEMRAY_PATH) imports.
-    #[serde(default)]
-    pub(crate) memray_provisioned: Option<String>,
-    #[serde(default)]
-    pub(crate) pytest: bool,
-    #[serde(default)]
-    pub(crate) pip: bool,
-    /// PATH as the interpreter saw it (a launcher may have changed it).
-    #[serde(default)]
-    pub(crate) path: Option<String>,
-    /// VIRTUAL_ENV as the interpreter saw it.
-    #[serde(default)]
-    pub(crate) virtual_env: Option<String>,
-}
-
-impl Probe {
-    /// The command measured processes run, and the environment the
-    /// launcher set for it: the resolved interpreter when the runner is a
-    /// launcher or shim (see [`crate::runner::direct`]), else the runner.
-    pub(crate) fn measured_with(
-        &self,
-        runner: &crate::runner::Runner,
-    ) -> (Vec<String>, Vec<(String, String)>) {
-        match crate::runner::direct(runner, &self.executable) {
-            Some(exe) => {
-                let mut env = Vec::new();
-                if let Some(path) = &self.path {
-                    env.push(("PATH".to_string(), path.clone()));
-                }
-                if let Some(venv) = &self.virtual_env {
-                    env.push(("VIRTUAL_ENV".to_string(), venv.clone()));
-                }
-                (vec![exe], env)
-            }
-            None => (runner.argv.clone(), Vec::new()),
-        }
-    }
-}
-
-/// Asks `argv` (a Python command) about itself; `memray_path` is a
-/// provisioned memray to try.
-pub(crate) async fn probe_python(
-    argv: &[String],
-    cwd: Option<PathBuf>,
-    env: &[(String, String)],
-    memray_path: Option<&std::path::Path>,
-    cancel: &CancellationToken,
-) -> Result<Probe, String> {
-    let mut probe_argv = argv.to_vec();
-    probe_argv.extend(["-c".to_string(), PROBE_PY.to_string()]);
-    let mut env = env.to_vec();
-    if let Some(p) = memray_path {
-        env.push(("ABBENCH_MEMRAY_PATH".into(), p.display().to_string()));
-    }
-    let spec = ProcessSpec {
-        argv: probe_argv,
-        cwd,
-        env,
-        stdin: None,
-    };
-    let limits = Limits {
-        timeout: Duration::from_secs(60),
-        ..Limits::default()
-    };
-    match process::run(&spec, limits, cancel).await {
-        Ok(f) if f.exit.success() => {
-            serde_json::from_str::<Probe>(f.stdout.text.trim()).map_err(|_| {
-                format!(
-                    "did not behave like Python: stdout {:?}",
-                    truncate(&f.stdout.text, 200)
-                )
-            })
-        }
-        Ok(f) => Err(format!(
-            "failed with {}: {}",
-            f.exit,
-            f.stderr.last_lines(5)
-        )),
-        Err(ProcessError::Cancelled) => Err("cancelled".into()),
-        Err(e) => Err(e.to_string()),
-    }
-}
 
 /// Asks the run's runner for its version, executable and what it imports.
 pub(super) async fn probe(

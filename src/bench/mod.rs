@@ -99,6 +99,9 @@ pub enum Stop {
     MaxSeconds,
 }
 
+/// A run as the ledger files it and reads it back.
+pub type FiledRun = RunRecord<RunRequest, RunResult>;
+
 /// Why a run returned no result. Each message says what to change.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -293,9 +296,9 @@ async fn machine_lock(
 
 /// The runner as reported: when the measured processes run the resolved
 /// interpreter directly, its reason says so.
-fn measured_runner(plan: &plan::Plan, probe: &executor::Probe) -> crate::runner::Runner {
+fn measured_runner(plan: &plan::Plan, probe: &executor::Probe) -> crate::python::runner::Runner {
     let mut runner = plan.runner.clone();
-    if let Some(exe) = crate::runner::direct(&runner, &probe.executable) {
+    if let Some(exe) = crate::python::runner::direct(&runner, &probe.executable) {
         runner.chosen_because = format!(
             "{}; the measured processes run {exe} directly (what `{}` resolved to, with the PATH and VIRTUAL_ENV it set), so its start-up is paid once, not per process",
             runner.chosen_because,
@@ -349,14 +352,15 @@ async fn record(
     ledger_dir: Option<&Path>,
     now: SystemTime,
 ) {
-    let record = RunRecord {
+    let record: FiledRun = RunRecord {
         run_id: result.run_id.clone(),
         created_at: ledger::rfc3339(now),
         script: result.script.clone(),
-        domain: result.domain.as_str().into(),
-        verdict: result.comparison.verdict.as_str().into(),
-        arguments: serde_json::to_value(req).unwrap_or_default(),
-        result: serde_json::to_value(&*result).unwrap_or_default(),
+        domain: result.domain,
+        verdict: result.comparison.verdict,
+        request: req.clone(),
+        result: result.clone(),
+        abbench_version: ledger::this_version(),
     };
     let dir = ledger_dir.map(Path::to_path_buf);
     let outcome = tokio::task::spawn_blocking(move || {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::{invalid, Isolation, RunError, RunRequest, MAX_PAIRS_LIMIT, MIN_PAIRS_LIMIT};
 use crate::domain::{Domain, Threshold};
 use crate::process::Limits;
-use crate::runner::{self, Runner};
+use crate::python::runner::{self, Runner};
 use crate::stats;
 use crate::template;
 use crate::verdict::{self, Look};

@@ -11,7 +11,7 @@ use super::warnings::RunWarning;
 use super::{blocks, interference, paired, plan, unpaired};
 use super::{BlockChoice, Interference, Isolation, RoundsChoice, Stop, VarianceComponents};
 use crate::domain::{Domain, Threshold};
-use crate::runner::Runner;
+use crate::python::runner::Runner;
 use crate::stats;
 use crate::verdict::{Analysis, Estimate, Look};
 

@@ -12,8 +12,8 @@ use super::progress::Event;
 use super::{paired, unpaired, Isolation, RunError, Stop, Variant};
 use crate::domain::Domain;
 use crate::process::{Exit, Limits};
+use crate::python::runner::Runner;
 use crate::rng::SplitMix64;
-use crate::runner::Runner;
 use crate::verdict::{self, Verdict};
 
 /// A made-up machine: variant A takes `ratio` times B's 1 ms per call,

@@ -4,64 +4,68 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use super::{helper, invalid, project_env, Condition, KeepError, KeepRequest, PYINFO_PY};
+use super::{helper, invalid, project_env, Condition, KeepError, KeepRequest};
+use crate::bench::FiledRun;
 use crate::git::{FileChange, Repo};
-use crate::ledger::RunRecord;
 use crate::process::{self, Limits, ProcessError, ProcessSpec};
-use crate::python_cmd::split_command;
-use crate::runner::Runner;
+use crate::python::command::split_command;
+use crate::python::runner::Runner;
+use crate::python::scripts;
 use crate::testsummary::{self, TestSummary};
+use crate::verdict::Verdict;
+use serde::Deserialize;
 
 /// Dependency files: touching one means the change is not "simple".
 const DEPENDENCY_FILES: [&str; 4] = ["pyproject.toml", "setup.py", "setup.cfg", "poetry.lock"];
 
-/// Condition 1 from the ledger run; also says whether there is any evidence of a gain.
-pub(crate) fn improvement(run: &RunRecord) -> (Condition, bool, bool) {
+/// Condition 1 from the ledger run; also says whether it is a
+/// regression and whether there is any evidence of a gain.
+pub(crate) fn improvement(run: &FiledRun) -> (Condition, bool, bool) {
     let r = &run.result;
-    let verdict = run.verdict.as_str();
-    let conf = r["confidence"].as_f64().unwrap_or(0.95) * 100.0;
-    let (what, est) = if r["gain"].is_object() {
-        ("gain", &r["gain"])
-    } else {
-        ("saved_bytes", &r["saved_bytes"])
+    let c = &r.comparison;
+    let verdict = c.verdict;
+    let (what, est) = match (c.gain, c.saved_bytes) {
+        (Some(gain), _) => ("gain", Some(gain)),
+        (None, saved) => ("saved_bytes", saved),
     };
-    let fmt = |v: &Value| -> String {
-        match v.as_f64() {
+    let fmt = |v: Option<f64>| -> String {
+        match v {
             None => "unbounded".into(),
             Some(x) if what == "gain" => format!("{:+.1} %", x * 100.0),
             Some(x) => format!("{:.2} MiB", x / crate::domain::MIB as f64),
         }
     };
-    let low = est["low"].as_f64();
-    let any_gain = low.is_some_and(|l| l > 0.0);
+    let any_gain = est.and_then(|e| e.low).is_some_and(|l| l > 0.0);
     let summary = format!(
-        "verdict {verdict}: {what} {} (bounds {} to {}, {conf:.2} % one-sided) against the threshold {}, after {} pairs",
-        fmt(&est["estimate"]),
-        fmt(&est["low"]),
-        fmt(&est["high"]),
-        r["threshold"]["description"].as_str().unwrap_or("?"),
-        r["pairs"]
+        "verdict {}: {what} {} (bounds {} to {}, {:.2} % one-sided) against the threshold {}, after {} pairs",
+        verdict.as_str(),
+        fmt(est.map(|e| e.estimate)),
+        fmt(est.and_then(|e| e.low)),
+        fmt(est.and_then(|e| e.high)),
+        c.confidence * 100.0,
+        r.threshold.description,
+        c.pairs
     );
     let condition = Condition {
         name: "improvement".into(),
-        passed: verdict == "above_threshold",
+        passed: verdict == Verdict::AboveThreshold,
         summary,
         figures: json!({
             "run_id": run.run_id,
             "verdict": verdict,
-            "reason": r["reason"],
-            "speedup": r["speedup"],
-            "gain": r["gain"],
-            "saved_bytes": r["saved_bytes"],
-            "saved_fraction": r["saved_fraction"],
-            "threshold": r["threshold"],
-            "pairs": r["pairs"],
+            "reason": c.reason,
+            "speedup": c.speedup,
+            "gain": c.gain,
+            "saved_bytes": c.saved_bytes,
+            "saved_fraction": c.saved_fraction,
+            "threshold": r.threshold,
+            "pairs": c.pairs,
         }),
     };
-    (condition, verdict == "regression", any_gain)
+    (condition, verdict == Verdict::Regression, any_gain)
 }
 
 /// Condition 2: run the full test command in the repository.
@@ -153,14 +157,38 @@ fn is_dependency_file(path: &str) -> bool {
         || (base.starts_with("requirements") && base.ends_with(".txt"))
 }
 
+/// The pyinfo helper's answer about the changed files.
+#[derive(Debug, Deserialize)]
+struct ChangedFiles {
+    files: Vec<ChangedFile>,
+}
+
+/// One changed Python file.
+#[derive(Debug, Deserialize)]
+struct ChangedFile {
+    path: String,
+    imports_added: Vec<String>,
+    changed_functions: Vec<ChangedFunction>,
+    parse_error: Option<String>,
+}
+
+/// A function whose code changed, with its McCabe complexity on each side
+/// (`None`: absent there).
+#[derive(Debug, Deserialize)]
+struct ChangedFunction {
+    name: String,
+    before: Option<i64>,
+    after: Option<i64>,
+}
+
 /// Condition 3: the size and shape of the change.
 pub(super) async fn simplicity(
     req: &KeepRequest,
     repo: &Repo,
     runner: &Runner,
     changes: &[FileChange],
-    old: &str,
-    new: Option<&str>,
+    (old, new): (&str, Option<&str>),
+    cancel: &CancellationToken,
 ) -> Condition {
     let added: u64 = changes.iter().map(|c| c.added).sum();
     let removed: u64 = changes.iter().map(|c| c.removed).sum();
@@ -178,26 +206,29 @@ pub(super) async fn simplicity(
         };
         files.push(json!({"path": c.path, "old": repo.show(old, &c.path).await, "new": new_text}));
     }
-    let info = helper(runner, PYINFO_PY, &json!({"files": files}), &repo.root).await;
+    let info: Result<ChangedFiles, String> = helper(
+        runner,
+        scripts::PYINFO,
+        &json!({"files": files}),
+        &repo.root,
+        cancel,
+    )
+    .await;
     let (mut functions, mut imports, mut problems) = (Vec::new(), Vec::new(), Vec::new());
     match &info {
-        Ok(v) => {
-            for f in v["files"].as_array().into_iter().flatten() {
-                let path = f["path"].as_str().unwrap_or("?");
-                for m in f["imports_added"].as_array().into_iter().flatten() {
-                    imports.push(format!("{path}: {}", m.as_str().unwrap_or("?")));
-                }
-                for func in f["changed_functions"].as_array().into_iter().flatten() {
-                    let before = func["before"].as_i64();
-                    let after = func["after"].as_i64();
+        Ok(answer) => {
+            for f in &answer.files {
+                let path = &f.path;
+                imports.extend(f.imports_added.iter().map(|m| format!("{path}: {m}")));
+                for func in &f.changed_functions {
                     // A new function is measured against the simplest one (complexity 1).
-                    let increase = after.map(|a| a - before.unwrap_or(1));
+                    let increase = func.after.map(|a| a - func.before.unwrap_or(1));
                     functions.push(json!({
-                        "function": format!("{path}::{}", func["name"].as_str().unwrap_or("?")),
-                        "complexity_before": before, "complexity_after": after, "increase": increase,
+                        "function": format!("{path}::{}", func.name),
+                        "complexity_before": func.before, "complexity_after": func.after, "increase": increase,
                     }));
                 }
-                if let Some(err) = f["parse_error"].as_str() {
+                if let Some(err) = &f.parse_error {
                     problems.push(format!("{path} does not parse ({err})"));
                 }
             }

@@ -5,15 +5,15 @@
 use std::path::Path;
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use super::{helper, invalid, project_env, Condition, KeepError, PYINFO_PY};
+use super::{helper, invalid, project_env, Condition, KeepError};
 use crate::process::{self, Limits, ProcessError, ProcessSpec};
-use crate::runner::Runner;
+use crate::python::runner::Runner;
+use crate::python::scripts;
 use crate::testsummary;
-
-const PSTATS_PY: &str = include_str!("../python/pstats_read.py");
 
 /// A function named by the caller, resolved to a file and a qualified name.
 #[derive(Debug, Clone)]
@@ -140,20 +140,23 @@ pub(super) async fn locate(
     spec: &str,
     runner: &Runner,
     root: &Path,
+    cancel: &CancellationToken,
 ) -> Result<(Target, i64), KeepError> {
     let candidates = target_candidates(spec, root);
     let mut located = None;
     for t in &candidates {
         let source = std::fs::read_to_string(root.join(&t.file)).ok();
         let input = json!({"locate": [{"key": "c", "source": source, "qualname": t.qualname}]});
-        let info = helper(runner, PYINFO_PY, &input, root).await.map_err(|e| {
-            invalid(format!(
-                "runner `{}` could not read Python files: {e}",
-                runner.shown()
-            ))
-        })?;
-        if let Some(line) = info["locate"]["c"].as_i64() {
-            located = Some((t.clone(), line));
+        let info: Located = helper(runner, scripts::PYINFO, &input, root, cancel)
+            .await
+            .map_err(|e| {
+                invalid(format!(
+                    "runner `{}` could not read Python files: {e}",
+                    runner.shown()
+                ))
+            })?;
+        if let Some(Some(line)) = info.locate.get("c") {
+            located = Some((t.clone(), *line));
             break;
         }
     }
@@ -167,13 +170,18 @@ pub(super) async fn locate(
 }
 
 /// The target's first line in the tree at `dir` (None when it is not there).
-pub(super) async fn line_of(runner: &Runner, dir: &Path, target: &Target) -> Option<i64> {
+pub(super) async fn line_of(
+    runner: &Runner,
+    dir: &Path,
+    target: &Target,
+    cancel: &CancellationToken,
+) -> Option<i64> {
     let source = std::fs::read_to_string(dir.join(&target.file)).ok();
     let input = json!({"locate": [{"key": "b", "source": source, "qualname": target.qualname}]});
-    helper(runner, PYINFO_PY, &input, dir)
+    helper::<Located>(runner, scripts::PYINFO, &input, dir, cancel)
         .await
         .ok()
-        .and_then(|v| v["locate"]["b"].as_i64())
+        .and_then(|v| v.locate.get("b").copied().flatten())
 }
 
 /// Profiles the target test in `dir` and reads the target's figures.
@@ -185,7 +193,7 @@ pub(super) async fn profile(
     test: &TargetTest,
     timeout: Duration,
     cancel: &CancellationToken,
-) -> Result<Result<Value, String>, KeepError> {
+) -> Result<Result<Profile, String>, KeepError> {
     let tmp = tempfile::Builder::new()
         .prefix("abbench-prof-")
         .tempdir()
@@ -238,40 +246,83 @@ pub(super) async fn profile(
         "target_file": dir.join(&target.file), "target_name": target.co_name(), "target_line": line,
         "test_file": test.test_file.as_ref().map(|t| dir.join(t)), "test_name": test.test_name,
     });
-    Ok(helper(runner, PSTATS_PY, &input, dir).await.map(|mut v| {
-        v["command"] = json!(command);
-        v
-    }))
+    let answer = helper::<Profile>(runner, scripts::PSTATS_READ, &input, dir, cancel).await;
+    Ok(match answer {
+        Ok(profile) => Ok(Profile { command, ..profile }),
+        Err(e) => Err(format!("the profile of `{command}` could not be read: {e}")),
+    })
 }
 
-pub(crate) fn share_text(v: &Value) -> String {
+/// The pyinfo helper's answer to `locate`: each key's first line, if found.
+#[derive(Debug, Deserialize)]
+struct Located {
+    locate: std::collections::BTreeMap<String, Option<i64>>,
+}
+
+/// The target function in one profile, as the pstats reader reports it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Profile {
+    /// Calls, recursive ones included.
+    pub(crate) calls: u64,
+    /// Calls that were not recursive.
+    pub(crate) primitive_calls: u64,
+    /// Seconds inside it and what it called.
+    pub(crate) cumulative_s: f64,
+    /// Seconds inside it alone.
+    pub(crate) self_s: f64,
+    /// Seconds of everything profiled.
+    pub(crate) total_s: f64,
+    /// What the share is of: "test function test_x", or "total profiled time".
+    pub(crate) basis: String,
+    /// Seconds of the basis.
+    pub(crate) basis_s: f64,
+    /// cumulative_s / basis_s.
+    pub(crate) share: f64,
+    /// Its rank among the repository's functions by cumulative time (`None`: not called).
+    pub(crate) rank: Option<u64>,
+    /// Repository functions profiled.
+    pub(crate) repo_functions: u64,
+    /// The five repository functions with the most cumulative time.
+    pub(crate) top: Vec<TopFunction>,
+    /// The command that profiled it (set by abbench).
+    #[serde(default)]
+    pub(crate) command: String,
+}
+
+/// One of the repository's most expensive functions.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct TopFunction {
+    /// `path:line(name)`.
+    pub(crate) function: String,
+    /// Its cumulative seconds.
+    pub(crate) cumulative_s: f64,
+}
+
+pub(crate) fn share_text(p: &Profile) -> String {
     format!(
         "{} calls, {:.3} s cumulative, {:.1} % of {} ({:.3} s), rank {} of {} repository functions",
-        v["calls"],
-        v["cumulative_s"].as_f64().unwrap_or(0.0),
-        v["share"].as_f64().unwrap_or(0.0) * 100.0,
-        v["basis"].as_str().unwrap_or("?"),
-        v["basis_s"].as_f64().unwrap_or(0.0),
-        v["rank"]
-            .as_i64()
-            .map(|r| r.to_string())
-            .unwrap_or_else(|| "-".into()),
-        v["repo_functions"]
+        p.calls,
+        p.cumulative_s,
+        p.share * 100.0,
+        p.basis,
+        p.basis_s,
+        p.rank.map_or_else(|| "-".into(), |r| r.to_string()),
+        p.repo_functions
     )
 }
 
 /// Condition 4 from the two profiles: hot enough on the base, still called
 /// by the candidate.
 pub(super) fn condition(
-    base_profile: &Result<Value, String>,
-    cand_profile: &Result<Value, String>,
+    base_profile: &Result<Profile, String>,
+    cand_profile: &Result<Profile, String>,
     min_hot_share: f64,
     target: &Target,
 ) -> Condition {
     match (base_profile, cand_profile) {
         (Ok(b), Ok(c)) => {
-            let share = b["share"].as_f64().unwrap_or(0.0);
-            let cand_calls = c["calls"].as_u64().unwrap_or(0);
+            let share = b.share;
+            let cand_calls = c.calls;
             let hot = share >= min_hot_share;
             let passed = hot && cand_calls > 0;
             let verdict = match (hot, cand_calls > 0) {

@@ -18,15 +18,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+use crate::bench::FiledRun;
+use crate::domain::Domain;
 use crate::git::{GitError, Repo};
 use crate::ledger::{self, DecisionRecord, Ledger, LedgerError};
-use crate::process::{self, Limits, ProcessSpec};
-use crate::runner::{self, Runner};
+use crate::python::helper::Helper;
+use crate::python::runner::{self, Runner};
 
 pub(crate) mod conditions;
 pub(crate) mod hot_path;
 
-const PYINFO_PY: &str = include_str!("../python/pyinfo.py");
 /// Arguments of `check_keep_conditions` / `abbench keep`: the MCP tool
 /// takes it as its parameters (the doc comments are the schema's
 /// descriptions), the CLI converts its flags into it, and every default
@@ -227,28 +228,26 @@ fn invalid(msg: impl Into<String>) -> KeepError {
     KeepError::Invalid(msg.into())
 }
 
-/// Runs an embedded helper with the runner's Python, JSON in and out.
-async fn helper(runner: &Runner, source: &str, input: &Value, cwd: &Path) -> Result<Value, String> {
-    let mut argv = runner.argv.clone();
-    argv.extend(["-c".to_string(), source.to_string()]);
-    let spec = ProcessSpec {
-        argv,
+/// Runs an embedded helper with the runner's Python in `cwd`, JSON in and
+/// out; the error says what went wrong, for a condition's summary.
+async fn helper<T: serde::de::DeserializeOwned>(
+    runner: &Runner,
+    script: &str,
+    input: &Value,
+    cwd: &Path,
+    cancel: &CancellationToken,
+) -> Result<T, String> {
+    Helper {
+        python: &runner.argv,
+        flags: &[],
+        script,
         cwd: Some(cwd.to_path_buf()),
-        stdin: Some(input.to_string().into_bytes()),
-        ..Default::default()
-    };
-    let limits = Limits {
+        env: Vec::new(),
         timeout: Duration::from_secs(120),
-        output_cap: 16 << 20,
-    };
-    let f = process::run(&spec, limits, &CancellationToken::new())
-        .await
-        .map_err(|e| e.to_string())?;
-    if !f.exit.success() {
-        return Err(format!("{}: {}", f.exit, f.stderr.last_lines(10)));
     }
-    serde_json::from_str(f.stdout.text.trim())
-        .map_err(|e| format!("unreadable helper output ({e})"))
+    .call(Some(input), cancel)
+    .await
+    .map_err(|e| e.to_string())
 }
 
 /// The environment for running the project's Python in `dir`: that tree
@@ -286,7 +285,7 @@ pub async fn check(
         Some(d) => Ledger::open(d),
         None => Ledger::open_default(),
     };
-    let run = open_ledger()?.get_run(&req.run_id)?.ok_or_else(|| {
+    let run: FiledRun = open_ledger()?.get_run(&req.run_id)?.ok_or_else(|| {
         invalid(format!(
             "unknown run_id {:?}: use the run_id returned by run_ab_benchmark (benchmark_history lists recorded runs)",
             req.run_id
@@ -344,7 +343,7 @@ pub async fn check(
     .map_err(|e| invalid(e.to_string()))?;
     // Resolve the target in the candidate before anything expensive.
     let (target, candidate_line) =
-        hot_path::locate(&req.target_function, &runner, &repo.root).await?;
+        hot_path::locate(&req.target_function, &runner, &repo.root, cancel).await?;
     let pytest = crate::bench::executor::probe_python(
         &runner.argv,
         Some(repo.root.clone()),
@@ -356,9 +355,9 @@ pub async fn check(
     .map(|p| p.pytest)
     .map_err(|e| invalid(format!("runner `{}` {e}", runner.shown())))?;
     let test = hot_path::target_test(&req.target_test, &repo.root, pytest).map_err(invalid)?;
-    let min_hot_share = req.min_hot_share.unwrap_or(match run.domain.as_str() {
-        "memory" | "structure" => 0.0,
-        _ => 0.05,
+    let min_hot_share = req.min_hot_share.unwrap_or(match run.domain {
+        Domain::Memory | Domain::Structure => 0.0,
+        Domain::Cpu | Domain::Async => 0.05,
     });
 
     // 1. improvement
@@ -366,13 +365,20 @@ pub async fn check(
     // 2. tests
     let (tests, tests_s, tests_passed) = conditions::tests(req, &repo, &runner, cancel).await?;
     // 3. simplicity
-    let simplicity =
-        conditions::simplicity(req, &repo, &runner, &changes, &old, new.as_deref()).await;
+    let simplicity = conditions::simplicity(
+        req,
+        &repo,
+        &runner,
+        &changes,
+        (&old, new.as_deref()),
+        cancel,
+    )
+    .await;
     // 4. hot_path: the base in a temporary worktree, the candidate in place.
     let timeout = Duration::from_secs_f64(req.tests_timeout_s);
     let t0 = Instant::now();
     let worktree = repo.worktree(&old).await?;
-    let base_line = hot_path::line_of(&runner, &worktree.path, &target).await;
+    let base_line = hot_path::line_of(&runner, &worktree.path, &target, cancel).await;
     let base_profile = hot_path::profile(
         &runner,
         &worktree.path,
@@ -489,7 +495,8 @@ pub async fn check(
         decision: decision.as_str().into(),
         target_function: req.target_function.clone(),
         repo: repo.root.display().to_string(),
-        result: serde_json::to_value(&result).unwrap_or_default(),
+        result: result.clone(),
+        abbench_version: ledger::this_version(),
     };
     match open_ledger().and_then(|l| l.record_decision(&record).map(|()| l.set_aside_warning())) {
         Ok(warning) => result.warnings.extend(warning),

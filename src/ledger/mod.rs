@@ -1,0 +1,690 @@
+//! The ledger: every run and every keep decision in SQLite, so a `run_id`
+//! stays valid across server restarts and sessions. Records are written
+//! from the typed request and result and read back as them ([`RunRecord`],
+//! [`DecisionRecord`], generic so the ledger depends on neither tool); a
+//! row this abbench cannot read is an error that names it, never a silent
+//! default. The schema is versioned ([`schema`]).
+//!
+//! Location: `$ABBENCH_DATA_DIR/abbench.db`, else `$XDG_DATA_HOME/abbench/`,
+//! else `~/.local/share/abbench/`. WAL mode and a busy timeout let several
+//! servers share one file. Callers treat a ledger failure as a warning: a
+//! measurement is never lost because it could not be filed.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::domain::Domain;
+use crate::verdict::Verdict;
+
+pub mod schema;
+mod time;
+
+pub use time::{new_run_id, normalize_rfc3339, rfc3339};
+
+/// Why the ledger could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// The data directory could not be created.
+    #[error("cannot create the ledger directory {dir}: {source}")]
+    Dir {
+        /// The directory.
+        dir: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// SQLite refused.
+    #[error("ledger {path}: {source}")]
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The file's schema cannot be used by this abbench.
+    #[error("ledger {path}: {source}")]
+    Schema {
+        /// The database file.
+        path: PathBuf,
+        /// What is wrong.
+        #[source]
+        source: schema::SchemaError,
+    },
+    /// A row this abbench cannot read as the record it should be.
+    #[error("ledger {path}: {what} {id} cannot be read by this abbench ({problem}); it was written by {written_by}: rerun the tool to record it again")]
+    Unreadable {
+        /// The database file.
+        path: PathBuf,
+        /// "run" or "decision".
+        what: &'static str,
+        /// Its id.
+        id: String,
+        /// serde's message: the field and what was wrong.
+        problem: String,
+        /// "abbench 0.1.0", or "an abbench before ledger schema 1".
+        written_by: String,
+    },
+    /// No HOME and no ABBENCH_DATA_DIR / XDG_DATA_HOME.
+    #[error("no data directory: set ABBENCH_DATA_DIR")]
+    NoDataDir,
+}
+
+/// The directory the ledger lives in, from the environment.
+pub fn data_dir() -> Result<PathBuf, LedgerError> {
+    let var = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    if let Some(dir) = var("ABBENCH_DATA_DIR") {
+        return Ok(dir);
+    }
+    if let Some(xdg) = var("XDG_DATA_HOME") {
+        return Ok(xdg.join("abbench"));
+    }
+    var("HOME")
+        .map(|home| home.join(".local/share/abbench"))
+        .ok_or(LedgerError::NoDataDir)
+}
+
+/// A run as filed: the columns that are searched, and the request and
+/// result it was written from (`Q` and `R`: `RunRequest` and `RunResult`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRecord<Q, R> {
+    /// The run's id.
+    pub run_id: String,
+    /// RFC 3339 UTC time the run finished.
+    pub created_at: String,
+    /// Absolute script path.
+    pub script: String,
+    /// The canonical domain.
+    pub domain: Domain,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The arguments as given.
+    pub request: Q,
+    /// The full result, every value included.
+    pub result: R,
+    /// The abbench that wrote it (`None`: before ledger schema 1).
+    pub abbench_version: Option<String>,
+}
+
+/// A keep decision as filed, next to its run (`R`: `KeepResult`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecisionRecord<R> {
+    /// The check's id.
+    pub check_id: String,
+    /// The run it judged.
+    pub run_id: String,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+    /// keep | needs_e2e | discard.
+    pub decision: String,
+    /// The function, as given.
+    pub target_function: String,
+    /// The repository root.
+    pub repo: String,
+    /// The full result.
+    pub result: R,
+    /// The abbench that wrote it (`None`: before ledger schema 1).
+    pub abbench_version: Option<String>,
+}
+
+/// The abbench writing records now.
+pub fn this_version() -> Option<String> {
+    Some(env!("CARGO_PKG_VERSION").to_string())
+}
+
+/// Which runs `history` returns.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryFilter {
+    /// Substring of the script path (e.g. the benchmark name).
+    pub name: Option<String>,
+    /// Only this domain.
+    pub domain: Option<Domain>,
+    /// Substring of a decision's target function.
+    pub function: Option<String>,
+    /// RFC 3339 UTC lower bound on the run time, as `rfc3339` writes it.
+    pub since: Option<String>,
+    /// Most runs.
+    pub limit: usize,
+}
+
+/// A run with its decisions, newest first.
+pub type HistoryRow<Q, R, D> = (RunRecord<Q, R>, Vec<DecisionRecord<D>>);
+
+/// What `history` found: the rows it could read, and an error for each it could not.
+pub struct History<Q, R, D> {
+    /// Runs newest first, each with its decisions.
+    pub rows: Vec<HistoryRow<Q, R, D>>,
+    /// Runs (or their decisions) this abbench cannot read.
+    pub unreadable: Vec<LedgerError>,
+}
+
+/// An open ledger.
+pub struct Ledger {
+    conn: Connection,
+    path: PathBuf,
+    /// Where an unreadable database file was moved when this ledger opened.
+    set_aside: Option<PathBuf>,
+}
+
+/// A run's row, its JSON still text.
+struct RunRow {
+    run_id: String,
+    created_at: String,
+    script: String,
+    domain: String,
+    verdict: String,
+    arguments: String,
+    result: String,
+    abbench_version: Option<String>,
+}
+
+const RUN_COLUMNS: &str =
+    "run_id, created_at, script, domain, verdict, arguments, result, abbench_version";
+
+fn run_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
+    Ok(RunRow {
+        run_id: row.get(0)?,
+        created_at: row.get(1)?,
+        script: row.get(2)?,
+        domain: row.get(3)?,
+        verdict: row.get(4)?,
+        arguments: row.get(5)?,
+        result: row.get(6)?,
+        abbench_version: row.get(7)?,
+    })
+}
+
+/// A decision's row, its JSON still text.
+struct DecisionRow {
+    check_id: String,
+    run_id: String,
+    created_at: String,
+    decision: String,
+    target_function: String,
+    repo: String,
+    result: String,
+    abbench_version: Option<String>,
+}
+
+fn decision_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<DecisionRow> {
+    Ok(DecisionRow {
+        check_id: row.get(0)?,
+        run_id: row.get(1)?,
+        created_at: row.get(2)?,
+        decision: row.get(3)?,
+        target_function: row.get(4)?,
+        repo: row.get(5)?,
+        result: row.get(6)?,
+        abbench_version: row.get(7)?,
+    })
+}
+
+fn json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("records serialize: their types have string keys")
+}
+
+impl Ledger {
+    /// Opens (creating if needed) the ledger in the configured data directory.
+    pub fn open_default() -> Result<Ledger, LedgerError> {
+        Self::open(&data_dir()?)
+    }
+
+    /// Opens (creating if needed) `dir/abbench.db`. A file there that is
+    /// not a readable SQLite database is never overwritten: it is renamed
+    /// to `abbench.db.corrupt-<time>` (see [`Ledger::set_aside`]) and a new
+    /// ledger is started.
+    pub fn open(dir: &Path) -> Result<Ledger, LedgerError> {
+        std::fs::create_dir_all(dir).map_err(|source| LedgerError::Dir {
+            dir: dir.to_path_buf(),
+            source,
+        })?;
+        let path = dir.join("abbench.db");
+        match Self::open_file(&path) {
+            Err(LedgerError::Sqlite { source, .. }) if is_unreadable(&source) => {
+                let stamp: String = rfc3339(SystemTime::now())
+                    .chars()
+                    .filter(char::is_ascii_digit)
+                    .collect();
+                let aside = dir.join(format!("abbench.db.corrupt-{stamp}"));
+                std::fs::rename(&path, &aside).map_err(|source| LedgerError::Dir {
+                    dir: dir.to_path_buf(),
+                    source,
+                })?;
+                for suffix in ["-wal", "-shm"] {
+                    let side = dir.join(format!("abbench.db{suffix}"));
+                    if side.exists() {
+                        let _ = std::fs::rename(
+                            &side,
+                            dir.join(format!("abbench.db.corrupt-{stamp}{suffix}")),
+                        );
+                    }
+                }
+                let mut ledger = Self::open_file(&path)?;
+                ledger.set_aside = Some(aside);
+                Ok(ledger)
+            }
+            other => other,
+        }
+    }
+
+    fn open_file(path: &Path) -> Result<Ledger, LedgerError> {
+        let sqlite = |source| LedgerError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(sqlite)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(sqlite)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(sqlite)?;
+        let mut conn = conn;
+        schema::migrate(&mut conn).map_err(|source| match source {
+            schema::SchemaError::Sqlite(e) => sqlite(e),
+            source => LedgerError::Schema {
+                path: path.to_path_buf(),
+                source,
+            },
+        })?;
+        Ok(Ledger {
+            conn,
+            path: path.to_path_buf(),
+            set_aside: None,
+        })
+    }
+
+    /// The unreadable file this open moved aside, if it had to.
+    pub fn set_aside(&self) -> Option<&Path> {
+        self.set_aside.as_deref()
+    }
+
+    /// A warning for results, when this open had to move a bad file aside.
+    pub fn set_aside_warning(&self) -> Option<String> {
+        self.set_aside.as_ref().map(|aside| {
+            format!(
+                "the ledger {} was not a readable SQLite database: it was kept as {} and a new ledger was started (earlier run_ids are in the kept file)",
+                self.path.display(),
+                aside.display()
+            )
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self, source: rusqlite::Error) -> LedgerError {
+        LedgerError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn unreadable(
+        &self,
+        what: &'static str,
+        id: &str,
+        written_by: &Option<String>,
+        problem: impl std::fmt::Display,
+    ) -> LedgerError {
+        LedgerError::Unreadable {
+            path: self.path.clone(),
+            what,
+            id: id.to_string(),
+            problem: problem.to_string(),
+            written_by: match written_by {
+                Some(v) => format!("abbench {v}"),
+                None => "an abbench before ledger schema 1".into(),
+            },
+        }
+    }
+
+    /// Files a finished run.
+    pub fn record_run<Q: Serialize, R: Serialize>(
+        &self,
+        run: &RunRecord<Q, R>,
+    ) -> Result<(), LedgerError> {
+        self.conn
+            .execute(
+                &format!(
+                    "INSERT INTO runs ({RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                ),
+                params![
+                    run.run_id,
+                    run.created_at,
+                    run.script,
+                    run.domain.as_str(),
+                    run.verdict.as_str(),
+                    json(&run.request),
+                    json(&run.result),
+                    run.abbench_version,
+                ],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    fn read_run<Q: DeserializeOwned, R: DeserializeOwned>(
+        &self,
+        row: RunRow,
+    ) -> Result<RunRecord<Q, R>, LedgerError> {
+        let bad =
+            |problem: String| self.unreadable("run", &row.run_id, &row.abbench_version, problem);
+        let column = |name: &str, e: &dyn std::fmt::Display| bad(format!("`{name}`: {e}"));
+        Ok(RunRecord {
+            domain: row.domain.parse().map_err(|e| column("domain", &e))?,
+            verdict: serde_json::from_value(serde_json::Value::String(row.verdict.clone()))
+                .map_err(|e| column("verdict", &e))?,
+            request: serde_json::from_str(&row.arguments).map_err(|e| column("arguments", &e))?,
+            result: serde_json::from_str(&row.result).map_err(|e| column("result", &e))?,
+            run_id: row.run_id,
+            created_at: row.created_at,
+            script: row.script,
+            abbench_version: row.abbench_version,
+        })
+    }
+
+    fn read_decision<D: DeserializeOwned>(
+        &self,
+        row: DecisionRow,
+    ) -> Result<DecisionRecord<D>, LedgerError> {
+        Ok(DecisionRecord {
+            result: serde_json::from_str(&row.result).map_err(|e| {
+                self.unreadable(
+                    "decision",
+                    &row.check_id,
+                    &row.abbench_version,
+                    format!("`result`: {e}"),
+                )
+            })?,
+            check_id: row.check_id,
+            run_id: row.run_id,
+            created_at: row.created_at,
+            decision: row.decision,
+            target_function: row.target_function,
+            repo: row.repo,
+            abbench_version: row.abbench_version,
+        })
+    }
+
+    /// Reads a run back, if the ledger has it.
+    pub fn get_run<Q: DeserializeOwned, R: DeserializeOwned>(
+        &self,
+        run_id: &str,
+    ) -> Result<Option<RunRecord<Q, R>>, LedgerError> {
+        let row = self
+            .conn
+            .query_row(
+                &format!("SELECT {RUN_COLUMNS} FROM runs WHERE run_id = ?1"),
+                [run_id],
+                run_row,
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        row.map(|r| self.read_run(r)).transpose()
+    }
+
+    /// Files a keep decision next to its run.
+    pub fn record_decision<D: Serialize>(&self, d: &DecisionRecord<D>) -> Result<(), LedgerError> {
+        self.conn
+            .execute(
+                "INSERT INTO decisions (check_id, run_id, created_at, decision, target_function, repo, result, abbench_version)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    d.check_id,
+                    d.run_id,
+                    d.created_at,
+                    d.decision,
+                    d.target_function,
+                    d.repo,
+                    json(&d.result),
+                    d.abbench_version,
+                ],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Runs matching `filter`, newest first, each with its decisions
+    /// (newest first); a run this abbench cannot read is left out and
+    /// reported in `unreadable`.
+    pub fn history<Q: DeserializeOwned, R: DeserializeOwned, D: DeserializeOwned>(
+        &self,
+        filter: &HistoryFilter,
+    ) -> Result<History<Q, R, D>, LedgerError> {
+        let mut runs = self
+            .conn
+            .prepare(&format!(
+                "SELECT {RUN_COLUMNS} FROM runs
+                 WHERE (?1 IS NULL OR instr(script, ?1) > 0)
+                   AND (?2 IS NULL OR domain = ?2)
+                   AND (?3 IS NULL OR created_at >= ?3)
+                   AND (?4 IS NULL OR run_id IN
+                        (SELECT run_id FROM decisions WHERE instr(target_function, ?4) > 0))
+                 ORDER BY created_at DESC, rowid DESC LIMIT ?5"
+            ))
+            .map_err(|e| self.err(e))?;
+        let rows = runs
+            .query_map(
+                params![
+                    filter.name,
+                    filter.domain.map(Domain::as_str),
+                    filter.since,
+                    filter.function,
+                    filter.limit as i64
+                ],
+                run_row,
+            )
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.err(e))?;
+        let mut decisions = self
+            .conn
+            .prepare(
+                "SELECT check_id, run_id, created_at, decision, target_function, repo, result, abbench_version
+                 FROM decisions WHERE run_id = ?1 ORDER BY created_at DESC, rowid DESC",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut out = History {
+            rows: Vec::new(),
+            unreadable: Vec::new(),
+        };
+        for row in rows {
+            let ds = decisions
+                .query_map([&row.run_id], decision_row)
+                .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| self.err(e))?;
+            let read = self.read_run(row).and_then(|run| {
+                let ds = ds
+                    .into_iter()
+                    .map(|d| self.read_decision(d))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok((run, ds))
+            });
+            match read {
+                Ok(found) => out.rows.push(found),
+                Err(e) => out.unreadable.push(e),
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn is_unreadable(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    type Run = RunRecord<Value, Value>;
+
+    fn run(id: &str, at: &str, script: &str, domain: Domain) -> Run {
+        RunRecord {
+            run_id: id.into(),
+            created_at: at.into(),
+            script: script.into(),
+            domain,
+            verdict: Verdict::AboveThreshold,
+            request: json!({"script": script}),
+            result: json!({"a": {"values": [1.0, 2.0]}}),
+            abbench_version: this_version(),
+        }
+    }
+
+    #[test]
+    fn round_trip_and_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let record = run("r1", "2026-11-27T09:15:03Z", "/tmp/s.py", Domain::Cpu);
+        Ledger::open(dir.path())
+            .unwrap()
+            .record_run(&record)
+            .unwrap();
+        let again = Ledger::open(dir.path()).unwrap();
+        assert_eq!(again.get_run("r1").unwrap(), Some(record.clone()));
+        assert_eq!(again.get_run::<Value, Value>("nope").unwrap(), None);
+        assert!(again.record_run(&record).is_err(), "ids are unique");
+    }
+
+    /// A row that is not the type asked for is an error naming the run,
+    /// the column, the field and who wrote it; never a default.
+    #[test]
+    fn an_unreadable_row_names_itself() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Wanted {
+            confidence: f64,
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(dir.path()).unwrap();
+        ledger
+            .record_run(&run("r1", "2026-11-27T09:15:03Z", "/tmp/s.py", Domain::Cpu))
+            .unwrap();
+        let err = ledger
+            .get_run::<Value, Wanted>("r1")
+            .unwrap_err()
+            .to_string();
+        for part in [
+            "run r1",
+            "`result`",
+            "missing field `confidence`",
+            "abbench 0.",
+        ] {
+            assert!(err.contains(part), "{part}: {err}");
+        }
+        let listed: History<Value, Wanted, Value> = ledger
+            .history(&HistoryFilter {
+                limit: 5,
+                ..Default::default()
+            })
+            .unwrap();
+        assert!(listed.rows.is_empty());
+        assert_eq!(listed.unreadable.len(), 1);
+    }
+
+    #[test]
+    fn decisions_and_history_filters() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(dir.path()).unwrap();
+        ledger
+            .record_run(&run(
+                "r1",
+                "2026-11-27T09:00:00Z",
+                "/tmp/micro_bench_parse.py",
+                Domain::Cpu,
+            ))
+            .unwrap();
+        ledger
+            .record_run(&run(
+                "r2",
+                "2026-11-27T10:00:00Z",
+                "/tmp/micro_bench_mem.py",
+                Domain::Memory,
+            ))
+            .unwrap();
+        let decision = DecisionRecord {
+            check_id: "c1".into(),
+            run_id: "r1".into(),
+            created_at: "2026-11-27T09:20:00Z".into(),
+            decision: "keep".into(),
+            target_function: "shop/inventory.py::count_known".into(),
+            repo: "/repo".into(),
+            result: json!({"decision": "keep"}),
+            abbench_version: this_version(),
+        };
+        ledger.record_decision(&decision).unwrap();
+        let history = |f: HistoryFilter| -> History<Value, Value, Value> {
+            ledger.history(&HistoryFilter { limit: 20, ..f }).unwrap()
+        };
+        let ids = |f: HistoryFilter| -> Vec<String> {
+            history(f).rows.into_iter().map(|(r, _)| r.run_id).collect()
+        };
+        assert_eq!(ids(HistoryFilter::default()), ["r2", "r1"], "newest first");
+        assert_eq!(history(HistoryFilter::default()).rows[1].1, vec![decision]);
+        assert_eq!(
+            ids(HistoryFilter {
+                function: Some("count_known".into()),
+                ..Default::default()
+            }),
+            ["r1"]
+        );
+        assert_eq!(
+            ids(HistoryFilter {
+                name: Some("parse".into()),
+                ..Default::default()
+            }),
+            ["r1"]
+        );
+        assert_eq!(
+            ids(HistoryFilter {
+                domain: Some(Domain::Memory),
+                ..Default::default()
+            }),
+            ["r2"]
+        );
+        assert_eq!(
+            ids(HistoryFilter {
+                since: Some("2026-11-27T09:30:00Z".into()),
+                ..Default::default()
+            }),
+            ["r2"]
+        );
+        let one: History<Value, Value, Value> = ledger
+            .history(&HistoryFilter {
+                limit: 1,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(one.rows.len(), 1);
+    }
+
+    #[test]
+    fn a_corrupt_file_is_kept_aside_not_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let garbage = vec![0x5au8; 8192];
+        std::fs::write(dir.path().join("abbench.db"), &garbage).unwrap();
+        let ledger = Ledger::open(dir.path()).unwrap();
+        let aside = ledger.set_aside().expect("moved aside").to_path_buf();
+        assert_eq!(std::fs::read(&aside).unwrap(), garbage);
+        assert!(ledger
+            .set_aside_warning()
+            .unwrap()
+            .contains("abbench.db.corrupt-"));
+        assert!(
+            ledger.get_run::<Value, Value>("x").unwrap().is_none(),
+            "the new ledger works"
+        );
+        assert!(Ledger::open(dir.path()).unwrap().set_aside().is_none());
+    }
+}

@@ -1,0 +1,22 @@
+//! Everything abbench knows about the project's Python, in one place:
+//! which interpreter runs ([`runner`], detected with every rule tried),
+//! how a command string becomes argv words ([`command`]), what that
+//! interpreter is and imports ([`probe`]), and abbench's embedded helper
+//! scripts run with it, JSON in and out, cancellable ([`helper`]).
+
+pub mod command;
+pub(crate) mod helper;
+pub(crate) mod probe;
+pub mod runner;
+
+/// abbench's embedded Python, run with `python -c`.
+pub(crate) mod scripts {
+    /// Compile-checks a script's parts and skeleton (one-shot or `--serve`).
+    pub(crate) const COMPILE_CHECK: &str = include_str!("compile_check.py");
+    /// What an interpreter is and imports.
+    pub(crate) const PROBE: &str = include_str!("probe.py");
+    /// Changed functions, their complexity, new imports, a function's line.
+    pub(crate) const PYINFO: &str = include_str!("pyinfo.py");
+    /// A target function's figures from a cProfile file.
+    pub(crate) const PSTATS_READ: &str = include_str!("pstats_read.py");
+}
