@@ -67,6 +67,16 @@ fn as_request<T: serde::de::DeserializeOwned>(args: &serde_json::Value) -> Resul
     serde_json::from_value(args.clone()).context("the demo's own arguments")
 }
 
+/// The example project, committed in a fresh git repository at `dir`.
+async fn write_project(dir: &std::path::Path) -> Result<Repo> {
+    for (path, text) in PROJECT {
+        let file = dir.join(path);
+        std::fs::create_dir_all(file.parent().expect("files have parents"))?;
+        std::fs::write(&file, text)?;
+    }
+    Ok(Repo::init_with_commit(dir, "the shop, before optimization").await?)
+}
+
 async fn python_runs() -> Result<()> {
     let spec = ProcessSpec::new(vec!["python3".into(), "-c".into(), "pass".into()]);
     match process::run(&spec, Limits::default(), &CancellationToken::new()).await {
@@ -89,16 +99,9 @@ pub async fn run(
     python_runs().await?;
     let tmp = tempfile::Builder::new().prefix("abbench-demo-").tempdir()?;
     let root = tmp.path();
-    let repo_dir = root.join("shop");
-    let bench_dir = root.join("bench");
-    let ledger_dir = root.join("ledger");
-    for (path, text) in PROJECT {
-        let file = repo_dir.join(path);
-        std::fs::create_dir_all(file.parent().expect("files have parents"))?;
-        std::fs::write(&file, text)?;
-    }
+    let (bench_dir, ledger_dir) = (root.join("bench"), root.join("ledger"));
     std::fs::create_dir_all(&bench_dir)?;
-    let repo = Repo::init_with_commit(&repo_dir, "the shop, before optimization").await?;
+    let repo = write_project(&root.join("shop")).await?;
     say(&format!(
         "abbench demo: a small shop whose daily report checks 2,000 order SKUs against a\n\
          3,000-item catalogue held in a list. Working in {} (a fresh git repository).",

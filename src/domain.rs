@@ -69,8 +69,10 @@ impl Domain {
     /// The threshold from the design, before any per-call override.
     pub fn default_threshold(self) -> Threshold {
         match self {
-            Domain::Memory => Threshold::memory(10 * MIB, 0.10),
-            _ => Threshold::time(0.20),
+            Domain::Memory => {
+                Threshold::memory(DEFAULT_MIN_SAVED_BYTES, DEFAULT_MIN_SAVED_FRACTION)
+            }
+            _ => Threshold::time(DEFAULT_MIN_GAIN),
         }
     }
 }
@@ -125,32 +127,107 @@ impl JsonSchema for Domain {
     }
 }
 
-/// The bar a candidate must clear to be kept on the micro-benchmark alone.
+/// The gain a time-domain candidate must beat by default (20 %).
+pub const DEFAULT_MIN_GAIN: f64 = 0.20;
+/// The memory saving a candidate must beat by default: 10 MiB ...
+pub const DEFAULT_MIN_SAVED_BYTES: u64 = 10 * MIB;
+/// ... or 10 % of A's peak.
+pub const DEFAULT_MIN_SAVED_FRACTION: f64 = 0.10;
+
+/// What B must beat, by kind.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Bar {
+    /// Time domains: `gain = A / B - 1` must exceed this fraction.
+    Gain(f64),
+    /// Memory: B passes when it saves more than either.
+    Saving {
+        /// Bytes (A - B).
+        bytes: u64,
+        /// Fraction of A's peak ((A - B) / A).
+        fraction: f64,
+    },
+}
+
+/// The bar a candidate must clear to be kept on the micro-benchmark alone,
+/// and the same in words. On the wire (results, the ledger) it is the
+/// flat [`ThresholdFields`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(into = "ThresholdFields", try_from = "ThresholdFields")]
+pub struct Threshold {
+    /// What B must beat.
+    pub bar: Bar,
+    /// The same threshold in words, e.g. "gain > 20 % (speedup > 1.20x)".
+    pub description: String,
+}
+
+/// A [`Threshold`] as results carry it.
 ///
 /// Time domains use `min_gain` (`gain = A / B - 1`); memory passes when
 /// either `min_saved_bytes` or `min_saved_fraction` is beaten.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct Threshold {
+#[schemars(rename = "Threshold")]
+pub struct ThresholdFields {
     /// Time domains: the gain B must beat, as a fraction (0.20 = 20 %, speedup 1.2x).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_gain: Option<f64>,
     /// Memory: bytes B must save (A - B) to pass; 10 MiB = 10485760 by default.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_saved_bytes: Option<u64>,
     /// Memory: fraction of A's peak B must save ((A - B) / A) to pass; 0.10 by default.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_saved_fraction: Option<f64>,
     /// The same threshold in words, e.g. "gain > 20 % (speedup > 1.20x)".
     pub description: String,
+}
+
+impl From<Threshold> for ThresholdFields {
+    fn from(t: Threshold) -> Self {
+        let (min_gain, min_saved_bytes, min_saved_fraction) = match t.bar {
+            Bar::Gain(g) => (Some(g), None, None),
+            Bar::Saving { bytes, fraction } => (None, Some(bytes), Some(fraction)),
+        };
+        ThresholdFields {
+            min_gain,
+            min_saved_bytes,
+            min_saved_fraction,
+            description: t.description,
+        }
+    }
+}
+
+impl TryFrom<ThresholdFields> for Threshold {
+    type Error = String;
+
+    fn try_from(f: ThresholdFields) -> Result<Self, String> {
+        let bar = match (f.min_gain, f.min_saved_bytes, f.min_saved_fraction) {
+            (Some(g), None, None) => Bar::Gain(g),
+            (None, Some(bytes), Some(fraction)) => Bar::Saving { bytes, fraction },
+            _ => {
+                return Err("a threshold has either `min_gain` alone or both `min_saved_bytes` and `min_saved_fraction`".into())
+            }
+        };
+        Ok(Threshold {
+            bar,
+            description: f.description,
+        })
+    }
+}
+
+impl JsonSchema for Threshold {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        ThresholdFields::schema_name()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        ThresholdFields::json_schema(generator)
+    }
 }
 
 impl Threshold {
     /// A time threshold: `gain` must exceed `min_gain`.
     pub fn time(min_gain: f64) -> Self {
         Threshold {
-            min_gain: Some(min_gain),
-            min_saved_bytes: None,
-            min_saved_fraction: None,
+            bar: Bar::Gain(min_gain),
             description: format!(
                 "gain > {} % (speedup > {:.2}x)",
                 fmt_percent(min_gain),
@@ -162,15 +239,24 @@ impl Threshold {
     /// A memory threshold: either saving must be exceeded.
     pub fn memory(min_saved_bytes: u64, min_saved_fraction: f64) -> Self {
         Threshold {
-            min_gain: None,
-            min_saved_bytes: Some(min_saved_bytes),
-            min_saved_fraction: Some(min_saved_fraction),
+            bar: Bar::Saving {
+                bytes: min_saved_bytes,
+                fraction: min_saved_fraction,
+            },
             description: format!(
                 "saving > {} MiB ({} bytes) or > {} % of A's peak",
                 fmt_number(min_saved_bytes as f64 / MIB as f64),
                 min_saved_bytes,
                 fmt_percent(min_saved_fraction)
             ),
+        }
+    }
+
+    /// Time domains: the gain to beat; memory: `None`.
+    pub fn min_gain(&self) -> Option<f64> {
+        match self.bar {
+            Bar::Gain(g) => Some(g),
+            Bar::Saving { .. } => None,
         }
     }
 }
@@ -202,16 +288,36 @@ mod tests {
 
     #[test]
     fn thresholds_match_the_design() {
-        assert_eq!(Domain::Cpu.default_threshold().min_gain, Some(0.2));
+        assert_eq!(Domain::Cpu.default_threshold().bar, Bar::Gain(0.2));
         assert_eq!(
             Domain::Async.default_threshold().description,
             "gain > 20 % (speedup > 1.20x)"
         );
         let m = Domain::Memory.default_threshold();
-        assert_eq!(m.min_saved_bytes, Some(10_485_760));
+        assert_eq!(
+            m.bar,
+            Bar::Saving {
+                bytes: 10_485_760,
+                fraction: 0.10
+            }
+        );
         assert_eq!(
             m.description,
             "saving > 10 MiB (10485760 bytes) or > 10 % of A's peak"
         );
+    }
+
+    /// On the wire a threshold is the flat fields; a mix of both kinds is refused.
+    #[test]
+    fn thresholds_round_trip_as_their_fields() {
+        for t in [Threshold::time(0.25), Threshold::memory(1 << 20, 0.05)] {
+            let wire = serde_json::to_value(&t).unwrap();
+            assert_eq!(serde_json::from_value::<Threshold>(wire).unwrap(), t);
+        }
+        let wire = serde_json::to_value(Threshold::time(0.2)).unwrap();
+        assert_eq!(wire["min_gain"], 0.2);
+        assert!(wire.get("min_saved_bytes").is_none());
+        let mixed = serde_json::json!({"min_gain": 0.2, "min_saved_bytes": 5, "description": "?"});
+        assert!(serde_json::from_value::<Threshold>(mixed).is_err());
     }
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bench::{RunRequest, RunResult};
 use crate::domain::Domain;
-use crate::keep::{Decision, KeepResult};
+use crate::keep::{ConditionName, Decision, KeepResult};
 use crate::ledger::{self, History, HistoryFilter, HistoryRow, Ledger, LedgerError};
 use crate::verdict::{Estimate, Verdict};
 
@@ -66,7 +66,7 @@ pub struct HistoryDecision {
     /// Why.
     pub reason: String,
     /// Conditions that blocked a micro-only keep.
-    pub blocking: Vec<String>,
+    pub blocking: Vec<ConditionName>,
 }
 
 /// A run, as listed.

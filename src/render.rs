@@ -153,7 +153,7 @@ pub fn keep_summary(k: &KeepResult) -> String {
         let mark = if c.passed { "PASS" } else { "FAIL" };
         out.push_str(&format!(
             "  {mark}  {:<12} {}\n",
-            c.name,
+            c.name.as_str(),
             c.summary.replace('\n', "\n                     ")
         ));
     }

@@ -19,7 +19,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::Threshold;
+use crate::domain::{Bar, Threshold, DEFAULT_MIN_GAIN};
 use crate::stats::{self, ShiftBounds};
 
 /// Family-wise one-sided error rate for a false verdict over all looks.
@@ -200,8 +200,6 @@ pub fn analyze(samples: Samples, threshold: &Threshold, alpha: f64, final_look: 
             a.iter().zip(b).filter(|(x, y)| y < x).count(),
         ),
     };
-    let won = pairs_b_better as f64 / pairs.max(1) as f64;
-
     let mut analysis = Analysis {
         speedup: None,
         gain: None,
@@ -218,30 +216,70 @@ pub fn analyze(samples: Samples, threshold: &Threshold, alpha: f64, final_look: 
 
     // Everything below is phrased on one shift `s` (B better when s > 0)
     // against one limit `t`, with a formatter for the human figures.
+    let (s, t, show) = shift(samples, threshold, alpha, &mut analysis);
+    let what = if matches!(samples, Samples::Bytes { .. }) {
+        "saving"
+    } else {
+        "speedup"
+    };
+    let (verdict, reason) = judge(
+        &Reading {
+            s,
+            t,
+            what,
+            conf_pct: &conf_pct,
+            pairs,
+            pairs_b_better,
+            final_look,
+        },
+        &*show,
+    );
+    analysis.settled = verdict.is_some();
+    analysis.verdict = verdict.unwrap_or(Verdict::Inconclusive);
+    analysis.reason = reason;
+    analysis
+}
+
+/// The shift of B against A with its bounds at `alpha`, the limit it must
+/// clear, and how to show a shift to people; the estimates go into `analysis`.
+#[allow(clippy::type_complexity)]
+fn shift(
+    samples: Samples,
+    threshold: &Threshold,
+    alpha: f64,
+    analysis: &mut Analysis,
+) -> (ShiftBounds, f64, Box<dyn Fn(f64) -> String>) {
     let ratio = |analysis: &mut Analysis, s: ShiftBounds| {
         analysis.speedup = Some(Estimate::map(s, f64::exp));
         analysis.gain = Some(Estimate::map(s, |v| v.exp() - 1.0));
     };
-    let time_limit = (1.0 + threshold.min_gain.unwrap_or(0.2)).ln();
+    let time_limit = match threshold.bar {
+        Bar::Gain(g) => (1.0 + g).ln(),
+        // Plans never pair time samples with a memory bar; if one did, the default gain.
+        Bar::Saving { .. } => (1.0 + DEFAULT_MIN_GAIN).ln(),
+    };
     let show_ratio: Box<dyn Fn(f64) -> String> = Box::new(|v: f64| format!("{:.3}x", v.exp()));
-    let (s, t, show): (ShiftBounds, f64, Box<dyn Fn(f64) -> String>) = match samples {
+    match samples {
         Samples::Paired { log_ratios } => {
             let s = stats::hodges_lehmann_paired(log_ratios, alpha);
-            ratio(&mut analysis, s);
+            ratio(analysis, s);
             (s, time_limit, show_ratio)
         }
         Samples::Unpaired { a, b } => {
             let la: Vec<f64> = a.iter().map(|v| v.ln()).collect();
             let lb: Vec<f64> = b.iter().map(|v| v.ln()).collect();
             let s = stats::hodges_lehmann(&la, &lb, alpha);
-            ratio(&mut analysis, s);
+            ratio(analysis, s);
             (s, time_limit, show_ratio)
         }
         Samples::Bytes { a, b } => {
             let s = stats::hodges_lehmann(a, b, alpha);
             let a_median = stats::median(a);
-            let t = (threshold.min_saved_bytes.unwrap_or(u64::MAX) as f64)
-                .min(threshold.min_saved_fraction.unwrap_or(f64::INFINITY) * a_median);
+            let t = match threshold.bar {
+                Bar::Saving { bytes, fraction } => (bytes as f64).min(fraction * a_median),
+                // Plans never pair byte samples with a time bar; if one did, nothing passes.
+                Bar::Gain(_) => f64::INFINITY,
+            };
             analysis.saved_bytes = Some(Estimate::map(s, |v| v));
             analysis.saved_fraction = Some(Estimate::map(s, |v| v / a_median));
             analysis.effective_min_saved_bytes = Some(t);
@@ -257,13 +295,37 @@ pub fn analyze(samples: Samples, threshold: &Threshold, alpha: f64, final_look: 
                 }),
             )
         }
-    };
-    let what = if matches!(samples, Samples::Bytes { .. }) {
-        "saving"
-    } else {
-        "speedup"
-    };
-    let (verdict, reason) = if s.upper < 0.0 {
+    }
+}
+
+/// One look's shift and what it is compared with, for [`judge`].
+struct Reading<'a> {
+    /// The shift (B better when > 0) with its bounds.
+    s: ShiftBounds,
+    /// The limit it must clear.
+    t: f64,
+    /// "speedup" or "saving".
+    what: &'a str,
+    /// The confidence, e.g. "97.00 %".
+    conf_pct: &'a str,
+    pairs: usize,
+    pairs_b_better: usize,
+    final_look: bool,
+}
+
+/// The verdict of one look (`None`: undecided before the last) and its reason.
+fn judge(r: &Reading, show: &dyn Fn(f64) -> String) -> (Option<Verdict>, String) {
+    let Reading {
+        s,
+        t,
+        what,
+        conf_pct,
+        pairs,
+        pairs_b_better,
+        final_look,
+    } = *r;
+    let won = pairs_b_better as f64 / pairs.max(1) as f64;
+    if s.upper < 0.0 {
         (
             Some(Verdict::Regression),
             format!(
@@ -321,11 +383,7 @@ pub fn analyze(samples: Samples, threshold: &Threshold, alpha: f64, final_look: 
                 show(t)
             ),
         )
-    };
-    analysis.settled = verdict.is_some();
-    analysis.verdict = verdict.unwrap_or(Verdict::Inconclusive);
-    analysis.reason = reason;
-    analysis
+    }
 }
 
 #[cfg(test)]

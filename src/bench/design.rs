@@ -216,9 +216,17 @@ fn choose_block(pilot: &Pilot, target: f64) -> BlockChoice {
     }
 }
 
+/// The gain the paired design is planned around: the paired design runs
+/// only the time domains, whose bar is a gain.
+fn paired_gain(threshold: &Threshold) -> f64 {
+    threshold
+        .min_gain()
+        .unwrap_or(crate::domain::DEFAULT_MIN_GAIN)
+}
+
 /// The per-process precision the first look needs: ln(1 + t) / 2.5.
 fn first_look_precision(threshold: &Threshold) -> f64 {
-    (1.0 + threshold.min_gain.unwrap_or(0.2)).ln() / FIRST_LOOK_Z
+    (1.0 + paired_gain(threshold)).ln() / FIRST_LOOK_Z
 }
 
 /// sd of a process's centre from `rounds` rounds of sd `within`.
@@ -243,7 +251,7 @@ impl PairedSchedule {
             .unwrap_or(0)];
         let within = chosen.round_log_sd;
         let (rounds, reachable) = rounds_for(within, target);
-        let gain = threshold.min_gain.unwrap_or(0.2);
+        let gain = paired_gain(threshold);
         let (lo, hi) = (1.0, (1.0 + gain).powi(2));
         let rounds_why = format!(
             "one round's ratio varies by {} in the pilot; {rounds} rounds make a process's ratio precise to about {}, {} the {} the first look needs to decide any speedup outside {lo:.2}x-{hi:.2}x",

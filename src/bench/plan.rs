@@ -100,6 +100,68 @@ pub(super) fn plan(req: &RunRequest) -> Result<Plan, RunError> {
             cwd.display()
         )));
     }
+    let (script, domain, paired_mode) = script_and_domain(req, &cwd)?;
+    let env = checked_env(req)?;
+    let (isolation, isolation_why) = isolation(req, domain, paired_mode)?;
+    let floor = match isolation {
+        Isolation::Paired => paired_min_pairs(),
+        Isolation::Process => MIN_PAIRS_LIMIT,
+    };
+    let first = req.min_pairs.unwrap_or(match (isolation, domain) {
+        (Isolation::Paired, _) => floor,
+        (_, Domain::Memory) => MIN_PAIRS_LIMIT,
+        _ => TIME_PROCESS_FIRST_LOOK,
+    });
+    if first < floor || first > req.max_pairs || req.max_pairs > MAX_PAIRS_LIMIT {
+        return Err(invalid(format!(
+            "`min_pairs` = {first} and `max_pairs` = {} must satisfy {floor} <= min_pairs <= max_pairs <= {MAX_PAIRS_LIMIT} for the {} design (below {floor} the exact test cannot reach the first look's {:.0} % level)",
+            req.max_pairs,
+            isolation.as_str(),
+            verdict::FIRST_LOOK_ALPHA * 100.0
+        )));
+    }
+    for (name, v) in [
+        ("timeout_s", req.timeout_s),
+        ("max_seconds", req.max_seconds),
+    ] {
+        if !(v.is_finite() && v > 0.0) {
+            return Err(invalid(format!(
+                "`{name}` = {v} must be a positive number of seconds"
+            )));
+        }
+    }
+    let threshold = threshold(req, domain)?;
+    let runner = runner::resolve(
+        req.runner.as_deref(),
+        &cwd,
+        runner::active_virtualenv(&req.env).as_deref(),
+    )
+    .map_err(|e| invalid(e.to_string()))?;
+    Ok(Plan {
+        script,
+        domain,
+        cwd,
+        runner,
+        env,
+        threshold,
+        isolation,
+        isolation_why,
+        looks: verdict::planned_looks(first, req.max_pairs),
+        min_pairs: req.min_pairs,
+        max_pairs: req.max_pairs,
+        limits: Limits {
+            timeout: Duration::from_secs_f64(req.timeout_s),
+            ..Limits::default()
+        },
+    })
+}
+
+/// The script's path and domain, and whether it runs the paired design
+/// (a generated script says so in its marker line).
+fn script_and_domain(
+    req: &RunRequest,
+    cwd: &std::path::Path,
+) -> Result<(PathBuf, Domain, bool), RunError> {
     let script = if req.script.is_absolute() {
         req.script.clone()
     } else {
@@ -134,6 +196,11 @@ pub(super) fn plan(req: &RunRequest) -> Result<Plan, RunError> {
             )))
         }
     };
+    Ok((script, domain, paired_mode))
+}
+
+/// The caller's variables, checked: names a process can be given, no NUL bytes.
+fn checked_env(req: &RunRequest) -> Result<Vec<(String, String)>, RunError> {
     let mut env = Vec::new();
     for (k, v) in &req.env {
         check_env_name(k)?;
@@ -142,43 +209,19 @@ pub(super) fn plan(req: &RunRequest) -> Result<Plan, RunError> {
         }
         env.push((k.clone(), v.clone()));
     }
-    let (isolation, isolation_why) = isolation(req, domain, paired_mode)?;
-    let floor = match isolation {
-        Isolation::Paired => paired_min_pairs(),
-        Isolation::Process => MIN_PAIRS_LIMIT,
-    };
-    let first = req.min_pairs.unwrap_or(match (isolation, domain) {
-        (Isolation::Paired, _) => floor,
-        (_, Domain::Memory) => MIN_PAIRS_LIMIT,
-        _ => TIME_PROCESS_FIRST_LOOK,
-    });
-    if first < floor || first > req.max_pairs || req.max_pairs > MAX_PAIRS_LIMIT {
-        return Err(invalid(format!(
-            "`min_pairs` = {first} and `max_pairs` = {} must satisfy {floor} <= min_pairs <= max_pairs <= {MAX_PAIRS_LIMIT} for the {} design (below {floor} the exact test cannot reach the first look's {:.0} % level)",
-            req.max_pairs,
-            isolation.as_str(),
-            verdict::FIRST_LOOK_ALPHA * 100.0
-        )));
-    }
-    for (name, v) in [
-        ("timeout_s", req.timeout_s),
-        ("max_seconds", req.max_seconds),
-    ] {
-        if !(v.is_finite() && v > 0.0) {
-            return Err(invalid(format!(
-                "`{name}` = {v} must be a positive number of seconds"
-            )));
-        }
-    }
-    let threshold = match domain {
+    Ok(env)
+}
+
+/// The domain's threshold with the caller's overrides, checked.
+fn threshold(req: &RunRequest, domain: Domain) -> Result<Threshold, RunError> {
+    Ok(match domain {
         Domain::Memory => {
             if req.min_gain.is_some() {
                 return Err(invalid("`min_gain` applies to time domains; for memory use `min_saved_bytes` and `min_saved_fraction`"));
             }
-            let d = domain.default_threshold();
             let fraction = req
                 .min_saved_fraction
-                .unwrap_or(d.min_saved_fraction.unwrap_or(0.1));
+                .unwrap_or(crate::domain::DEFAULT_MIN_SAVED_FRACTION);
             if !(0.0..1.0).contains(&fraction) {
                 return Err(invalid(format!(
                     "`min_saved_fraction` = {fraction} must be in [0, 1)"
@@ -186,7 +229,7 @@ pub(super) fn plan(req: &RunRequest) -> Result<Plan, RunError> {
             }
             Threshold::memory(
                 req.min_saved_bytes
-                    .unwrap_or(d.min_saved_bytes.unwrap_or(0)),
+                    .unwrap_or(crate::domain::DEFAULT_MIN_SAVED_BYTES),
                 fraction,
             )
         }
@@ -196,7 +239,7 @@ pub(super) fn plan(req: &RunRequest) -> Result<Plan, RunError> {
                     "`min_saved_bytes` / `min_saved_fraction` apply to memory; for {domain} use `min_gain`"
                 )));
             }
-            let gain = req.min_gain.unwrap_or(0.2);
+            let gain = req.min_gain.unwrap_or(crate::domain::DEFAULT_MIN_GAIN);
             if !(gain.is_finite() && gain >= 0.0) {
                 return Err(invalid(format!(
                     "`min_gain` = {gain} must be a fraction >= 0 (0.2 = 20 %)"
@@ -204,28 +247,5 @@ pub(super) fn plan(req: &RunRequest) -> Result<Plan, RunError> {
             }
             Threshold::time(gain)
         }
-    };
-    let runner = runner::resolve(
-        req.runner.as_deref(),
-        &cwd,
-        runner::active_virtualenv(&req.env).as_deref(),
-    )
-    .map_err(|e| invalid(e.to_string()))?;
-    Ok(Plan {
-        script,
-        domain,
-        cwd,
-        runner,
-        env,
-        threshold,
-        isolation,
-        isolation_why,
-        looks: verdict::planned_looks(first, req.max_pairs),
-        min_pairs: req.min_pairs,
-        max_pairs: req.max_pairs,
-        limits: Limits {
-            timeout: Duration::from_secs_f64(req.timeout_s),
-            ..Limits::default()
-        },
     })
 }

@@ -35,6 +35,47 @@ fn samples<'a>(domain: Domain, a: &'a [f64], b: &'a [f64]) -> Samples<'a> {
     }
 }
 
+/// The uncounted warm-up: memory runs both variants once in one process;
+/// the time domains one process per variant, in a random order.
+async fn warm_up(
+    ex: &mut impl Executor,
+    domain: Domain,
+    a_first: bool,
+    say: &(dyn Fn(usize, usize, Event) + Sync),
+) -> Result<(), RunError> {
+    if domain == Domain::Memory {
+        ex.warm_up(None).await?;
+        say(ex.started(), 0, Event::WarmedUp { variant: None });
+        return Ok(());
+    }
+    for v in Variant::in_order(a_first) {
+        ex.warm_up(Some(v)).await?;
+        say(ex.started(), 0, Event::WarmedUp { variant: Some(v) });
+    }
+    Ok(())
+}
+
+/// The estimate so far, for progress.
+fn so_far(domain: Domain, a: &[f64], b: &[f64]) -> SoFar {
+    let (a, b) = (stats::median(a), stats::median(b));
+    if domain.is_time() {
+        SoFar::Speedup(a / b)
+    } else {
+        SoFar::SavedBytes(a - b)
+    }
+}
+
+/// A look forced by the time budget: it spends the share of every planned
+/// look still ahead.
+fn final_look(plan: &Plan, a: &[f64], b: &[f64]) -> (usize, Analysis) {
+    let taken = plan.looks.iter().filter(|l| l.pairs <= a.len()).count();
+    let alpha = verdict::remaining_alpha(&plan.looks, taken);
+    (
+        taken + 1,
+        verdict::analyze(samples(plan.domain, a, b), &plan.threshold, alpha, true),
+    )
+}
+
 /// Runs the warm-up and the pairs.
 pub(super) async fn run(
     ex: &mut impl Executor,
@@ -44,16 +85,7 @@ pub(super) async fn run(
     budget: Duration,
     say: &(dyn Fn(usize, usize, Event) + Sync),
 ) -> Result<UnpairedOutcome, RunError> {
-    let coin = rng.coin();
-    if plan.domain == Domain::Memory {
-        ex.warm_up(None).await?;
-        say(ex.started(), 0, Event::WarmedUp { variant: None });
-    } else {
-        for v in Variant::in_order(coin) {
-            ex.warm_up(Some(v)).await?;
-            say(ex.started(), 0, Event::WarmedUp { variant: Some(v) });
-        }
-    }
+    warm_up(ex, plan.domain, rng.coin(), say).await?;
     let unit = plan.domain.unit();
     let (mut a, mut b, mut order) = (Vec::new(), Vec::new(), Vec::new());
     let (mut peak_a, mut peak_b) = (Vec::new(), Vec::new());
@@ -83,14 +115,7 @@ pub(super) async fn run(
             values.push(single.value);
             peaks.extend(single.process_peak);
             let done = a.len().min(b.len());
-            let so_far = (done > 0).then(|| {
-                let (a, b) = (stats::median(&a), stats::median(&b));
-                if plan.domain.is_time() {
-                    SoFar::Speedup(a / b)
-                } else {
-                    SoFar::SavedBytes(a - b)
-                }
-            });
+            let so_far = (done > 0).then(|| so_far(plan.domain, &a, &b));
             say(
                 ex.started(),
                 done,
@@ -128,15 +153,7 @@ pub(super) async fn run(
                 budget.as_secs_f64()
             )))
         }
-        // Budget stop: a final look replacing the planned ones still ahead.
-        None => {
-            let taken = plan.looks.iter().filter(|l| l.pairs <= a.len()).count();
-            let alpha = verdict::remaining_alpha(&plan.looks, taken);
-            (
-                taken + 1,
-                verdict::analyze(samples(plan.domain, &a, &b), &plan.threshold, alpha, true),
-            )
-        }
+        None => final_look(plan, &a, &b),
     };
     let peaks = (peak_a.len() == a.len() && peak_b.len() == b.len() && !peak_a.is_empty())
         .then_some((peak_a, peak_b));

@@ -4,10 +4,10 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use serde_json::json;
+use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
-use super::{helper, invalid, project_env, Condition, KeepError, KeepRequest};
+use super::{helper, invalid, project_env, Condition, ConditionName, KeepError, KeepRequest};
 use crate::bench::FiledRun;
 use crate::git::{FileChange, Repo};
 use crate::process::{self, Limits, ProcessError, ProcessSpec};
@@ -50,7 +50,7 @@ pub(crate) fn improvement(run: &FiledRun) -> (Condition, bool, bool) {
         c.pairs
     );
     let condition = Condition {
-        name: "improvement".into(),
+        name: ConditionName::Improvement,
         passed: verdict == Verdict::AboveThreshold,
         summary,
         figures: json!({
@@ -136,7 +136,7 @@ pub(super) async fn tests(
     };
     Ok((
         Condition {
-            name: "tests".into(),
+            name: ConditionName::Tests,
             passed,
             summary,
             figures,
@@ -181,6 +181,59 @@ struct ChangedFunction {
     after: Option<i64>,
 }
 
+/// From the helper's answer: each changed function with its complexity
+/// before and after, the new imports, and files that do not parse.
+fn read_changes(answer: &ChangedFiles) -> (Vec<Value>, Vec<String>, Vec<String>) {
+    let (mut functions, mut imports, mut problems) = (Vec::new(), Vec::new(), Vec::new());
+    for f in &answer.files {
+        let path = &f.path;
+        imports.extend(f.imports_added.iter().map(|m| format!("{path}: {m}")));
+        for func in &f.changed_functions {
+            // A new function is measured against the simplest one (complexity 1).
+            let increase = func.after.map(|a| a - func.before.unwrap_or(1));
+            functions.push(json!({
+                "function": format!("{path}::{}", func.name),
+                "complexity_before": func.before, "complexity_after": func.after, "increase": increase,
+            }));
+        }
+        if let Some(err) = &f.parse_error {
+            problems.push(format!("{path} does not parse ({err})"));
+        }
+    }
+    (functions, imports, problems)
+}
+
+/// What makes the change not simple, each with its figure and limit.
+fn over_limits(
+    req: &KeepRequest,
+    net: i64,
+    files: usize,
+    worst: Option<&(i64, String)>,
+    deps: &[&str],
+    problems: &[String],
+) -> Vec<String> {
+    let mut blocking = Vec::new();
+    if net > req.max_added_lines {
+        blocking.push(format!("{net} net added lines > {}", req.max_added_lines));
+    }
+    if files > req.max_files {
+        blocking.push(format!("{files} files changed > {}", req.max_files));
+    }
+    if let Some((inc, name)) = worst {
+        if *inc > req.max_complexity_increase {
+            blocking.push(format!(
+                "complexity of {name} up by {inc} > {}",
+                req.max_complexity_increase
+            ));
+        }
+    }
+    if !deps.is_empty() {
+        blocking.push(format!("dependency file(s) changed: {}", deps.join(", ")));
+    }
+    blocking.extend(problems.iter().cloned());
+    blocking
+}
+
 /// Condition 3: the size and shape of the change.
 pub(super) async fn simplicity(
     req: &KeepRequest,
@@ -214,54 +267,19 @@ pub(super) async fn simplicity(
         cancel,
     )
     .await;
-    let (mut functions, mut imports, mut problems) = (Vec::new(), Vec::new(), Vec::new());
-    match &info {
-        Ok(answer) => {
-            for f in &answer.files {
-                let path = &f.path;
-                imports.extend(f.imports_added.iter().map(|m| format!("{path}: {m}")));
-                for func in &f.changed_functions {
-                    // A new function is measured against the simplest one (complexity 1).
-                    let increase = func.after.map(|a| a - func.before.unwrap_or(1));
-                    functions.push(json!({
-                        "function": format!("{path}::{}", func.name),
-                        "complexity_before": func.before, "complexity_after": func.after, "increase": increase,
-                    }));
-                }
-                if let Some(err) = &f.parse_error {
-                    problems.push(format!("{path} does not parse ({err})"));
-                }
-            }
-        }
-        Err(e) => problems.push(format!("could not read the changed files with Python: {e}")),
-    }
+    let (functions, imports, problems) = match &info {
+        Ok(answer) => read_changes(answer),
+        Err(e) => (
+            Vec::new(),
+            Vec::new(),
+            vec![format!("could not read the changed files with Python: {e}")],
+        ),
+    };
     let worst = functions
         .iter()
         .filter_map(|f| Some((f["increase"].as_i64()?, f["function"].as_str()?.to_string())))
         .max();
-    let mut blocking = Vec::new();
-    if net > req.max_added_lines {
-        blocking.push(format!("{net} net added lines > {}", req.max_added_lines));
-    }
-    if changes.len() > req.max_files {
-        blocking.push(format!(
-            "{} files changed > {}",
-            changes.len(),
-            req.max_files
-        ));
-    }
-    if let Some((inc, name)) = &worst {
-        if *inc > req.max_complexity_increase {
-            blocking.push(format!(
-                "complexity of {name} up by {inc} > {}",
-                req.max_complexity_increase
-            ));
-        }
-    }
-    if !deps.is_empty() {
-        blocking.push(format!("dependency file(s) changed: {}", deps.join(", ")));
-    }
-    blocking.extend(problems.iter().cloned());
+    let blocking = over_limits(req, net, changes.len(), worst.as_ref(), &deps, &problems);
     let shape = format!(
         "{} file(s), +{added} -{removed} lines (net {net:+}), largest complexity increase {}{}",
         changes.len(),
@@ -276,7 +294,7 @@ pub(super) async fn simplicity(
         }
     );
     Condition {
-        name: "simplicity".into(),
+        name: ConditionName::Simplicity,
         passed: blocking.is_empty(),
         summary: if blocking.is_empty() {
             format!("simple: {shape}, no dependency file touched")

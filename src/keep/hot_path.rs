@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use super::{helper, invalid, project_env, Condition, KeepError};
+use super::{helper, invalid, project_env, Condition, ConditionName, KeepError};
+use crate::git::Repo;
 use crate::process::{self, Limits, ProcessError, ProcessSpec};
 use crate::python::runner::Runner;
 use crate::python::scripts;
@@ -311,6 +312,60 @@ pub(crate) fn share_text(p: &Profile) -> String {
     )
 }
 
+/// What profiling the target test needs, on either side.
+pub(super) struct Profiles<'a> {
+    pub(super) runner: &'a Runner,
+    pub(super) target: &'a Target,
+    pub(super) test: &'a TargetTest,
+    /// Of each profiling run.
+    pub(super) timeout: Duration,
+}
+
+impl Profiles<'_> {
+    /// Condition 4: profiles the base in a temporary worktree (removed on
+    /// every exit) and the candidate in place; with each side's seconds.
+    pub(super) async fn condition(
+        &self,
+        repo: &Repo,
+        base: &str,
+        candidate_line: i64,
+        min_hot_share: f64,
+        cancel: &CancellationToken,
+    ) -> Result<(Condition, f64, f64), KeepError> {
+        let t0 = std::time::Instant::now();
+        let worktree = repo.worktree(base).await?;
+        let base_line = line_of(self.runner, &worktree.path, self.target, cancel).await;
+        let base_profile = self.profile(&worktree.path, base_line, cancel).await?;
+        drop(worktree);
+        let base_s = t0.elapsed().as_secs_f64();
+        let t1 = std::time::Instant::now();
+        let cand_profile = self
+            .profile(&repo.root, Some(candidate_line), cancel)
+            .await?;
+        let cand_s = t1.elapsed().as_secs_f64();
+        let c = condition(&base_profile, &cand_profile, min_hot_share, self.target);
+        Ok((c, base_s, cand_s))
+    }
+
+    async fn profile(
+        &self,
+        dir: &Path,
+        line: Option<i64>,
+        cancel: &CancellationToken,
+    ) -> Result<Result<Profile, String>, KeepError> {
+        profile(
+            self.runner,
+            dir,
+            self.target,
+            line,
+            self.test,
+            self.timeout,
+            cancel,
+        )
+        .await
+    }
+}
+
 /// Condition 4 from the two profiles: hot enough on the base, still called
 /// by the candidate.
 pub(super) fn condition(
@@ -335,7 +390,7 @@ pub(super) fn condition(
                 (true, false) => "the candidate no longer calls it in the target test".to_string(),
             };
             Condition {
-                name: "hot_path".into(),
+                name: ConditionName::HotPath,
                 passed,
                 summary: format!(
                     "{verdict}. Base: {}. Candidate: {}",
@@ -346,7 +401,7 @@ pub(super) fn condition(
             }
         }
         (b, c) => Condition {
-            name: "hot_path".into(),
+            name: ConditionName::HotPath,
             passed: false,
             summary: [b, c]
                 .iter()

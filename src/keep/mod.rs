@@ -26,6 +26,7 @@ use crate::python::helper::Helper;
 use crate::python::runner::{self, Runner};
 
 pub(crate) mod conditions;
+mod decide;
 pub(crate) mod hot_path;
 
 /// Arguments of `check_keep_conditions` / `abbench keep`: the MCP tool
@@ -108,11 +109,45 @@ mod defaults {
     }
 }
 
+/// The four keep conditions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConditionName {
+    /// The micro-benchmark's verdict is `above_threshold`.
+    Improvement,
+    /// The full test command exits 0.
+    Tests,
+    /// Few lines and files, no new dependency, no jump in complexity.
+    Simplicity,
+    /// The function takes a real share of the target test on the base.
+    HotPath,
+}
+
+impl ConditionName {
+    /// In the order they are evaluated and reported.
+    pub const ALL: [ConditionName; 4] = [
+        ConditionName::Improvement,
+        ConditionName::Tests,
+        ConditionName::Simplicity,
+        ConditionName::HotPath,
+    ];
+
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConditionName::Improvement => "improvement",
+            ConditionName::Tests => "tests",
+            ConditionName::Simplicity => "simplicity",
+            ConditionName::HotPath => "hot_path",
+        }
+    }
+}
+
 /// One condition, evaluated.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Condition {
     /// improvement, tests, simplicity or hot_path.
-    pub name: String,
+    pub name: ConditionName,
     /// Whether it holds.
     pub passed: bool,
     /// One sentence with the figures.
@@ -159,6 +194,19 @@ pub struct KeepLimits {
     pub tests_timeout_s: f64,
 }
 
+impl KeepLimits {
+    /// The request's limits, with the hot-path share resolved for the domain.
+    fn of(req: &KeepRequest, min_hot_share: f64) -> Self {
+        KeepLimits {
+            max_added_lines: req.max_added_lines,
+            max_files: req.max_files,
+            max_complexity_increase: req.max_complexity_increase,
+            min_hot_share,
+            tests_timeout_s: req.tests_timeout_s,
+        }
+    }
+}
+
 /// Wall seconds of each step.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Durations {
@@ -186,7 +234,7 @@ pub struct KeepResult {
     /// The four conditions, each evaluated.
     pub conditions: Vec<Condition>,
     /// Names of the conditions that block a micro-only keep.
-    pub blocking: Vec<String>,
+    pub blocking: Vec<ConditionName>,
     /// What to do now.
     pub next_step: String,
     /// What was compared: base commit and candidate.
@@ -285,178 +333,55 @@ pub async fn check(
         Some(d) => Ledger::open(d),
         None => Ledger::open_default(),
     };
-    let run: FiledRun = open_ledger()?.get_run(&req.run_id)?.ok_or_else(|| {
-        invalid(format!(
-            "unknown run_id {:?}: use the run_id returned by run_ab_benchmark (benchmark_history lists recorded runs)",
-            req.run_id
-        ))
-    })?;
-    let timeout = req.tests_timeout_s;
-    if !(timeout.is_finite() && timeout > 0.0) {
-        return Err(invalid(format!(
-            "`tests_timeout_s` = {timeout} must be a positive number of seconds"
-        )));
-    }
+    let run = filed_run(req, &open_ledger()?)?;
     let repo = Repo::open(&req.repo).await?;
-    let base_commit = repo.commit_of(&req.base).await.map_err(|_| {
-        invalid(format!(
-            "`base` {:?} is not a commit in {}",
-            req.base,
-            repo.root.display()
-        ))
-    })?;
-    // The change: the work tree against base; if that is empty and base is
-    // HEAD, the last commit against its parent.
-    let mut changes = repo.changes(&base_commit, None).await?;
-    let head = repo.commit_of("HEAD").await?;
-    let (old, new, change) = if changes.is_empty() && base_commit == head {
-        let parent = repo.commit_of("HEAD^").await.map_err(|_| {
-            invalid("the work tree is clean and HEAD has no parent: there is no change to check; make the change in the work tree")
-        })?;
-        changes = repo.changes(&parent, Some(&head)).await?;
-        (
-            parent.clone(),
-            Some(head.clone()),
-            format!(
-                "HEAD ({}) against its parent {}",
-                &head[..12],
-                &parent[..12]
-            ),
-        )
-    } else {
-        (
-            base_commit.clone(),
-            None,
-            format!(
-                "the work tree (tracked changes and untracked files) against {} ({})",
-                req.base,
-                &base_commit[..12]
-            ),
-        )
-    };
-
+    let change = Change::find(&repo, &req.base).await?;
     let runner = runner::resolve(
         req.runner.as_deref(),
         &repo.root,
         runner::active_virtualenv(&Default::default()).as_deref(),
     )
     .map_err(|e| invalid(e.to_string()))?;
-    // Resolve the target in the candidate before anything expensive.
-    let (target, candidate_line) =
-        hot_path::locate(&req.target_function, &runner, &repo.root, cancel).await?;
-    let pytest = crate::bench::executor::probe_python(
-        &runner.argv,
-        Some(repo.root.clone()),
-        &project_env(&runner, &repo.root),
-        None,
-        cancel,
-    )
-    .await
-    .map(|p| p.pytest)
-    .map_err(|e| invalid(format!("runner `{}` {e}", runner.shown())))?;
-    let test = hot_path::target_test(&req.target_test, &repo.root, pytest).map_err(invalid)?;
+    // Resolve the target and the test in the candidate before anything expensive.
+    let (target, candidate_line, test) = target_and_test(req, &runner, &repo, cancel).await?;
+    // The hot-path bar by domain: memory and import time need no share of CPU time.
     let min_hot_share = req.min_hot_share.unwrap_or(match run.domain {
         Domain::Memory | Domain::Structure => 0.0,
         Domain::Cpu | Domain::Async => 0.05,
     });
-
-    // 1. improvement
     let (improvement, regression, any_gain) = conditions::improvement(&run);
-    // 2. tests
     let (tests, tests_s, tests_passed) = conditions::tests(req, &repo, &runner, cancel).await?;
-    // 3. simplicity
-    let simplicity = conditions::simplicity(
-        req,
-        &repo,
-        &runner,
-        &changes,
-        (&old, new.as_deref()),
-        cancel,
-    )
-    .await;
-    // 4. hot_path: the base in a temporary worktree, the candidate in place.
-    let timeout = Duration::from_secs_f64(req.tests_timeout_s);
-    let t0 = Instant::now();
-    let worktree = repo.worktree(&old).await?;
-    let base_line = hot_path::line_of(&runner, &worktree.path, &target, cancel).await;
-    let base_profile = hot_path::profile(
-        &runner,
-        &worktree.path,
-        &target,
-        base_line,
-        &test,
-        timeout,
-        cancel,
-    )
-    .await?;
-    drop(worktree);
-    let profile_base_s = t0.elapsed().as_secs_f64();
-    let t1 = Instant::now();
-    let cand_profile = hot_path::profile(
-        &runner,
-        &repo.root,
-        &target,
-        Some(candidate_line),
-        &test,
-        timeout,
-        cancel,
-    )
-    .await?;
-    let profile_candidate_s = t1.elapsed().as_secs_f64();
-    let hot_path = hot_path::condition(&base_profile, &cand_profile, min_hot_share, &target);
+    let revisions = (change.old.as_str(), change.new.as_deref());
+    let simplicity =
+        conditions::simplicity(req, &repo, &runner, &change.files, revisions, cancel).await;
+    let profiles = hot_path::Profiles {
+        runner: &runner,
+        target: &target,
+        test: &test,
+        timeout: Duration::from_secs_f64(req.tests_timeout_s),
+    };
+    let (hot_path, profile_base_s, profile_candidate_s) = profiles
+        .condition(&repo, &change.old, candidate_line, min_hot_share, cancel)
+        .await?;
 
     let conditions = vec![improvement, tests, simplicity, hot_path];
-    let blocking: Vec<String> = conditions
-        .iter()
-        .filter(|c| !c.passed)
-        .map(|c| c.name.clone())
-        .collect();
-    let target_shown = format!("{}::{}", target.file, target.qualname);
-    let (decision, reason) = if blocking.is_empty() {
-        (Decision::Keep, "all four conditions hold".to_string())
-    } else if !tests_passed {
-        (
-            Decision::Discard,
-            "the test suite fails with the change".to_string(),
-        )
-    } else if regression {
-        (
-            Decision::Discard,
-            "the micro-benchmark shows a regression".to_string(),
-        )
-    } else if !any_gain {
-        (
-            Decision::Discard,
-            "the micro-benchmark shows no evidence of any gain (its interval reaches zero)"
-                .to_string(),
-        )
-    } else {
-        (
-            Decision::NeedsE2e,
-            format!("a micro-only keep is blocked by: {}", blocking.join(", ")),
-        )
+    let evidence = decide::Evidence {
+        tests_passed,
+        regression,
+        any_gain,
     };
-    let next_step = match decision {
-        Decision::Keep => {
-            "keep the change and commit it: the micro-benchmark alone justifies it".to_string()
-        }
-        Decision::Discard => format!("revert the change ({reason}) and try another candidate"),
-        Decision::NeedsE2e => {
-            let head = new
-                .clone()
-                .map(|h| h[..12].to_string())
-                .unwrap_or_else(|| "<a commit of the work tree>".into());
-            if runner::find_on_path("codeflash").is_some() {
-                format!("confirm end to end: `codeflash compare {} {head} --functions '{target_shown}'`; keep only if it confirms the gain", &old[..12])
-            } else {
-                format!(
-                    "confirm end to end: run the project's own benchmark (or time `{}`) on the base {} and on the candidate, and keep only if the end-to-end gain holds",
-                    req.test_command,
-                    &old[..12]
-                )
-            }
-        }
-    };
+    let (decision, reason, blocking) = decide::decide(&conditions, evidence);
+    let next_step = decide::next_step(
+        decision,
+        &reason,
+        &decide::Revisions {
+            base: &change.old,
+            candidate: change.new.as_deref(),
+            target: &format!("{}::{}", target.file, target.qualname),
+            test_command: &req.test_command,
+            codeflash: runner::find_on_path("codeflash").is_some(),
+        },
+    );
     let mut result = KeepResult {
         check_id: format!(
             "chk-{}",
@@ -468,18 +393,12 @@ pub async fn check(
         conditions,
         blocking,
         next_step,
-        change,
-        base_commit: old,
+        change: change.described,
+        base_commit: change.old,
         target_function: req.target_function.clone(),
         target_test: req.target_test.clone(),
         runner,
-        limits: KeepLimits {
-            max_added_lines: req.max_added_lines,
-            max_files: req.max_files,
-            max_complexity_increase: req.max_complexity_increase,
-            min_hot_share,
-            tests_timeout_s: req.tests_timeout_s,
-        },
+        limits: KeepLimits::of(req, min_hot_share),
         durations: Durations {
             tests_s,
             profile_base_s,
@@ -488,21 +407,123 @@ pub async fn check(
         },
         warnings: Vec::new(),
     };
-    let record = DecisionRecord {
-        check_id: result.check_id.clone(),
-        run_id: result.run_id.clone(),
-        created_at: ledger::rfc3339(SystemTime::now()),
-        decision: decision.as_str().into(),
-        target_function: req.target_function.clone(),
-        repo: repo.root.display().to_string(),
-        result: result.clone(),
-        abbench_version: ledger::this_version(),
-    };
-    match open_ledger().and_then(|l| l.record_decision(&record).map(|()| l.set_aside_warning())) {
+    let filed =
+        open_ledger().and_then(|l| record(&l, &result, req, &repo).map(|()| l.set_aside_warning()));
+    match filed {
         Ok(warning) => result.warnings.extend(warning),
         Err(e) => result
             .warnings
             .push(format!("the ledger could not record this decision: {e}")),
     }
     Ok(result)
+}
+
+/// The run to judge, from the ledger; and the request's timeout checked.
+fn filed_run(req: &KeepRequest, ledger: &Ledger) -> Result<FiledRun, KeepError> {
+    let run = ledger.get_run(&req.run_id)?.ok_or_else(|| {
+        invalid(format!(
+            "unknown run_id {:?}: use the run_id returned by run_ab_benchmark (benchmark_history lists recorded runs)",
+            req.run_id
+        ))
+    })?;
+    let timeout = req.tests_timeout_s;
+    if !(timeout.is_finite() && timeout > 0.0) {
+        return Err(invalid(format!(
+            "`tests_timeout_s` = {timeout} must be a positive number of seconds"
+        )));
+    }
+    Ok(run)
+}
+
+/// The target function located in the candidate (its first line), and the
+/// target test as the runner will run it (pytest when it imports).
+async fn target_and_test(
+    req: &KeepRequest,
+    runner: &Runner,
+    repo: &Repo,
+    cancel: &CancellationToken,
+) -> Result<(hot_path::Target, i64, hot_path::TargetTest), KeepError> {
+    let (target, line) = hot_path::locate(&req.target_function, runner, &repo.root, cancel).await?;
+    let pytest = crate::python::probe::probe_python(
+        &runner.argv,
+        Some(repo.root.clone()),
+        &project_env(runner, &repo.root),
+        None,
+        cancel,
+    )
+    .await
+    .map(|p| p.pytest)
+    .map_err(|e| invalid(format!("runner `{}` {e}", runner.shown())))?;
+    let test = hot_path::target_test(&req.target_test, &repo.root, pytest).map_err(invalid)?;
+    Ok((target, line, test))
+}
+
+/// Files the decision next to its run.
+fn record(
+    ledger: &Ledger,
+    result: &KeepResult,
+    req: &KeepRequest,
+    repo: &Repo,
+) -> Result<(), LedgerError> {
+    ledger.record_decision(&DecisionRecord {
+        check_id: result.check_id.clone(),
+        run_id: result.run_id.clone(),
+        created_at: ledger::rfc3339(SystemTime::now()),
+        decision: result.decision.as_str().into(),
+        target_function: req.target_function.clone(),
+        repo: repo.root.display().to_string(),
+        result: result.clone(),
+        abbench_version: ledger::this_version(),
+    })
+}
+
+/// The change being judged.
+struct Change {
+    /// The base commit.
+    old: String,
+    /// The candidate commit, or `None` for the work tree.
+    new: Option<String>,
+    /// The files it touches.
+    files: Vec<crate::git::FileChange>,
+    /// In words, with the commits.
+    described: String,
+}
+
+impl Change {
+    /// The work tree against `base`; if that is empty and `base` is HEAD,
+    /// the last commit against its parent.
+    async fn find(repo: &Repo, base: &str) -> Result<Change, KeepError> {
+        let base_commit = repo.commit_of(base).await.map_err(|_| {
+            invalid(format!(
+                "`base` {base:?} is not a commit in {}",
+                repo.root.display()
+            ))
+        })?;
+        let files = repo.changes(&base_commit, None).await?;
+        let head = repo.commit_of("HEAD").await?;
+        if !files.is_empty() || base_commit != head {
+            return Ok(Change {
+                described: format!(
+                    "the work tree (tracked changes and untracked files) against {base} ({})",
+                    &base_commit[..12]
+                ),
+                old: base_commit,
+                new: None,
+                files,
+            });
+        }
+        let parent = repo.commit_of("HEAD^").await.map_err(|_| {
+            invalid("the work tree is clean and HEAD has no parent: there is no change to check; make the change in the work tree")
+        })?;
+        Ok(Change {
+            files: repo.changes(&parent, Some(&head)).await?,
+            described: format!(
+                "HEAD ({}) against its parent {}",
+                &head[..12],
+                &parent[..12]
+            ),
+            old: parent,
+            new: Some(head),
+        })
+    }
 }

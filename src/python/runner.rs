@@ -127,6 +127,57 @@ pub fn direct(runner: &Runner, executable: &str) -> Option<String> {
     is_script(&program).then(|| executable.to_string())
 }
 
+/// The project's own Python in `dir`: a virtualenv there, or the launcher
+/// its lock file names (an error when that tool is missing); else why not.
+#[allow(clippy::type_complexity)]
+fn in_dir(dir: &Path) -> Result<Result<(Vec<String>, String), String>, RunnerError> {
+    let shown = dir.display();
+    for venv in [".venv", "venv"] {
+        let python = dir.join(venv).join("bin").join("python");
+        if python.exists() {
+            return Ok(Ok((
+                vec![python.display().to_string()],
+                format!("{venv}/bin/python exists in {shown}"),
+            )));
+        }
+    }
+    for (lock, tool, install) in [
+        (
+            "uv.lock",
+            "uv",
+            "`python3 -m pip install uv`, or see https://docs.astral.sh/uv/",
+        ),
+        (
+            "poetry.lock",
+            "poetry",
+            "`pipx install poetry`, or see https://python-poetry.org/docs/",
+        ),
+    ] {
+        if dir.join(lock).exists() {
+            if find_on_path(tool).is_none() {
+                return Err(RunnerError::MissingTool {
+                    lock,
+                    tool,
+                    dir: shown.to_string(),
+                    install,
+                });
+            }
+            return Ok(Ok((
+                vec![tool.into(), "run".into(), "python".into()],
+                format!("{lock} exists in {shown} and `{tool}` is on PATH"),
+            )));
+        }
+    }
+    let root = PROJECT_MARKERS
+        .iter()
+        .find(|m| dir.join(m).exists())
+        .map(|m| format!(" (the project root: {m})"))
+        .unwrap_or_default();
+    Ok(Err(format!(
+        "{shown}{root}: no .venv/bin/python, venv/bin/python, uv.lock or poetry.lock"
+    )))
+}
+
 /// The caller's runner, or the detected one for `cwd`.
 ///
 /// In order: `given`; an active virtualenv (`virtual_env`, from the
@@ -176,53 +227,10 @@ pub fn resolve(
     }
     let dirs = project_dirs(cwd);
     for dir in &dirs {
-        let shown = dir.display();
-        for venv in [".venv", "venv"] {
-            let python = dir.join(venv).join("bin").join("python");
-            if python.exists() {
-                return Ok(found(
-                    vec![python.display().to_string()],
-                    format!("{venv}/bin/python exists in {shown}"),
-                    tried,
-                ));
-            }
+        match in_dir(dir)? {
+            Ok((argv, why)) => return Ok(found(argv, why, tried)),
+            Err(not_here) => tried.push(not_here),
         }
-        for (lock, tool, install) in [
-            (
-                "uv.lock",
-                "uv",
-                "`python3 -m pip install uv`, or see https://docs.astral.sh/uv/",
-            ),
-            (
-                "poetry.lock",
-                "poetry",
-                "`pipx install poetry`, or see https://python-poetry.org/docs/",
-            ),
-        ] {
-            if dir.join(lock).exists() {
-                if find_on_path(tool).is_none() {
-                    return Err(RunnerError::MissingTool {
-                        lock,
-                        tool,
-                        dir: shown.to_string(),
-                        install,
-                    });
-                }
-                return Ok(found(
-                    vec![tool.into(), "run".into(), "python".into()],
-                    format!("{lock} exists in {shown} and `{tool}` is on PATH"),
-                    tried,
-                ));
-            }
-        }
-        let root = PROJECT_MARKERS
-            .iter()
-            .find(|m| dir.join(m).exists())
-            .map(|m| format!(" (the project root: {m})"))
-            .unwrap_or_default();
-        tried.push(format!(
-            "{shown}{root}: no .venv/bin/python, venv/bin/python, uv.lock or poetry.lock"
-        ));
     }
     let on_path = find_on_path("python3")
         .map(|p| format!(" ({})", p.display()))
