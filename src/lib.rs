@@ -1,8 +1,27 @@
 //! abbench: A/B micro-benchmarks for Python optimization agents.
 //!
-//! The core — script templates, process running, statistics, keep checks,
-//! the ledger — knows nothing of MCP. [`mcp`] and [`cli`] are thin adapters
-//! over it, so an agent's tool call and a person's command run the same code.
+//! The core knows nothing of MCP. Each tool is one request type and one
+//! function in the core; [`mcp`] takes the request type as its parameters
+//! and [`cli`] converts its flags into it, so an agent's tool call and a
+//! person's command run the same code.
+//!
+//! | tool | request → result | module |
+//! |---|---|---|
+//! | `generate_ab_script` | [`generate::GenerateRequest`] → [`generate::GeneratedScript`] | [`generate`] over [`template`] |
+//! | `run_ab_benchmark` | [`bench::RunRequest`] → [`bench::RunResult`] | [`bench`] |
+//! | `check_keep_conditions` | [`keep::KeepRequest`] → [`keep::KeepResult`] | [`keep`] over [`git`] |
+//! | `benchmark_history` | [`history::HistoryRequest`] → [`history::HistoryResult`] | [`history`] |
+//! | `check_environment` | [`doctor::DoctorRequest`] → [`doctor::EnvironmentReport`] | [`doctor`] |
+//!
+//! Underneath: [`bench`] plans a run ([`domain`]'s thresholds), lets a
+//! schedule drive an `Executor` (the seam a mock replaces in tests), and
+//! judges it with [`verdict`] over [`stats`]; every child process goes
+//! through [`process`] (own process group, timeouts, cancellation, nothing
+//! left behind); [`python`] knows the project's interpreter and runs
+//! abbench's embedded helpers; [`ledger`] files runs and decisions in
+//! SQLite and reads them back typed; [`provision`] installs memray outside
+//! the project; [`render`] is the CLI's text; [`references`] the documents
+//! served as MCP resources.
 #![warn(missing_docs)]
 
 pub mod bench;

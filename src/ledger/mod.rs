@@ -18,11 +18,13 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::domain::Domain;
-use crate::verdict::Verdict;
 
+mod records;
 pub mod schema;
 mod time;
 
+use records::{decision_row, json, run_row, DecisionRow, RunRow, RUN_COLUMNS};
+pub use records::{this_version, DecisionRecord, History, HistoryFilter, HistoryRow, RunRecord};
 pub use time::{new_run_id, normalize_rfc3339, rfc3339};
 
 /// Why the ledger could not be used.
@@ -92,143 +94,12 @@ pub fn data_dir() -> Result<PathBuf, LedgerError> {
         .ok_or(LedgerError::NoDataDir)
 }
 
-/// A run as filed: the columns that are searched, and the request and
-/// result it was written from (`Q` and `R`: `RunRequest` and `RunResult`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct RunRecord<Q, R> {
-    /// The run's id.
-    pub run_id: String,
-    /// RFC 3339 UTC time the run finished.
-    pub created_at: String,
-    /// Absolute script path.
-    pub script: String,
-    /// The canonical domain.
-    pub domain: Domain,
-    /// The verdict.
-    pub verdict: Verdict,
-    /// The arguments as given.
-    pub request: Q,
-    /// The full result, every value included.
-    pub result: R,
-    /// The abbench that wrote it (`None`: before ledger schema 1).
-    pub abbench_version: Option<String>,
-}
-
-/// A keep decision as filed, next to its run (`R`: `KeepResult`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct DecisionRecord<R> {
-    /// The check's id.
-    pub check_id: String,
-    /// The run it judged.
-    pub run_id: String,
-    /// RFC 3339 UTC.
-    pub created_at: String,
-    /// keep | needs_e2e | discard.
-    pub decision: String,
-    /// The function, as given.
-    pub target_function: String,
-    /// The repository root.
-    pub repo: String,
-    /// The full result.
-    pub result: R,
-    /// The abbench that wrote it (`None`: before ledger schema 1).
-    pub abbench_version: Option<String>,
-}
-
-/// The abbench writing records now.
-pub fn this_version() -> Option<String> {
-    Some(env!("CARGO_PKG_VERSION").to_string())
-}
-
-/// Which runs `history` returns.
-#[derive(Debug, Clone, Default)]
-pub struct HistoryFilter {
-    /// Substring of the script path (e.g. the benchmark name).
-    pub name: Option<String>,
-    /// Only this domain.
-    pub domain: Option<Domain>,
-    /// Substring of a decision's target function.
-    pub function: Option<String>,
-    /// RFC 3339 UTC lower bound on the run time, as `rfc3339` writes it.
-    pub since: Option<String>,
-    /// Most runs.
-    pub limit: usize,
-}
-
-/// A run with its decisions, newest first.
-pub type HistoryRow<Q, R, D> = (RunRecord<Q, R>, Vec<DecisionRecord<D>>);
-
-/// What `history` found: the rows it could read, and an error for each it could not.
-pub struct History<Q, R, D> {
-    /// Runs newest first, each with its decisions.
-    pub rows: Vec<HistoryRow<Q, R, D>>,
-    /// Runs (or their decisions) this abbench cannot read.
-    pub unreadable: Vec<LedgerError>,
-}
-
 /// An open ledger.
 pub struct Ledger {
     conn: Connection,
     path: PathBuf,
     /// Where an unreadable database file was moved when this ledger opened.
     set_aside: Option<PathBuf>,
-}
-
-/// A run's row, its JSON still text.
-struct RunRow {
-    run_id: String,
-    created_at: String,
-    script: String,
-    domain: String,
-    verdict: String,
-    arguments: String,
-    result: String,
-    abbench_version: Option<String>,
-}
-
-const RUN_COLUMNS: &str =
-    "run_id, created_at, script, domain, verdict, arguments, result, abbench_version";
-
-fn run_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
-    Ok(RunRow {
-        run_id: row.get(0)?,
-        created_at: row.get(1)?,
-        script: row.get(2)?,
-        domain: row.get(3)?,
-        verdict: row.get(4)?,
-        arguments: row.get(5)?,
-        result: row.get(6)?,
-        abbench_version: row.get(7)?,
-    })
-}
-
-/// A decision's row, its JSON still text.
-struct DecisionRow {
-    check_id: String,
-    run_id: String,
-    created_at: String,
-    decision: String,
-    target_function: String,
-    repo: String,
-    result: String,
-    abbench_version: Option<String>,
-}
-
-fn decision_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<DecisionRow> {
-    Ok(DecisionRow {
-        check_id: row.get(0)?,
-        run_id: row.get(1)?,
-        created_at: row.get(2)?,
-        decision: row.get(3)?,
-        target_function: row.get(4)?,
-        repo: row.get(5)?,
-        result: row.get(6)?,
-        abbench_version: row.get(7)?,
-    })
-}
-
-fn json<T: Serialize>(value: &T) -> String {
-    serde_json::to_string(value).expect("records serialize: their types have string keys")
 }
 
 impl Ledger {
@@ -526,6 +397,7 @@ fn is_unreadable(e: &rusqlite::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::verdict::Verdict;
     use serde_json::{json, Value};
 
     type Run = RunRecord<Value, Value>;
