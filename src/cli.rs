@@ -13,10 +13,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::bench::{self, Event, Isolation, Progress, RunRequest};
 use crate::demo;
+use crate::export::{self, Exported, Exporter};
 use crate::generate::{self, GenerateRequest};
 use crate::history::{self, HistoryRequest};
 use crate::keep::{self, KeepRequest};
 use crate::render;
+use crate::verdict::Verdict;
 
 /// A/B micro-benchmarks for Python optimization agents: generate the script,
 /// run both variants with an honest verdict, decide whether to keep.
@@ -40,15 +42,87 @@ pub enum Command {
     /// Check the four keep conditions and decide (the CLI mirror of check_keep_conditions).
     Keep(Box<KeepArgs>),
     /// List earlier runs and decisions (the CLI mirror of benchmark_history).
-    History(HistoryArgs),
+    History(Box<HistoryArgs>),
     /// What would run here and would it work: interpreter and why, tools, domains, machine noise (the CLI mirror of check_environment).
     Doctor(DoctorArgs),
+    /// Put two recorded runs side by side: the change in the estimate and whether the intervals overlap.
+    Compare(CompareArgs),
     /// Run the whole loop on a bundled example project: generate, run, apply, check keep.
     Demo {
         /// Keep the demo's temporary directory and say where it is.
         #[arg(long)]
         keep: bool,
     },
+}
+
+/// Files to write the result to, besides what is printed.
+#[derive(Debug, Args, Default)]
+pub struct ExportArgs {
+    /// Write the result as Markdown tables (for a pull request).
+    #[arg(long, value_name = "FILE")]
+    pub export_markdown: Option<PathBuf>,
+    /// Write the result as CSV (one header row).
+    #[arg(long, value_name = "FILE")]
+    pub export_csv: Option<PathBuf>,
+    /// Write the full structured result as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub export_json: Option<PathBuf>,
+}
+
+impl ExportArgs {
+    /// Writes every file asked for.
+    fn write(&self, what: Exported) -> Result<()> {
+        let formats: [(&Option<PathBuf>, &dyn Exporter); 3] = [
+            (&self.export_markdown, &export::Markdown),
+            (&self.export_csv, &export::Csv),
+            (&self.export_json, &export::Json),
+        ];
+        for (path, exporter) in formats {
+            if let Some(path) = path {
+                std::fs::write(path, exporter.serialize(what))
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A verdict that makes `abbench run` exit with [`EXIT_GATE`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// B is significantly slower (or bigger) than A.
+    Regression,
+    /// The budget ran out before the statistics settled.
+    Inconclusive,
+    /// The gain is real or not, but under the threshold.
+    #[value(alias = "below_threshold")]
+    Below,
+}
+
+impl FailOn {
+    fn matches(self, verdict: Verdict) -> bool {
+        matches!(
+            (self, verdict),
+            (FailOn::Regression, Verdict::Regression)
+                | (FailOn::Inconclusive, Verdict::Inconclusive)
+                | (FailOn::Below, Verdict::BelowThreshold)
+        )
+    }
+}
+
+/// The exit status of `abbench run` when its verdict is one `--fail-on` names.
+pub const EXIT_GATE: i32 = 3;
+
+/// Flags of `abbench compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The first run_id (e.g. the older run).
+    pub first: String,
+    /// The second run_id.
+    pub second: String,
+    /// Print the structured comparison as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Flags of `abbench keep`.
@@ -93,6 +167,9 @@ pub struct KeepArgs {
     /// Print the structured result as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Files to write the decision to.
+    #[command(flatten)]
+    pub export: ExportArgs,
 }
 
 /// Flags of `abbench doctor`.
@@ -127,9 +204,15 @@ pub struct HistoryArgs {
     /// Only runs at or after this RFC 3339 time.
     #[arg(long)]
     pub since: Option<String>,
+    /// Print this one run whole, as `abbench run` printed it (the filters do not apply).
+    #[arg(long, conflicts_with_all = ["name", "domain", "function", "limit", "since"])]
+    pub run_id: Option<String>,
     /// Print the structured result as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Files to write the listing (or the run) to.
+    #[command(flatten)]
+    pub export: ExportArgs,
 }
 
 /// Flags of `abbench run`.
@@ -179,9 +262,15 @@ pub struct RunArgs {
     /// Memory: fail instead of falling back to tracemalloc when memray is missing.
     #[arg(long)]
     pub no_fallback: bool,
+    /// Exit with status 3 when the verdict is one of these (comma-separated), e.g. `--fail-on regression,inconclusive` to gate CI.
+    #[arg(long, value_delimiter = ',', value_name = "VERDICT")]
+    pub fail_on: Vec<FailOn>,
     /// Print the structured result as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Files to write the result to.
+    #[command(flatten)]
+    pub export: ExportArgs,
 }
 
 /// Flags of `abbench template`.
@@ -272,7 +361,7 @@ fn inline_or_file(inline: Option<String>, file: Option<PathBuf>, flag: &str) -> 
     }
 }
 
-async fn run(args: RunArgs) -> Result<()> {
+async fn run(args: RunArgs) -> Result<i32> {
     let mut env = std::collections::BTreeMap::new();
     for pair in &args.env {
         let (k, v) = pair
@@ -335,7 +424,18 @@ async fn run(args: RunArgs) -> Result<()> {
     } else {
         print!("{}", render::run_summary(&result));
     }
-    Ok(())
+    args.export.write(Exported::Run(&result))?;
+    let verdict = result.comparison.verdict;
+    Ok(match args.fail_on.iter().find(|f| f.matches(verdict)) {
+        Some(_) => {
+            eprintln!(
+                "abbench: verdict {} is one --fail-on names: exit status {EXIT_GATE}",
+                verdict.as_str()
+            );
+            EXIT_GATE
+        }
+        None => 0,
+    })
 }
 
 async fn keep(args: KeepArgs) -> Result<()> {
@@ -362,10 +462,19 @@ async fn keep(args: KeepArgs) -> Result<()> {
     } else {
         print!("{}", render::keep_summary(&result));
     }
-    Ok(())
+    args.export.write(Exported::Keep(&result))
 }
 
 fn history(args: HistoryArgs) -> Result<()> {
+    if let Some(run_id) = &args.run_id {
+        let run = history::run(run_id, None)?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&run)?);
+        } else {
+            print!("{}", render::run_summary(&run));
+        }
+        return args.export.write(Exported::Run(&run));
+    }
     let d = HistoryRequest::default();
     let request = HistoryRequest {
         name: args.name,
@@ -379,6 +488,16 @@ fn history(args: HistoryArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&result)?);
     } else {
         print!("{}", render::history_summary(&result));
+    }
+    args.export.write(Exported::History(&result))
+}
+
+fn compare(args: CompareArgs) -> Result<()> {
+    let comparison = history::compare(&args.first, &args.second, None)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&comparison)?);
+    } else {
+        print!("{}", render::compare_summary(&comparison));
     }
     Ok(())
 }
@@ -415,19 +534,20 @@ async fn template(args: TemplateArgs) -> Result<()> {
 }
 
 /// Runs the command line; returns the process exit code.
-pub async fn main(cli: Cli) -> Result<()> {
+pub async fn main(cli: Cli) -> Result<i32> {
     match cli.command {
-        Some(Command::Serve) => crate::mcp::serve_stdio().await,
-        None if !std::io::stdin().is_terminal() => crate::mcp::serve_stdio().await,
+        Some(Command::Serve) => crate::mcp::serve_stdio().await.map(|()| 0),
+        None if !std::io::stdin().is_terminal() => crate::mcp::serve_stdio().await.map(|()| 0),
         None => {
             Cli::command().print_help()?;
             println!("\n\nMCP clients start `abbench serve`; see `abbench help serve`.");
-            Ok(())
+            Ok(0)
         }
-        Some(Command::Template(args)) => template(*args).await,
+        Some(Command::Template(args)) => template(*args).await.map(|()| 0),
         Some(Command::Run(args)) => run(*args).await,
-        Some(Command::Keep(args)) => keep(*args).await,
-        Some(Command::History(args)) => history(args),
+        Some(Command::Keep(args)) => keep(*args).await.map(|()| 0),
+        Some(Command::History(args)) => history(*args).map(|()| 0),
+        Some(Command::Compare(args)) => compare(args).map(|()| 0),
         Some(Command::Doctor(args)) => {
             let report = crate::doctor::check(
                 &crate::doctor::DoctorRequest {
@@ -443,10 +563,12 @@ pub async fn main(cli: Cli) -> Result<()> {
             } else {
                 print!("{}", render::doctor_summary(&report));
             }
-            Ok(())
+            Ok(0)
         }
         Some(Command::Demo { keep }) => {
-            demo::run(&mut |line| println!("{line}"), keep, &cancel_on_ctrl_c()).await
+            demo::run(&mut |line| println!("{line}"), keep, &cancel_on_ctrl_c())
+                .await
+                .map(|()| 0)
         }
     }
 }

@@ -127,11 +127,7 @@ pub struct EnvironmentReport {
     pub advice: Vec<String>,
 }
 
-fn read(path: &str) -> Option<String> {
-    std::fs::read_to_string(path)
-        .ok()
-        .map(|s| s.trim().to_string())
-}
+use crate::machine::read;
 
 /// (idle, steal, total) jiffies of all CPUs.
 fn cpu_times() -> Option<(u64, u64, u64)> {
@@ -197,26 +193,18 @@ async fn machine() -> Machine {
             .collect();
         (v.len() == 3).then(|| [v[0], v[1], v[2]])
     });
-    let cpu_model = read("/proc/cpuinfo").and_then(|c| {
-        c.lines().find_map(|l| {
-            l.strip_prefix("model name")
-                .map(|r| r.trim_start_matches([' ', '\t', ':']).to_string())
-        })
-    });
-    let turbo = read("/sys/devices/system/cpu/intel_pstate/no_turbo")
-        .map(|v| v == "0")
-        .or_else(|| read("/sys/devices/system/cpu/cpufreq/boost").map(|v| v == "1"));
+    let hardware = crate::machine::Hardware::read();
     let lock_file = crate::lock::lock_path();
     Machine {
         cores: std::thread::available_parallelism()
             .map(usize::from)
             .unwrap_or(1),
-        cpu_model,
+        cpu_model: hardware.cpu_model,
         load_average,
         busy_fraction,
         steal_fraction,
-        governor: read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
-        turbo,
+        governor: hardware.governor,
+        turbo: hardware.turbo,
         abbench_processes: abbench_processes(),
         lock_held: lock_held(&lock_file),
         lock_file: lock_file.display().to_string(),

@@ -203,3 +203,127 @@ fn entry((run, decisions): HistoryRow<RunRequest, RunResult, KeepResult>) -> His
         verdict: run.verdict,
     }
 }
+
+/// One past run, whole, as `run_ab_benchmark` returned it.
+pub fn run(run_id: &str, ledger_dir: Option<&Path>) -> Result<RunResult, HistoryError> {
+    let ledger = match ledger_dir {
+        Some(d) => Ledger::open(d),
+        None => Ledger::open_default(),
+    }?;
+    let run: Option<crate::bench::FiledRun> = ledger.get_run(run_id)?;
+    run.map(|r| r.result).ok_or_else(|| {
+        HistoryError::Invalid(format!(
+            "no run {run_id:?} in {}: `abbench history` lists the recorded runs",
+            ledger.path().display()
+        ))
+    })
+}
+
+/// One side of a [`Comparison`].
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ComparedRun {
+    /// The run's id.
+    pub run_id: String,
+    /// The script it ran.
+    pub script: String,
+    /// Its verdict.
+    pub verdict: Verdict,
+    /// Time: the speedup A / B; memory: the bytes saved (A - B); with bounds.
+    pub estimate: Estimate,
+    /// "x" (a ratio) or "bytes".
+    pub unit: String,
+    /// Processes (paired) or pairs measured.
+    pub pairs: usize,
+    /// The interpreter, e.g. "CPython 3.11.2 (/usr/bin/python3)".
+    pub python: String,
+    /// The platform and core count, e.g. "Linux-6.1-x86_64, 2 cores".
+    pub machine: String,
+    /// Wall seconds of the run.
+    pub elapsed_s: f64,
+}
+
+/// Two runs side by side: the same script at two times, or on two machines.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Comparison {
+    /// The earlier (or first named) run.
+    pub first: ComparedRun,
+    /// The other run.
+    pub second: ComparedRun,
+    /// The second estimate against the first, as a fraction (0.05 = 5 % higher).
+    pub change: f64,
+    /// Whether the two intervals share any value: if they do, these runs give no evidence that anything changed.
+    pub intervals_overlap: bool,
+    /// Both runs ran the same script path.
+    pub same_script: bool,
+    /// The comparison in one sentence.
+    pub summary: String,
+}
+
+fn compared(r: RunResult) -> Result<ComparedRun, HistoryError> {
+    let c = &r.comparison;
+    let (estimate, unit) = match (c.speedup, c.saved_bytes) {
+        (Some(s), _) => (s, "x"),
+        (None, Some(b)) => (b, "bytes"),
+        (None, None) => {
+            return Err(HistoryError::Invalid(format!(
+                "run {} has no estimate to compare",
+                r.run_id
+            )))
+        }
+    };
+    let e = &r.environment;
+    Ok(ComparedRun {
+        verdict: c.verdict,
+        pairs: c.pairs,
+        estimate,
+        unit: unit.into(),
+        python: format!(
+            "{} {} ({})",
+            e.python_implementation, e.python_version, e.python_executable
+        ),
+        machine: format!("{}, {} cores", e.platform, e.cores),
+        elapsed_s: r.elapsed_s,
+        run_id: r.run_id,
+        script: r.script,
+    })
+}
+
+/// Puts two recorded runs of one domain side by side.
+pub fn compare(
+    first: &str,
+    second: &str,
+    ledger_dir: Option<&Path>,
+) -> Result<Comparison, HistoryError> {
+    let (a, b) = (run(first, ledger_dir)?, run(second, ledger_dir)?);
+    if a.domain.is_time() != b.domain.is_time() {
+        return Err(HistoryError::Invalid(format!(
+            "run {first} is {} and run {second} is {}: compare runs that measure the same thing (time or memory)",
+            a.domain, b.domain
+        )));
+    }
+    let (a, b) = (compared(a)?, compared(b)?);
+    let change = b.estimate.estimate / a.estimate.estimate - 1.0;
+    let overlap = a.estimate.low.unwrap_or(f64::NEG_INFINITY)
+        <= b.estimate.high.unwrap_or(f64::INFINITY)
+        && b.estimate.low.unwrap_or(f64::NEG_INFINITY) <= a.estimate.high.unwrap_or(f64::INFINITY);
+    let what = if a.unit == "x" { "speedup" } else { "saving" };
+    let summary = format!(
+        "the {what} of {} is {:+.1} % against {}; the intervals {}",
+        b.run_id,
+        change * 100.0,
+        a.run_id,
+        if overlap {
+            "overlap, so these runs give no evidence that it changed"
+        } else {
+            "do not overlap: it changed between the runs (check the machine and runner columns before blaming the code)"
+        }
+    );
+    Ok(Comparison {
+        same_script: a.script == b.script,
+        first: a,
+        second: b,
+        change,
+        intervals_overlap: overlap,
+        summary,
+    })
+}

@@ -29,6 +29,7 @@ pub mod cli;
 pub mod demo;
 pub mod doctor;
 pub mod domain;
+pub mod export;
 #[cfg(test)]
 mod fuzz;
 pub mod generate;
@@ -37,6 +38,7 @@ pub mod history;
 pub mod keep;
 pub mod ledger;
 pub mod lock;
+pub mod machine;
 pub mod mcp;
 pub mod mcp_stdio;
 pub mod measurement;

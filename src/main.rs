@@ -13,7 +13,7 @@ async fn main() {
         )
         .init();
     let code = match abbench::cli::main(abbench::cli::Cli::parse()).await {
-        Ok(()) => 0,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             1

@@ -268,6 +268,54 @@ pub fn history_summary(h: &HistoryResult) -> String {
     out
 }
 
+/// Two runs side by side, as `abbench compare` prints them.
+pub fn compare_summary(c: &crate::history::Comparison) -> String {
+    let show = |r: &crate::history::ComparedRun| {
+        let f = |v: f64| {
+            if r.unit == "x" {
+                format!("{v:.3}x")
+            } else {
+                quantity(v, "bytes")
+            }
+        };
+        r.estimate.show(f)
+    };
+    let (a, b) = (&c.first, &c.second);
+    let mut out = format!("abbench compare {} {}\n", a.run_id, b.run_id);
+    for (label, x, y) in [
+        ("run", a.run_id.clone(), b.run_id.clone()),
+        (
+            "verdict",
+            a.verdict.as_str().into(),
+            b.verdict.as_str().into(),
+        ),
+        ("estimate", show(a), show(b)),
+        ("pairs", a.pairs.to_string(), b.pairs.to_string()),
+        (
+            "elapsed",
+            format!("{:.1} s", a.elapsed_s),
+            format!("{:.1} s", b.elapsed_s),
+        ),
+        ("python", a.python.clone(), b.python.clone()),
+        ("machine", a.machine.clone(), b.machine.clone()),
+        ("script", a.script.clone(), b.script.clone()),
+    ] {
+        out.push_str(&format!("  {label:<9} {x:<40} {y}\n"));
+    }
+    out.push_str(&format!(
+        "\n  change   {:+.1} % (second against first); intervals overlap: {}{}\n  {}\n",
+        c.change * 100.0,
+        if c.intervals_overlap { "yes" } else { "no" },
+        if c.same_script {
+            ""
+        } else {
+            "; the scripts differ"
+        },
+        c.summary
+    ));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

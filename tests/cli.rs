@@ -10,6 +10,34 @@ fn abbench() -> Command {
     cmd
 }
 
+/// Writes micro_bench_<name>.py (cpu domain) into `dir` with `abbench template`.
+fn cpu_script(dir: &std::path::Path, name: &str, a: &str, b: &str) -> std::path::PathBuf {
+    let out = abbench()
+        .args([
+            "template", "--name", name, "--domain", "cpu", "--a", a, "--b", b, "--dir",
+        ])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir.join(format!("micro_bench_{name}.py"))
+}
+
+/// Runs `cmd`, asserts it succeeded, and parses the JSON it printed.
+fn json_of(cmd: &mut Command) -> serde_json::Value {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 #[test]
 fn quick_start_runs_the_bundled_example_to_a_verdict() {
     let data = tempfile::tempdir().unwrap();
@@ -201,40 +229,18 @@ fn ctrl_c_interrupts_keep_and_leaves_nothing_behind() {
     .unwrap();
 
     // A run to decide about.
-    let script = tmp.path().join("micro_bench_ctrl_c.py");
-    let out = abbench()
-        .args([
-            "template",
-            "--name",
-            "ctrl_c",
-            "--domain",
-            "cpu",
-            "--a",
-            "return sum(range(3000))",
-            "--b",
-            "return 3000 * 2999 // 2",
-            "--dir",
-        ])
-        .arg(tmp.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let script = cpu_script(
+        tmp.path(),
+        "ctrl_c",
+        "return sum(range(3000))",
+        "return 3000 * 2999 // 2",
     );
-    let out = abbench()
-        .args(["run", "--json", "--max-pairs", "6"])
-        .arg(&script)
-        .env("ABBENCH_DATA_DIR", &data)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let run = json_of(
+        abbench()
+            .args(["run", "--json", "--max-pairs", "6"])
+            .arg(&script)
+            .env("ABBENCH_DATA_DIR", &data),
     );
-    let run: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
 
     let mut keep = abbench()
         .args([
@@ -300,4 +306,123 @@ fn ctrl_c_interrupts_keep_and_leaves_nothing_behind() {
         1,
         "the worktree was removed"
     );
+}
+
+/// `--fail-on` gates CI with exit status 3; the exports hold the tables,
+/// the units and the interval; a past run prints whole; two runs compare.
+#[test]
+fn fail_on_exports_history_run_and_compare() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let script = cpu_script(
+        tmp.path(),
+        "slower",
+        "return sum(range(2000))",
+        "return sum(range(6000))",
+    );
+    let (md, csv, js) = (
+        tmp.path().join("r.md"),
+        tmp.path().join("r.csv"),
+        tmp.path().join("r.json"),
+    );
+    let run = |fail_on: &str| {
+        abbench()
+            .arg("run")
+            .arg(&script)
+            .args([
+                "--max-pairs",
+                "12",
+                "--fail-on",
+                fail_on,
+                "--export-markdown",
+            ])
+            .arg(&md)
+            .arg("--export-csv")
+            .arg(&csv)
+            .arg("--export-json")
+            .arg(&js)
+            .env("ABBENCH_DATA_DIR", &data)
+            .output()
+            .unwrap()
+    };
+    let gated = run("regression,inconclusive");
+    let stdout = String::from_utf8_lossy(&gated.stdout);
+    assert!(stdout.contains("VERDICT  regression"), "{stdout}");
+    assert_eq!(
+        gated.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&gated.stderr)
+    );
+    assert!(String::from_utf8_lossy(&gated.stderr).contains("--fail-on"));
+    let passed = run("below");
+    assert_eq!(passed.status.code(), Some(0), "a regression is not `below`");
+
+    let markdown = std::fs::read_to_string(&md).unwrap();
+    for needle in [
+        "| Variant | Median | Min | Max | CV | n |",
+        "|:---|---:|",
+        "| A (current) |",
+        " µs |",
+        "| Speedup (A / B) | 0.",
+        "x [0.",
+        "**regression**",
+    ] {
+        assert!(
+            markdown.contains(needle),
+            "{needle:?} missing from:\n{markdown}"
+        );
+    }
+    let table = std::fs::read_to_string(&csv).unwrap();
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(
+        lines[0].starts_with("run_id,domain,variant,unit,n,median"),
+        "{table}"
+    );
+    assert_eq!(lines.len(), 3, "{table}");
+    assert!(
+        lines[1].contains(",a,s,") && lines[2].contains(",b,s,"),
+        "{table}"
+    );
+    let full: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&js).unwrap()).unwrap();
+    assert_eq!(full["verdict"], "regression");
+    let run_id = full["run_id"].as_str().unwrap().to_string();
+
+    let past = abbench()
+        .args(["history", "--run-id", &run_id])
+        .env("ABBENCH_DATA_DIR", &data)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&past.stdout);
+    assert!(
+        past.status.success()
+            && text.contains(&format!("abbench run {run_id}"))
+            && text.contains("VERDICT  regression"),
+        "{text}"
+    );
+
+    let listed = abbench()
+        .args(["history", "--json"])
+        .env("ABBENCH_DATA_DIR", &data)
+        .output()
+        .unwrap();
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let first = listed["runs"][1]["run_id"].as_str().unwrap().to_string();
+    let c = json_of(
+        abbench()
+            .args(["compare", &first, &run_id, "--json"])
+            .env("ABBENCH_DATA_DIR", &data),
+    );
+    assert_eq!(c["same_script"], true);
+    assert_eq!(c["first"]["unit"], "x");
+    assert!(c["change"].as_f64().unwrap().abs() < 0.5, "{c}");
+    assert!(c["summary"].as_str().unwrap().contains("intervals"), "{c}");
+    let unknown = abbench()
+        .args(["history", "--run-id", "nope"])
+        .env("ABBENCH_DATA_DIR", &data)
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("abbench history"));
 }

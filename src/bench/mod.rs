@@ -221,6 +221,9 @@ pub async fn run_ab(
         .unwrap_or(1);
     let load_end = load_average();
     warnings.extend(warnings::machine_load(load_start, load_end, cores));
+    let measured_by = measured_by(&plan, memory.as_ref(), &probe, ex.external_timing);
+    let environment = Environment::new(probe, cores, load_start, load_end);
+    warnings.extend(warnings::governor(&environment.hardware));
 
     let now = SystemTime::now();
     let mut result = RunResult {
@@ -230,7 +233,7 @@ pub async fn run_ab(
         cwd: plan.cwd.display().to_string(),
         runner,
         commands: ex.commands.clone(),
-        measured_by: measured_by(&plan, memory.as_ref(), &probe, ex.external_timing),
+        measured_by,
         a: ArmSummary::new(&measured.a, plan.domain.unit()),
         b: ArmSummary::new(&measured.b, plan.domain.unit()),
         design: measured.design,
@@ -245,7 +248,7 @@ pub async fn run_ab(
         elapsed_s: started.elapsed().as_secs_f64(),
         lock_wait_s: lock_wait.as_secs_f64(),
         warnings: warnings.iter().map(ToString::to_string).collect(),
-        environment: Environment::new(probe, cores, load_start, load_end),
+        environment,
     };
     record(&mut result, req, ledger_dir, now).await;
     Ok(result)

@@ -102,6 +102,9 @@ pub struct Environment {
     pub load_average_start: Option<f64>,
     /// 1-minute load average at the end.
     pub load_average_end: Option<f64>,
+    /// The CPU model, frequency governor, turbo and kernel, where Linux exposes them.
+    #[serde(flatten)]
+    pub hardware: crate::machine::Hardware,
 }
 
 impl Environment {
@@ -119,6 +122,7 @@ impl Environment {
             cores,
             load_average_start,
             load_average_end,
+            hardware: crate::machine::Hardware::read(),
         }
     }
 }

@@ -7,6 +7,7 @@ use std::fmt;
 
 use super::executor::PythonExecutor;
 use super::result::Measured;
+use crate::machine::QUIETER;
 use crate::stats;
 
 /// What to do about an interference warning, when the pairing is doubtful.
@@ -27,6 +28,11 @@ pub enum RunWarning {
         arm: &'static str,
         /// Its coefficient of variation.
         cv: f64,
+    },
+    /// The frequency governor lets the clock change.
+    Governor {
+        /// Its name, e.g. "powersave".
+        governor: String,
     },
     /// A measured interval was under 1 ms.
     ShortSamples {
@@ -119,8 +125,9 @@ impl fmt::Display for RunWarning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use RunWarning::*;
         match self {
-            NoisyProcesses { sd } => write!(f, "the per-process speedup varies by {:.1} % across processes (sd of ln(A/B) over 10 %) even with A and B paired: a noisy workload or machine; the interval accounts for it, at the cost of more processes", sd * 100.0),
-            NoisyArm { arm, cv } => write!(f, "{arm}'s values vary by {:.1} % across processes (coefficient of variation over 10 %): a noisy machine or workload; the interval accounts for it, at the cost of more pairs", cv * 100.0),
+            NoisyProcesses { sd } => write!(f, "the per-process speedup varies by {:.1} % across processes (sd of ln(A/B) over 10 %) even with A and B paired: a noisy workload or machine; the interval accounts for it, at the cost of more processes; {QUIETER}", sd * 100.0),
+            NoisyArm { arm, cv } => write!(f, "{arm}'s values vary by {:.1} % across processes (coefficient of variation over 10 %): a noisy machine or workload; the interval accounts for it, at the cost of more pairs; {QUIETER}", cv * 100.0),
+            Governor { governor } => write!(f, "the CPU frequency governor is `{governor}`, not `performance`: the clock speed changes under the measurement; `sudo cpupower frequency-set --governor performance`, or {QUIETER}"),
             ShortSamples { who } => write!(f, "{who}: a measured interval was under 1 ms, where timer resolution and scheduling jitter dominate: raise `number` or the work per call"),
             DroppedOutput { variant, bytes } => write!(f, "variant {variant} printed more output than abbench keeps (1 MiB per stream per process): {bytes} bytes were dropped unread; printing in the measured code also costs time"),
             Stderr { variant, first_line } => write!(f, "variant {variant} wrote to stderr (first line: {first_line:?})"),
@@ -200,6 +207,14 @@ pub(super) fn process_warnings(ex: &PythonExecutor, m: &Measured) -> Vec<RunWarn
         warnings.push(RunWarning::ExternalTiming);
     }
     warnings
+}
+
+/// A warning when the frequency governor is not `performance`.
+pub(super) fn governor(hardware: &crate::machine::Hardware) -> Option<RunWarning> {
+    let g = hardware.governor.as_deref()?;
+    (g != "performance").then(|| RunWarning::Governor {
+        governor: g.to_string(),
+    })
 }
 
 /// A warning when the 1-minute load average, at the start or the end,
