@@ -14,6 +14,8 @@ use crate::verdict::{Estimate, Verdict};
 
 /// Runs listed when the caller gives no `limit`.
 pub const DEFAULT_LIMIT: usize = 20;
+/// Most runs one listing returns.
+pub const MAX_LIMIT: usize = 1000;
 
 /// Arguments of `benchmark_history` / `abbench history`.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -30,6 +32,7 @@ pub struct HistoryRequest {
     pub function: Option<String>,
     /// Most runs returned, newest first (1 to 1000). Default 20.
     #[serde(default = "default_limit")]
+    #[schemars(range(min = 1, max = MAX_LIMIT))]
     pub limit: usize,
     /// Only runs at or after this RFC 3339 time, e.g. "2026-11-27T09:00:00Z" (a bare date means its midnight UTC).
     #[serde(default)]
@@ -127,9 +130,9 @@ pub fn history(
     req: &HistoryRequest,
     ledger_dir: Option<&Path>,
 ) -> Result<HistoryResult, HistoryError> {
-    if !(1..=1000).contains(&req.limit) {
+    if !(1..=MAX_LIMIT).contains(&req.limit) {
         return Err(HistoryError::Invalid(format!(
-            "`limit` = {} must be 1 to 1000",
+            "`limit` = {} must be 1 to {MAX_LIMIT}",
             req.limit
         )));
     }

@@ -5,7 +5,7 @@ use rmcp::handler::server::router::prompt::PromptRouter;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::{Json, Parameters};
 use rmcp::model::{
-    Implementation, ListResourcesResult, PaginatedRequestParams, PromptMessage,
+    Icon, Implementation, ListResourcesResult, PaginatedRequestParams, PromptMessage,
     ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource,
     ResourceContents, Role, ServerCapabilities, ServerConfig,
 };
@@ -25,6 +25,7 @@ use crate::doctor::{self, DoctorRequest, EnvironmentReport};
 use crate::generate::{self, GenerateRequest, GeneratedScript};
 use crate::history::{self, HistoryRequest, HistoryResult};
 use crate::keep::{self, KeepRequest, KeepResult};
+use crate::portable::{make_portable, Contract};
 use crate::references::{self, REFERENCES};
 
 const INSTRUCTIONS: &str = "abbench answers one question for an optimization loop: is variant B of this Python code a clear, repeatable improvement over variant A?\n\
@@ -41,6 +42,40 @@ pub struct WorkflowArgs {
     pub function: String,
     /// The domain: cpu, data_structures, async, memory or structure.
     pub domain: String,
+}
+
+/// abbench's icon, an SVG served as a data URI.
+fn icon() -> Icon {
+    const SVG: &str = include_str!("../assets/abbench.svg");
+    let mut icon = Icon::new(format!(
+        "data:image/svg+xml;base64,{}",
+        base64(SVG.as_bytes())
+    ));
+    icon.mime_type = Some("image/svg+xml".into());
+    icon.sizes = Some(vec!["any".into()]);
+    icon
+}
+
+/// Standard base64 with padding (RFC 4648), for the icon's data URI.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// The abbench MCP server.
@@ -78,8 +113,17 @@ impl AbbenchServer {
     /// A server with every tool and prompt registered; `shutdown` stops
     /// its long-running calls.
     pub fn new(shutdown: CancellationToken) -> Self {
+        let mut tool_router = Self::tool_router();
+        for route in tool_router.map.values_mut() {
+            let tool = &mut route.attr;
+            make_portable(Arc::make_mut(&mut tool.input_schema), Contract::Input);
+            if let Some(output) = &mut tool.output_schema {
+                make_portable(Arc::make_mut(output), Contract::Output);
+            }
+            tool.icons = Some(vec![icon()]);
+        }
         AbbenchServer {
-            tool_router: Self::tool_router(),
+            tool_router,
             prompt_router: Self::prompt_router(),
             shutdown,
         }
@@ -87,6 +131,7 @@ impl AbbenchServer {
 
     #[tool(
         name = "generate_ab_script",
+        title = "Generate A/B micro-benchmark script",
         description = "Write an A/B micro-benchmark script micro_bench_<name>.py for one domain: bench_a holds the current code, bench_b the optimized code, both on the same input from `setup`; `python script.py a|b` runs one variant and prints one `ABBENCH {json}` line with the measured value. The script is compile-checked first (a syntax error names setup/code_a/code_b and the line within it; nothing is written). Returns the path, the full script, the commands to run each variant, what the value means and the domain's threshold. Next: run_ab_benchmark with the path.",
         annotations(
             title = "Generate A/B micro-benchmark script",
@@ -108,6 +153,7 @@ impl AbbenchServer {
 
     #[tool(
         name = "run_ab_benchmark",
+        title = "Run A/B micro-benchmark",
         description = "Run an A/B script with the project's Python until the statistics settle. Time domains (cpu, async, structure) use the paired design by default: an uncounted pilot chooses block length and rounds, then every fresh process runs A and B in alternating blocks in a random order and its A/B ratio is one sample (exact signed-rank test; looks at 6, 12, 24, 30 processes with the 5 % error split over them). Memory runs each variant in its own processes under memray (its own peak above the setup baseline; memray is provisioned outside the project when missing). Returns run_id, verdict (above_threshold | below_threshold | regression | inconclusive) with its reason, speedup/gain or saved_bytes/saved_fraction with confidence bounds, the design that ran and why, checks of the pairing, both arms' values, the exact commands, warnings and the environment. Only one measurement runs at a time on the machine. Sends progress after every process when given a progress token; cancelling kills the running processes. Next: check_keep_conditions with the run_id.",
         annotations(
             title = "Run A/B micro-benchmark",
@@ -148,6 +194,7 @@ impl AbbenchServer {
 
     #[tool(
         name = "check_keep_conditions",
+        title = "Check keep conditions",
         description = "Decide whether a candidate optimization may be kept on the micro-benchmark alone. Evaluates all four conditions and reports each with its figures: improvement (the run's verdict is above_threshold), tests (the full test command exits 0; counts and failing test ids), simplicity (files and net lines changed, new imports, dependency files, McCabe complexity of every changed function, from git against `base`), hot_path (cProfile of target_test on a temporary worktree of the base and on the candidate: calls, cumulative seconds, share of the test's time, rank). Returns decision keep | needs_e2e | discard with the reason, the blocking conditions and the next step; the decision is recorded in the ledger next to its run. Never modifies the work tree.",
         annotations(
             title = "Check keep conditions",
@@ -171,6 +218,7 @@ impl AbbenchServer {
 
     #[tool(
         name = "check_environment",
+        title = "Check environment",
         description = "Read-only: what abbench would run for a project directory, and whether it would work. Returns the runner and why (every detection rule tried: runner, VIRTUAL_ENV, .venv / venv / uv.lock / poetry.lock from cwd up to the project root, python3), the interpreter's version, whether memray, pytest and pip import and what abbench would provision (memray, outside the project), git / uv / codeflash on PATH, each domain's readiness, and how noisy the machine is (cores, CPU model, load, CPU time taken by other work and by the hypervisor, frequency governor, turbo, other abbench runs and the machine lock). Every problem comes with the command that fixes it. Installs and writes nothing.",
         annotations(
             title = "Check environment",
@@ -191,6 +239,7 @@ impl AbbenchServer {
 
     #[tool(
         name = "benchmark_history",
+        title = "Benchmark history",
         description = "List earlier run_ab_benchmark runs from the ledger, newest first, with their verdicts, estimates (speedup or saved bytes with bounds) and any keep decisions. Filter by benchmark name, domain, function or time. Read-only.",
         annotations(
             title = "Benchmark history",
@@ -219,6 +268,7 @@ impl AbbenchServer {
     /// The `ab_workflow` prompt: generate → run → check keep for one function.
     #[prompt(
         name = "ab_workflow",
+        title = "A/B decision for one function",
         description = "Walk through one A/B decision for a function: generate the script, run it, check the keep conditions."
     )]
     async fn ab_workflow(
@@ -258,10 +308,13 @@ impl ServerHandler for AbbenchServer {
                 .enable_resources()
                 .build(),
         )
-        .with_server_info(Implementation::new(
-            env!("CARGO_PKG_NAME"),
-            env!("CARGO_PKG_VERSION"),
-        ))
+        .with_server_info(
+            Implementation::new(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))
+                .with_title("abbench: A/B micro-benchmarks")
+                .with_description(env!("CARGO_PKG_DESCRIPTION"))
+                .with_website_url(env!("CARGO_PKG_REPOSITORY"))
+                .with_icons(vec![icon()]),
+        )
         .with_instructions(INSTRUCTIONS)
     }
 
@@ -295,10 +348,14 @@ impl ServerHandler for AbbenchServer {
                 None,
             )
         })?;
-        Ok(
-            ReadResourceResult::new(vec![ResourceContents::text(reference.text, request.uri)])
-                .into(),
-        )
+        // The same MIME type as the listing (rmcp's `text` helper says text/plain).
+        let contents = ResourceContents::TextResourceContents {
+            uri: request.uri,
+            mime_type: Some("text/markdown".into()),
+            text: reference.text.into(),
+            meta: None,
+        };
+        Ok(ReadResourceResult::new(vec![contents]).into())
     }
 }
 
@@ -338,4 +395,17 @@ pub async fn serve_stdio() -> anyhow::Result<()> {
     }
     crate::process::kill_all_groups();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_pads_as_rfc_4648_says() {
+        for (text, encoded) in [("Man", "TWFu"), ("Ma", "TWE="), ("M", "TQ=="), ("", "")] {
+            assert_eq!(base64(text.as_bytes()), encoded);
+        }
+        assert!(icon().src.starts_with("data:image/svg+xml;base64,PHN2Zy"));
+    }
 }

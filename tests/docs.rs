@@ -107,3 +107,72 @@ fn the_table_reader_reads_tables() {
     assert_eq!((r[0].0.as_str(), r[0].1.as_str()), ("a", "yes"));
     assert_eq!(defaults("Default 0.20 (20 %). default 30."), ["0.20", "30"]);
 }
+
+/// Every published schema is portable: the pinned MCP Inspector finds
+/// nothing to warn about, no call prints an `unknown format` line, the
+/// structured results validate against their output schemas, and the
+/// ranges the server enforces are the schema's (one constant for both).
+#[tokio::test]
+async fn schemas_are_portable_and_state_the_enforced_ranges() {
+    let inspector = common::inspector_cli();
+    let abbench = env!("CARGO_BIN_EXE_abbench");
+    let data = tempfile::tempdir().unwrap();
+    let inspect = |args: &[&str]| {
+        let out = std::process::Command::new(&inspector)
+            .arg("--cli")
+            .args(["-e", &format!("ABBENCH_DATA_DIR={}", data.path().display())])
+            .args([abbench, "serve"])
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        assert!(!stderr.contains("unknown format"), "{stderr}");
+        (String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
+    };
+    let (_, stderr) = inspect(&["--method", "tools/list", "--strict"]);
+    assert!(
+        !stderr.contains("Warning") && !stderr.contains("warning"),
+        "{stderr}"
+    );
+    for tool in ["check_environment", "benchmark_history"] {
+        let (stdout, stderr) = inspect(&["--method", "tools/call", "--tool-name", tool]);
+        assert!(
+            stdout.contains("\"isError\": false"),
+            "{tool}: {stdout}\n{stderr}"
+        );
+    }
+
+    let server = common::start().await;
+    let tools = server.client.list_all_tools().await.unwrap();
+    let property = |tool: &str, name: &str| -> Value {
+        let t = tools.iter().find(|t| t.name == tool).unwrap();
+        Value::Object((*t.input_schema).clone())["properties"][name].clone()
+    };
+    let max = abbench::bench::MAX_PAIRS_LIMIT;
+    let min = abbench::bench::MIN_PAIRS_LIMIT;
+    for name in ["min_pairs", "max_pairs"] {
+        let p = property("run_ab_benchmark", name);
+        assert_eq!(
+            (p["minimum"].as_u64(), p["maximum"].as_u64()),
+            (Some(min as u64), Some(max as u64)),
+            "{name}: {p}"
+        );
+    }
+    let limit = property("benchmark_history", "limit");
+    assert_eq!(
+        limit["maximum"].as_u64(),
+        Some(abbench::history::MAX_LIMIT as u64)
+    );
+    // Past the schema's bound, the server refuses too, naming the bound.
+    let msg = server
+        .call_err(
+            "benchmark_history",
+            serde_json::json!({"limit": abbench::history::MAX_LIMIT + 1}),
+        )
+        .await;
+    assert!(
+        msg.contains(&abbench::history::MAX_LIMIT.to_string()),
+        "{msg}"
+    );
+}

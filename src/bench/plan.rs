@@ -222,9 +222,9 @@ fn threshold(req: &RunRequest, domain: Domain) -> Result<Threshold, RunError> {
             let fraction = req
                 .min_saved_fraction
                 .unwrap_or(crate::domain::DEFAULT_MIN_SAVED_FRACTION);
-            if !(0.0..1.0).contains(&fraction) {
+            if !(0.0..=1.0).contains(&fraction) {
                 return Err(invalid(format!(
-                    "`min_saved_fraction` = {fraction} must be in [0, 1)"
+                    "`min_saved_fraction` = {fraction} must be in [0, 1]"
                 )));
             }
             Threshold::memory(

@@ -71,21 +71,25 @@ pub struct RunRequest {
     pub env: BTreeMap<String, String>,
     /// cpu/async/structure: the gain B must beat, as a fraction (gain = A/B - 1). Default 0.20 (20 %, i.e. speedup 1.2x).
     #[serde(default)]
+    #[schemars(range(min = 0.0))]
     pub min_gain: Option<f64>,
     /// memory: bytes B must save (A - B) to pass. Default 10485760 (10 MiB). Passing either memory threshold suffices.
     #[serde(default)]
     pub min_saved_bytes: Option<u64>,
     /// memory: fraction of A's peak B must save ((A - B) / A) to pass. Default 0.10.
     #[serde(default)]
+    #[schemars(range(min = 0.0, max = 1.0))]
     pub min_saved_fraction: Option<f64>,
     /// How the variants share processes. "paired" (default for cpu, async and structure with a generated script): every fresh process runs A and B in alternating blocks in a random order, and its A/B ratio is one sample, which cancels the machine's noise A and B share. "process" (always for memory, and for hand-written scripts): each process runs one variant, A and B processes interleaved. The result's `design` says which ran and why.
     #[serde(default)]
     pub isolation: Option<Isolation>,
     /// Pairs (paired design: processes) before the first look at the statistics. Default: chosen by the design (paired: 6, or 12 for very noisy code; process: 5; memory: 4); at least 6 paired, 4 otherwise.
     #[serde(default)]
+    #[schemars(range(min = MIN_PAIRS_LIMIT, max = MAX_PAIRS_LIMIT))]
     pub min_pairs: Option<usize>,
     /// Most pairs (paired design: processes each running both; process design: one A and one B process) before giving up as inconclusive (min_pairs to 200). Default 30.
     #[serde(default = "defaults::max_pairs")]
+    #[schemars(range(min = MIN_PAIRS_LIMIT, max = MAX_PAIRS_LIMIT))]
     pub max_pairs: usize,
     /// Wall-clock budget of the whole run in seconds; the run stops with the pairs it has when the next pair would exceed it. Default 300.
     #[serde(default = "defaults::max_seconds")]

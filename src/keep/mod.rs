@@ -63,6 +63,7 @@ pub struct KeepRequest {
     pub max_complexity_increase: i64,
     /// hot_path: least share (fraction) of the target test's time the function must take on the base. Default 0.05 for cpu/data_structures/async, 0 for memory/structure.
     #[serde(default)]
+    #[schemars(range(min = 0.0, max = 1.0))]
     pub min_hot_share: Option<f64>,
     /// Timeout in seconds of the test command and of each profiling run. Default 900.
     #[serde(default = "defaults::tests_timeout_s")]
@@ -153,6 +154,7 @@ pub struct Condition {
     /// One sentence with the figures.
     pub summary: String,
     /// The figures behind the sentence.
+    #[schemars(with = "serde_json::Map<String, Value>")]
     pub figures: Value,
 }
 

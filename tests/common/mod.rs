@@ -96,17 +96,31 @@ pub const CLAUDE_CODE: &str = "@anthropic-ai/claude-code@2.1.332";
 
 /// Path of the pinned `claude` CLI, installed by the first test that needs it.
 pub fn claude_cli() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("claude-code");
-    provisioned(&root, CLAUDE_CODE, || {
+    npm_tool("claude-code", CLAUDE_CODE, "claude")
+}
+
+/// `bin` of the npm `package` (pinned), installed under target/`dir` by the
+/// first test that needs it.
+fn npm_tool(dir: &str, package: &str, bin: &str) -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(dir);
+    provisioned(&root, package, || {
         std::fs::create_dir_all(&root).unwrap();
         must(
             std::process::Command::new("npm")
                 .args(["install", "--silent", "--no-audit", "--no-fund", "--prefix"])
                 .arg(&root)
-                .arg(CLAUDE_CODE),
+                .arg(package),
         );
     });
-    root.join("node_modules/.bin/claude")
+    root.join("node_modules/.bin").join(bin)
+}
+
+/// The MCP Inspector (npm, pinned), installed under target/ once.
+pub const INSPECTOR: &str = "@modelcontextprotocol/inspector@2.12.0";
+
+/// Path of the pinned `mcp-inspector` CLI, installed by the first test that needs it.
+pub fn inspector_cli() -> PathBuf {
+    npm_tool("mcp-inspector", INSPECTOR, "mcp-inspector")
 }
 
 /// A virtualenv under target/ with [`TEST_PACKAGES`], created by the first
