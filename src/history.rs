@@ -330,3 +330,23 @@ pub fn compare(
         summary,
     })
 }
+
+/// What completes a prompt argument: the domains, or the functions the
+/// ledger has decisions about, that start with (domains) or contain
+/// (functions) `typed`; at most 100.
+pub fn complete(argument: &str, typed: &str, ledger_dir: Option<&Path>) -> Vec<String> {
+    match argument {
+        "domain" => ["cpu", "data_structures", "async", "memory", "structure"]
+            .into_iter()
+            .filter(|d| d.starts_with(typed))
+            .map(String::from)
+            .collect(),
+        "function" => match ledger_dir {
+            Some(d) => Ledger::open(d),
+            None => Ledger::open_default(),
+        }
+        .and_then(|l| l.target_functions(typed, 100))
+        .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}

@@ -40,6 +40,7 @@ pub mod ledger;
 pub mod lock;
 pub mod machine;
 pub mod mcp;
+pub mod mcp_log;
 pub mod mcp_stdio;
 pub mod measurement;
 pub mod portable;

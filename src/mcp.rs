@@ -5,9 +5,10 @@ use rmcp::handler::server::router::prompt::PromptRouter;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::{Json, Parameters};
 use rmcp::model::{
-    Icon, Implementation, ListResourcesResult, PaginatedRequestParams, PromptMessage,
-    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource,
-    ResourceContents, Role, ServerCapabilities, ServerConfig,
+    CompleteRequestParams, CompleteResult, CompletionInfo, Icon, Implementation,
+    ListResourcesResult, PaginatedRequestParams, PromptMessage, ReadResourceRequestParams,
+    ReadResourceResponse, ReadResourceResult, Reference, Resource, ResourceContents, Role,
+    ServerCapabilities, ServerConfig,
 };
 use rmcp::service::RequestContext;
 use rmcp::{prompt, prompt_handler, prompt_router, tool, tool_handler, tool_router};
@@ -25,6 +26,7 @@ use crate::doctor::{self, DoctorRequest, EnvironmentReport};
 use crate::generate::{self, GenerateRequest, GeneratedScript};
 use crate::history::{self, HistoryRequest, HistoryResult};
 use crate::keep::{self, KeepRequest, KeepResult};
+use crate::mcp_log::{Level, LogFloor};
 use crate::portable::{make_portable, Contract};
 use crate::references::{self, REFERENCES};
 
@@ -86,6 +88,8 @@ pub struct AbbenchServer {
     /// Cancelled when the server shuts down (client gone, SIGTERM):
     /// every long-running call stops and kills its processes.
     shutdown: CancellationToken,
+    /// The level the client set with `logging/setLevel`.
+    log: LogFloor,
 }
 
 impl Default for AbbenchServer {
@@ -126,6 +130,7 @@ impl AbbenchServer {
             tool_router,
             prompt_router: Self::prompt_router(),
             shutdown,
+            log: LogFloor::default(),
         }
     }
 
@@ -170,16 +175,18 @@ impl AbbenchServer {
     ) -> Result<Json<RunResult>, String> {
         let token = ctx.meta.get_progress_token();
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Progress>();
-        let peer = ctx.peer.clone();
+        let (peer, log) = (ctx.peer.clone(), self.log.clone());
         let forwarder = tokio::spawn(async move {
             while let Some(p) = rx.recv().await {
+                let message = p.message();
                 if let Some(token) = &token {
                     let param =
                         ProgressNotificationParam::new(token.clone(), p.processes_done as f64)
                             .with_total(p.processes_total as f64)
-                            .with_message(p.message());
+                            .with_message(message.clone());
                     let _ = peer.notify_progress(param).await;
                 }
+                log.send(&peer, Level::Info, &message).await;
             }
         });
         let progress: Arc<dyn Fn(Progress) + Send + Sync> = Arc::new(move |p| {
@@ -189,6 +196,11 @@ impl AbbenchServer {
         let outcome = bench::run_ab(&request, None, &cancel, progress).await;
         // Every progress notification goes out before the result.
         let _ = forwarder.await;
+        if let Ok(result) = &outcome {
+            for warning in &result.warnings {
+                self.log.send(&ctx.peer, Level::Warning, warning).await;
+            }
+        }
         outcome.map(Json).map_err(|e| e.to_string())
     }
 
@@ -300,12 +312,15 @@ impl AbbenchServer {
 #[tool_handler(router = self.tool_router)]
 #[prompt_handler(router = self.prompt_router)]
 impl ServerHandler for AbbenchServer {
+    #[allow(deprecated)] // logging: see mcp_log
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(
             ServerCapabilities::builder()
                 .enable_tools()
                 .enable_prompts()
                 .enable_resources()
+                .enable_completions()
+                .enable_logging()
                 .build(),
         )
         .with_server_info(
@@ -316,6 +331,38 @@ impl ServerHandler for AbbenchServer {
                 .with_icons(vec![icon()]),
         )
         .with_instructions(INSTRUCTIONS)
+    }
+
+    #[allow(deprecated)]
+    async fn set_level(
+        &self,
+        request: rmcp::model::SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.log.set(request.level);
+        Ok(())
+    }
+
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, ErrorData> {
+        let values = match &request.r#ref {
+            Reference::Prompt(p) if p.name == "ab_workflow" => {
+                let (name, typed) = (
+                    request.argument.name.clone(),
+                    request.argument.value.clone(),
+                );
+                tokio::task::spawn_blocking(move || history::complete(&name, &typed, None))
+                    .await
+                    .unwrap_or_default()
+            }
+            _ => Vec::new(),
+        };
+        let info = CompletionInfo::with_all_values(values)
+            .map_err(|e| ErrorData::internal_error(e, None))?;
+        Ok(CompleteResult::new(info))
     }
 
     async fn list_resources(

@@ -426,12 +426,19 @@ impl Raw {
     }
 
     async fn request(&mut self, message: Value) -> Value {
+        self.request_noting(message).await.0
+    }
+
+    /// The reply, and every message the server sent before it.
+    async fn request_noting(&mut self, message: Value) -> (Value, Vec<Value>) {
         self.send(&message.to_string()).await;
+        let mut before = Vec::new();
         loop {
             let reply = self.recv().await;
             if reply.get("id") == message.get("id") {
-                return reply;
+                return (reply, before);
             }
+            before.push(reply);
         }
     }
 
@@ -662,4 +669,76 @@ async fn unreadable_scripts_are_clear_errors() {
         .await;
     assert!(msg.contains("is a directory"), "{msg}");
     server.assert_alive().await;
+}
+
+/// `logging/setLevel` and `completion/complete` answer; at `info` a run's
+/// per-process lines arrive as `notifications/message` before its result.
+#[tokio::test]
+async fn logging_levels_and_completions() {
+    let mut raw = Raw::start().await;
+    let r = raw
+        .request(
+            json!({"jsonrpc": "2.0", "id": 1, "method": "completion/complete", "params": {
+            "ref": {"type": "ref/prompt", "name": "ab_workflow"},
+            "argument": {"name": "domain", "value": "m"}}}),
+        )
+        .await;
+    assert_eq!(
+        r["result"]["completion"]["values"],
+        json!(["memory"]),
+        "{r}"
+    );
+    let r = raw
+        .request(
+            json!({"jsonrpc": "2.0", "id": 2, "method": "completion/complete", "params": {
+            "ref": {"type": "ref/prompt", "name": "ab_workflow"},
+            "argument": {"name": "function", "value": "count"}}}),
+        )
+        .await;
+    assert!(r["result"]["completion"]["values"].is_array(), "{r}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let generated = raw
+        .call(3, "generate_ab_script", json!({"name": "logged", "domain": "cpu",
+            "code_a": "return sum(range(4000))", "code_b": "return sum(range(1000))", "dir": dir.path()}))
+        .await;
+    let script = generated["result"]["structuredContent"]["path"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let run = |id: u64| {
+        json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+        "params": {"name": "run_ab_benchmark", "arguments": {"script": script, "max_pairs": 6}}})
+    };
+    let logged = |messages: &[Value]| -> Vec<Value> {
+        messages
+            .iter()
+            .filter(|m| m["method"] == "notifications/message")
+            .cloned()
+            .collect()
+    };
+    // By default only warnings are sent.
+    let (_, before) = raw.request_noting(run(4)).await;
+    assert!(
+        logged(&before)
+            .iter()
+            .all(|m| m["params"]["level"] == "warning"),
+        "{before:?}"
+    );
+
+    let r = raw
+        .request(json!({"jsonrpc": "2.0", "id": 5, "method": "logging/setLevel", "params": {"level": "info"}}))
+        .await;
+    assert!(r.get("error").is_none(), "{r}");
+    let (reply, before) = raw.request_noting(run(6)).await;
+    assert_eq!(reply["result"]["isError"], false, "{reply}");
+    let lines = logged(&before);
+    assert!(
+        lines.iter().any(|m| m["params"]["level"] == "info"
+            && m["params"]["logger"] == "abbench"
+            && m["params"]["data"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("process "))),
+        "{lines:?}"
+    );
 }

@@ -323,6 +323,21 @@ impl Ledger {
             .map_err(|e| self.err(e))
     }
 
+    /// Target functions of recorded decisions that contain `part`, most
+    /// recently decided first (at most `limit`), for completion.
+    pub fn target_functions(&self, part: &str, limit: usize) -> Result<Vec<String>, LedgerError> {
+        let mut q = self
+            .conn
+            .prepare(
+                "SELECT target_function FROM decisions WHERE instr(target_function, ?1) > 0
+                 GROUP BY target_function ORDER BY max(created_at) DESC LIMIT ?2",
+            )
+            .map_err(|e| self.err(e))?;
+        q.query_map(params![part, limit as i64], |row| row.get(0))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))
+    }
+
     /// Runs matching `filter`, newest first, each with its decisions
     /// (newest first); a run this abbench cannot read is left out and
     /// reported in `unreadable`.
