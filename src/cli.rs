@@ -262,6 +262,9 @@ pub struct RunArgs {
     /// Memory: fail instead of falling back to tracemalloc when memray is missing.
     #[arg(long)]
     pub no_fallback: bool,
+    /// Print what the first counted process of each variant printed (stdout and stderr, up to 4 KiB each).
+    #[arg(long)]
+    pub show_output: bool,
     /// Exit with status 3 when the verdict is one of these (comma-separated), e.g. `--fail-on regression,inconclusive` to gate CI.
     #[arg(long, value_delimiter = ',', value_name = "VERDICT")]
     pub fail_on: Vec<FailOn>,
@@ -386,6 +389,7 @@ async fn run(args: RunArgs) -> Result<i32> {
         timeout_s: args.timeout_s.unwrap_or(d.timeout_s),
         seed: args.seed,
         allow_fallback: !args.no_fallback,
+        show_output: args.show_output,
     };
     let bar = if std::io::stderr().is_terminal() {
         indicatif::ProgressBar::new(1 + request.max_pairs as u64)
@@ -423,6 +427,9 @@ async fn run(args: RunArgs) -> Result<i32> {
         println!("{}", serde_json::to_string_pretty(&result)?);
     } else {
         print!("{}", render::run_summary(&result));
+        for o in &result.first_output {
+            print!("{}", render::process_output(o));
+        }
     }
     args.export.write(Exported::Run(&result))?;
     let verdict = result.comparison.verdict;

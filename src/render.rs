@@ -268,6 +268,25 @@ pub fn history_summary(h: &HistoryResult) -> String {
     out
 }
 
+/// What one process printed, for `abbench run --show-output`.
+pub fn process_output(o: &crate::bench::ProcessOutput) -> String {
+    let block = |name: &str, text: &str| {
+        if text.trim().is_empty() {
+            format!("  {name}: (nothing)\n")
+        } else {
+            let body: String = text.lines().map(|l| format!("    | {l}\n")).collect();
+            format!("  {name}:\n{body}")
+        }
+    };
+    format!(
+        "\n  output of the first `{}` process: {}\n{}{}",
+        o.role,
+        o.command,
+        block("stdout", &o.stdout),
+        block("stderr", &o.stderr)
+    )
+}
+
 /// Two runs side by side, as `abbench compare` prints them.
 pub fn compare_summary(c: &crate::history::Comparison) -> String {
     let show = |r: &crate::history::ComparedRun| {

@@ -332,6 +332,7 @@ fn fail_on_exports_history_run_and_compare() {
             .args([
                 "--max-pairs",
                 "12",
+                "--show-output",
                 "--fail-on",
                 fail_on,
                 "--export-markdown",
@@ -355,6 +356,10 @@ fn fail_on_exports_history_run_and_compare() {
         String::from_utf8_lossy(&gated.stderr)
     );
     assert!(String::from_utf8_lossy(&gated.stderr).contains("--fail-on"));
+    assert!(
+        stdout.contains("output of the first `ab` process"),
+        "{stdout}"
+    );
     let passed = run("below");
     assert_eq!(passed.status.code(), Some(0), "a regression is not `below`");
 
@@ -387,6 +392,12 @@ fn fail_on_exports_history_run_and_compare() {
     let full: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&js).unwrap()).unwrap();
     assert_eq!(full["verdict"], "regression");
+    // --show-output: the first counted process of each role, as it printed.
+    assert_eq!(full["first_output"][0]["role"], "ab", "{full}");
+    assert!(full["first_output"][0]["stdout"]
+        .as_str()
+        .unwrap()
+        .contains("ABBENCH {"));
     let run_id = full["run_id"].as_str().unwrap().to_string();
 
     let past = abbench()

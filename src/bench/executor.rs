@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::blocks::{Counted, Pilot};
 use super::plan::Plan;
+use super::result::{shown_output, ProcessOutput};
 use super::{RunCommands, RunError, Variant};
 use crate::measurement;
 use crate::process::{self, ProcessError, ProcessSpec};
@@ -112,6 +113,8 @@ pub(super) struct PythonExecutor<'a> {
     pub(super) dropped_bytes: [u64; 2],
     /// The exact command of the first process of each role.
     pub(super) commands: RunCommands,
+    /// With `show_output`: what the first counted process of each role printed.
+    pub(super) outputs: Vec<ProcessOutput>,
 }
 
 impl<'a> PythonExecutor<'a> {
@@ -140,6 +143,7 @@ impl<'a> PythonExecutor<'a> {
             short_samples: [false, false],
             dropped_bytes: [0, 0],
             commands: RunCommands::default(),
+            outputs: Vec::new(),
         })
     }
 }
@@ -275,6 +279,18 @@ impl PythonExecutor<'_> {
         })
     }
 
+    /// With `show_output`, what the first process of `role` printed.
+    fn keep_output(&mut self, role: &str, command: &str, finished: &process::Finished) {
+        if self.plan.show_output && !self.outputs.iter().any(|o| o.role == role) {
+            self.outputs.push(ProcessOutput {
+                role: role.into(),
+                command: command.into(),
+                stdout: shown_output(&finished.stdout.text),
+                stderr: shown_output(&finished.stderr.text),
+            });
+        }
+    }
+
     fn memory_env(&self) -> Vec<(String, String)> {
         match &self.memory {
             Some(MemoryMethod::Memray { path }) => {
@@ -322,6 +338,7 @@ impl Executor for PythonExecutor<'_> {
             Variant::B => &mut self.commands.b,
         };
         slot.get_or_insert(command.clone());
+        self.keep_output(&variant.to_string(), &command, &finished);
         let bad = |problem: String| RunError::BadOutput {
             variant: variant.to_string(),
             problem,
@@ -436,6 +453,7 @@ impl Executor for PythonExecutor<'_> {
         .to_vec();
         let (finished, command) = self.run(None, &args, &[]).await?;
         self.commands.ab.get_or_insert(command.clone());
+        self.keep_output("ab", &command, &finished);
         let mut counted: Counted = Self::line(&finished.stdout.text, None, &command)?;
         counted
             .blocks

@@ -32,7 +32,9 @@ pub use design::{BlockCandidate, BlockChoice, RoundsChoice, VarianceComponents};
 pub use interference::{Interference, OrderEffect};
 pub use progress::{Event, Progress, SoFar};
 pub use request::{Isolation, RunRequest, MAX_PAIRS_LIMIT, MIN_PAIRS_LIMIT};
-pub use result::{ArmSummary, DesignReport, Environment, ProcessPeak, RunCommands, RunResult};
+pub use result::{
+    ArmSummary, DesignReport, Environment, ProcessOutput, ProcessPeak, RunCommands, RunResult,
+};
 pub use warnings::RunWarning;
 
 use executor::{MemoryMethod, PythonExecutor, STDERR_TAIL_LINES};
@@ -233,6 +235,7 @@ pub async fn run_ab(
         cwd: plan.cwd.display().to_string(),
         runner,
         commands: ex.commands.clone(),
+        first_output: std::mem::take(&mut ex.outputs),
         measured_by,
         a: ArmSummary::new(&measured.a, plan.domain.unit()),
         b: ArmSummary::new(&measured.b, plan.domain.unit()),

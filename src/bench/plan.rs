@@ -31,6 +31,8 @@ pub(super) struct Plan {
     pub(super) min_pairs: Option<usize>,
     pub(super) max_pairs: usize,
     pub(super) limits: Limits,
+    /// Keep what the first counted process of each role printed.
+    pub(super) show_output: bool,
 }
 
 /// The paired design's smallest first look: the exact signed-rank test must be able to decide there.
@@ -153,6 +155,7 @@ pub(super) fn plan(req: &RunRequest) -> Result<Plan, RunError> {
             timeout: Duration::from_secs_f64(req.timeout_s),
             ..Limits::default()
         },
+        show_output: req.show_output,
     })
 }
 

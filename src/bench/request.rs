@@ -103,6 +103,9 @@ pub struct RunRequest {
     /// memory: when memray is not importable by the runner, measure with the script's tracemalloc figure instead (with a warning) rather than fail. Default true.
     #[serde(default = "defaults::allow_fallback")]
     pub allow_fallback: bool,
+    /// Return in `first_output` what the first counted process of each role (a and b, or ab) printed: its stdout and stderr, up to 4 KiB each, the ABBENCH line included. Default false.
+    #[serde(default)]
+    pub show_output: bool,
 }
 
 impl Default for RunRequest {
@@ -123,6 +126,7 @@ impl Default for RunRequest {
             timeout_s: 120.0,
             seed: None,
             allow_fallback: true,
+            show_output: false,
         }
     }
 }

@@ -29,6 +29,32 @@ pub struct RunCommands {
     pub ab: Option<String>,
 }
 
+/// What one process printed, for `show_output`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ProcessOutput {
+    /// a, b (process isolation) or ab (paired).
+    pub role: String,
+    /// The exact command.
+    pub command: String,
+    /// Its stdout, up to 4 KiB (longer: the first 4 KiB, then a note of how much more).
+    pub stdout: String,
+    /// Its stderr, up to 4 KiB.
+    pub stderr: String,
+}
+
+/// At most `OUTPUT_SHOWN` bytes of `text`, cut on a character boundary.
+pub(super) fn shown_output(text: &str) -> String {
+    const OUTPUT_SHOWN: usize = 4096;
+    if text.len() <= OUTPUT_SHOWN {
+        return text.to_string();
+    }
+    let mut end = OUTPUT_SHOWN;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}\n[... {} more bytes]", &text[..end], text.len() - end)
+}
+
 /// Which design ran, why, and what it was chosen from.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct DesignReport {
@@ -142,6 +168,9 @@ pub struct RunResult {
     pub runner: Runner,
     /// The exact command of the first process of each role.
     pub commands: RunCommands,
+    /// With `show_output`: what the first counted process of each role printed.
+    #[serde(default)]
+    pub first_output: Vec<ProcessOutput>,
     /// How values were obtained, in words (the script's blocks, its ABBENCH line, process wall time, memray or tracemalloc).
     pub measured_by: String,
     /// Variant A (current approach): one value per counted process (paired: the median of its blocks).

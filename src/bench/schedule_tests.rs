@@ -145,6 +145,7 @@ fn plan(domain: Domain, isolation: Isolation, max_pairs: usize) -> Plan {
         min_pairs: None,
         max_pairs,
         limits: Limits::default(),
+        show_output: false,
     }
 }
 
