@@ -42,6 +42,7 @@ pub mod machine;
 pub mod mcp;
 pub mod mcp_log;
 pub mod mcp_stdio;
+pub mod mcp_tasks;
 pub mod measurement;
 pub mod portable;
 pub mod process;

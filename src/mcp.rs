@@ -11,6 +11,7 @@ use rmcp::model::{
     ServerCapabilities, ServerConfig,
 };
 use rmcp::service::RequestContext;
+use rmcp::task_manager::TaskManager;
 use rmcp::{prompt, prompt_handler, prompt_router, tool, tool_handler, tool_router};
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
 use schemars::JsonSchema;
@@ -90,6 +91,8 @@ pub struct AbbenchServer {
     shutdown: CancellationToken,
     /// The level the client set with `logging/setLevel`.
     log: LogFloor,
+    /// Calls running as tasks (see [`crate::mcp_tasks`]).
+    tasks: TaskManager,
 }
 
 impl Default for AbbenchServer {
@@ -114,6 +117,11 @@ fn request_token(request: &CancellationToken, shutdown: &CancellationToken) -> C
 
 #[tool_router]
 impl AbbenchServer {
+    /// The tools, as routed (the task path calls them through this).
+    pub(crate) fn routes(&self) -> &ToolRouter<Self> {
+        &self.tool_router
+    }
+
     /// A server with every tool and prompt registered; `shutdown` stops
     /// its long-running calls.
     pub fn new(shutdown: CancellationToken) -> Self {
@@ -131,6 +139,7 @@ impl AbbenchServer {
             prompt_router: Self::prompt_router(),
             shutdown,
             log: LogFloor::default(),
+            tasks: TaskManager::new(),
         }
     }
 
@@ -321,6 +330,7 @@ impl ServerHandler for AbbenchServer {
                 .enable_resources()
                 .enable_completions()
                 .enable_logging()
+                .enable_tasks()
                 .build(),
         )
         .with_server_info(
@@ -331,6 +341,41 @@ impl ServerHandler for AbbenchServer {
                 .with_icons(vec![icon()]),
         )
         .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn call_tool(
+        &self,
+        request: rmcp::model::CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::CallToolResponse, ErrorData> {
+        if crate::mcp_tasks::as_task(&request, &context) {
+            return Ok(crate::mcp_tasks::spawn(
+                &self.tasks,
+                self.clone(),
+                request,
+                context,
+            ));
+        }
+        let call = rmcp::handler::server::tool::ToolCallContext::new(self, request, context);
+        self.tool_router.call(call).await
+    }
+
+    async fn get_task(
+        &self,
+        request: rmcp::model::GetTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::GetTaskResult, ErrorData> {
+        self.tasks
+            .get_task(&request.task_id)
+            .map(rmcp::model::GetTaskResult::new)
+    }
+
+    async fn cancel_task(
+        &self,
+        request: rmcp::model::CancelTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.tasks.cancel_task(&request.task_id)
     }
 
     #[allow(deprecated)]

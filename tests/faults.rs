@@ -372,6 +372,28 @@ async fn generate_answers_promptly_during_a_long_run() {
     server.assert_alive().await;
 }
 
+/// A hand-written cpu script in `dir` whose variants hang, named with a
+/// unique marker (returned with its path) to find its processes by.
+fn hanging_script(dir: &std::path::Path, prefix: &str) -> (String, std::path::PathBuf) {
+    let marker = common::unique(prefix);
+    let path = dir.join(format!("micro_bench_{marker}.py"));
+    std::fs::write(
+        &path,
+        "# abbench-script: domain=cpu\nimport time\ntime.sleep(300)\n",
+    )
+    .unwrap();
+    (marker, path)
+}
+
+/// Waits (up to 20 s) for a process whose command line holds `marker`.
+async fn variant_started(marker: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while common::processes_with(marker).is_empty() {
+        assert!(Instant::now() < deadline, "the variant never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// A client speaking raw JSON-RPC lines to `abbench serve`.
 struct Raw {
     child: Child,
@@ -382,6 +404,11 @@ struct Raw {
 
 impl Raw {
     async fn start() -> Raw {
+        Raw::start_with(json!({})).await
+    }
+
+    /// A client declaring `capabilities` at initialization.
+    async fn start_with(capabilities: Value) -> Raw {
         let data = tempfile::tempdir().unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_abbench"))
             .arg("serve")
@@ -401,7 +428,7 @@ impl Raw {
         };
         let init = raw
             .request(json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-                "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}}))
+                "protocolVersion": "2025-11-25", "capabilities": capabilities, "clientInfo": {"name": "raw", "version": "0"}}}))
             .await;
         assert_eq!(init["result"]["serverInfo"]["name"], "abbench");
         raw.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}).to_string())
@@ -440,6 +467,12 @@ impl Raw {
             }
             before.push(reply);
         }
+    }
+
+    /// `tasks/get` of `task_id`.
+    async fn task(&mut self, id: u64, task_id: &str) -> Value {
+        self.request(json!({"jsonrpc": "2.0", "id": id, "method": "tasks/get", "params": {"taskId": task_id}}))
+            .await
     }
 
     async fn call(&mut self, id: u64, tool: &str, args: Value) -> Value {
@@ -534,13 +567,7 @@ async fn protocol_faults_get_error_responses() {
 #[tokio::test]
 async fn a_client_that_disconnects_mid_run_leaves_nothing_behind() {
     let dir = tempfile::tempdir().unwrap();
-    let marker = common::unique("disconnect");
-    let s = dir.path().join(format!("micro_bench_{marker}.py"));
-    std::fs::write(
-        &s,
-        "# abbench-script: domain=cpu\nimport time\ntime.sleep(300)\n",
-    )
-    .unwrap();
+    let (marker, s) = hanging_script(dir.path(), "disconnect");
     let mut raw = Raw::start().await;
     raw.send(
         &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
@@ -548,11 +575,7 @@ async fn a_client_that_disconnects_mid_run_leaves_nothing_behind() {
         .to_string(),
     )
     .await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while common::processes_with(&marker).is_empty() {
-        assert!(Instant::now() < deadline, "the variant never started");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    variant_started(&marker).await;
     drop(raw.stdin.take()); // the client goes away
     let gone = Instant::now();
     let status = tokio::time::timeout(Duration::from_secs(2), raw.child.wait())
@@ -560,14 +583,7 @@ async fn a_client_that_disconnects_mid_run_leaves_nothing_behind() {
         .expect("the server exits within 2 s of the disconnect")
         .unwrap();
     assert!(status.success(), "{status}");
-    while !common::processes_with(&marker).is_empty() {
-        assert!(
-            gone.elapsed() < Duration::from_secs(2),
-            "{:?}",
-            common::processes_with(&marker)
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    common::all_gone(&marker, gone, Duration::from_secs(2)).await;
 }
 
 #[tokio::test]
@@ -740,5 +756,91 @@ async fn logging_levels_and_completions() {
                 .as_str()
                 .is_some_and(|d| d.starts_with("process "))),
         "{lines:?}"
+    );
+}
+
+/// A client that declares the tasks extension gets long calls as tasks:
+/// the result arrives through `tasks/get`, and `tasks/cancel` kills the
+/// running processes. A client that does not gets a normal call.
+#[tokio::test]
+async fn long_calls_run_as_tasks_for_a_client_that_asks() {
+    let mut raw =
+        Raw::start_with(json!({"extensions": {"io.modelcontextprotocol/tasks": {}}})).await;
+    let dir = tempfile::tempdir().unwrap();
+    let generated = raw
+        .call(1, "generate_ab_script", json!({"name": "tasked", "domain": "cpu",
+            "code_a": "return sum(range(4000))", "code_b": "return sum(range(1000))", "dir": dir.path()}))
+        .await;
+    assert!(
+        generated["result"]["structuredContent"].is_object(),
+        "generate stays a plain call: {generated}"
+    );
+    let script = generated["result"]["structuredContent"]["path"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let started = raw
+        .call(
+            2,
+            "run_ab_benchmark",
+            json!({"script": script, "max_pairs": 6}),
+        )
+        .await;
+    assert_eq!(started["result"]["resultType"], "task", "{started}");
+    let task_id = started["result"]["taskId"].as_str().unwrap().to_string();
+    let mut id = 10;
+    let done = loop {
+        id += 1;
+        let r = raw.task(id, &task_id).await;
+        match r["result"]["status"].as_str() {
+            Some("working") => tokio::time::sleep(Duration::from_millis(200)).await,
+            _ => break r,
+        }
+    };
+    assert_eq!(done["result"]["status"], "completed", "{done}");
+    assert_eq!(
+        done["result"]["result"]["structuredContent"]["verdict"], "above_threshold",
+        "{done}"
+    );
+
+    // Cancelled mid-run: the variant's process is killed.
+    let (marker, hanging) = hanging_script(dir.path(), "tasked");
+    let started = raw
+        .call(
+            3,
+            "run_ab_benchmark",
+            json!({"script": hanging, "cwd": dir.path()}),
+        )
+        .await;
+    let task_id = started["result"]["taskId"].as_str().unwrap().to_string();
+    variant_started(&marker).await;
+    let r = raw
+        .request(json!({"jsonrpc": "2.0", "id": 4, "method": "tasks/cancel", "params": {"taskId": task_id}}))
+        .await;
+    assert!(r.get("error").is_none(), "{r}");
+    let cancelled = Instant::now();
+    let status = loop {
+        id += 1;
+        let r = raw.task(id, &task_id).await;
+        match r["result"]["status"].as_str() {
+            Some("working") => tokio::time::sleep(Duration::from_millis(50)).await,
+            other => break other.map(String::from),
+        }
+    };
+    assert_eq!(status.as_deref(), Some("cancelled"));
+    common::all_gone(&marker, cancelled, Duration::from_secs(2)).await;
+
+    // Without the extension, the same call is a plain call.
+    let mut plain = Raw::start().await;
+    let r = plain
+        .call(
+            1,
+            "run_ab_benchmark",
+            json!({"script": script, "max_pairs": 6}),
+        )
+        .await;
+    assert_eq!(
+        r["result"]["structuredContent"]["verdict"], "above_threshold",
+        "{r}"
     );
 }

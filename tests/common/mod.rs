@@ -301,6 +301,19 @@ pub fn processes_with(marker: &str) -> Vec<String> {
     found
 }
 
+/// Waits until no process's command line holds `marker`; fails once
+/// `within` has passed since `since`.
+pub async fn all_gone(marker: &str, since: std::time::Instant, within: std::time::Duration) {
+    while !processes_with(marker).is_empty() {
+        assert!(
+            since.elapsed() < within,
+            "still running: {:?}",
+            processes_with(marker)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 /// A name unique to this test process and call, for markers and script names.
 pub fn unique(prefix: &str) -> String {
     use std::sync::atomic::{AtomicUsize, Ordering};

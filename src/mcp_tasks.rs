@@ -1,0 +1,73 @@
+//! Long tool calls as tasks (the `io.modelcontextprotocol/tasks` extension,
+//! SEP-2663, as rmcp 3.11 implements it): when the client declares the
+//! extension, `run_ab_benchmark` and `check_keep_conditions` answer at once
+//! with a task; the client polls `tasks/get` (the result arrives inlined
+//! when the task completes) and may `tasks/cancel` it, which cancels the
+//! call as a request cancellation does: its processes are killed and its
+//! worktrees removed. A client that does not declare it gets a normal call.
+
+use std::time::Duration;
+
+use rmcp::handler::server::tool::ToolCallContext;
+use rmcp::model::{CallToolRequestParams, CallToolResponse, CreateTaskResult};
+use rmcp::service::RequestContext;
+use rmcp::task_manager::{TaskExit, TaskManager, TaskOptions};
+use rmcp::{ErrorData, RoleServer};
+use tokio_util::sync::CancellationToken;
+
+use crate::mcp::AbbenchServer;
+
+/// The tools a task-capable client gets as tasks.
+pub const TASK_TOOLS: [&str; 2] = ["run_ab_benchmark", "check_keep_conditions"];
+
+/// How long a task and its result are kept: longer than any run's budget.
+const TASK_TTL: Duration = Duration::from_secs(4 * 3600);
+
+/// Whether this call should become a task.
+pub fn as_task(request: &CallToolRequestParams, context: &RequestContext<RoleServer>) -> bool {
+    TASK_TOOLS.contains(&request.name.as_ref())
+        && context
+            .client_capabilities()
+            .is_some_and(|c| c.supports_tasks())
+}
+
+/// Starts the call as a task of `tasks` and returns its handle.
+pub fn spawn(
+    tasks: &TaskManager,
+    server: AbbenchServer,
+    request: CallToolRequestParams,
+    mut context: RequestContext<RoleServer>,
+) -> CallToolResponse {
+    let options = TaskOptions::new()
+        .with_ttl_ms(TASK_TTL.as_millis() as u64)
+        .with_poll_interval_ms(1000)
+        .with_status_message(format!("{} running", request.name));
+    let task = tasks.spawn(options, move |task| {
+        Box::pin(async move {
+            // The call's own token: cancelled by tasks/cancel (the request
+            // itself has already been answered with the task).
+            let cancel = CancellationToken::new();
+            context.ct = cancel.clone();
+            let watched = task.clone();
+            let watcher = tokio::spawn(async move {
+                watched.cancelled().await;
+                cancel.cancel();
+            });
+            let call = ToolCallContext::new(&server, request, context);
+            let outcome = server.routes().call(call).await;
+            watcher.abort();
+            if task.is_cancel_requested() {
+                return Err(TaskExit::Cancelled);
+            }
+            match outcome {
+                Ok(CallToolResponse::Complete(result)) => Ok(result),
+                Ok(_) => Err(TaskExit::Error(ErrorData::internal_error(
+                    "a tool answered a task with something other than a result",
+                    None,
+                ))),
+                Err(e) => Err(TaskExit::Error(e)),
+            }
+        })
+    });
+    CallToolResponse::Task(CreateTaskResult::new(task))
+}
