@@ -433,16 +433,14 @@ async fn run(args: RunArgs) -> Result<i32> {
     }
     args.export.write(Exported::Run(&result))?;
     let verdict = result.comparison.verdict;
-    Ok(match args.fail_on.iter().find(|f| f.matches(verdict)) {
-        Some(_) => {
-            eprintln!(
-                "abbench: verdict {} is one --fail-on names: exit status {EXIT_GATE}",
-                verdict.as_str()
-            );
-            EXIT_GATE
-        }
-        None => 0,
-    })
+    if !args.fail_on.iter().any(|f| f.matches(verdict)) {
+        return Ok(0);
+    }
+    eprintln!(
+        "abbench: verdict {} is one --fail-on names: exit status {EXIT_GATE}",
+        verdict.as_str()
+    );
+    Ok(EXIT_GATE)
 }
 
 async fn keep(args: KeepArgs) -> Result<()> {

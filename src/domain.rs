@@ -30,6 +30,9 @@ pub enum Domain {
     Structure,
 }
 
+/// Every name `Domain::from_str` accepts, in the order schemas and completions list them.
+pub const DOMAIN_LIST: [&str; 5] = ["cpu", "data_structures", "memory", "async", "structure"];
+
 /// Every name `Domain::from_str` accepts, for error messages and schemas.
 pub const DOMAIN_NAMES: &str = "cpu, data_structures (alias of cpu), memory, async, structure";
 
@@ -122,7 +125,7 @@ impl JsonSchema for Domain {
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
             "type": "string",
-            "enum": ["cpu", "data_structures", "memory", "async", "structure"],
+            "enum": DOMAIN_LIST,
         })
     }
 }

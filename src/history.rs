@@ -142,10 +142,7 @@ pub fn history(
             HistoryError::Invalid(format!("`since` {s:?} is not an RFC 3339 time: use e.g. \"2026-11-27T09:00:00Z\" or \"2026-11-27\""))
         })?),
     };
-    let ledger = match ledger_dir {
-        Some(d) => Ledger::open(d),
-        None => Ledger::open_default(),
-    }?;
+    let ledger = Ledger::open_in(ledger_dir)?;
     let filter = HistoryFilter {
         name: req.name.clone(),
         domain: req.domain,
@@ -209,10 +206,11 @@ fn entry((run, decisions): HistoryRow<RunRequest, RunResult, KeepResult>) -> His
 
 /// One past run, whole, as `run_ab_benchmark` returned it.
 pub fn run(run_id: &str, ledger_dir: Option<&Path>) -> Result<RunResult, HistoryError> {
-    let ledger = match ledger_dir {
-        Some(d) => Ledger::open(d),
-        None => Ledger::open_default(),
-    }?;
+    recorded(&Ledger::open_in(ledger_dir)?, run_id)
+}
+
+/// A run's result from an open ledger; unknown ids are an error that says where to look.
+fn recorded(ledger: &Ledger, run_id: &str) -> Result<RunResult, HistoryError> {
     let run: Option<crate::bench::FiledRun> = ledger.get_run(run_id)?;
     run.map(|r| r.result).ok_or_else(|| {
         HistoryError::Invalid(format!(
@@ -297,7 +295,8 @@ pub fn compare(
     second: &str,
     ledger_dir: Option<&Path>,
 ) -> Result<Comparison, HistoryError> {
-    let (a, b) = (run(first, ledger_dir)?, run(second, ledger_dir)?);
+    let ledger = Ledger::open_in(ledger_dir)?;
+    let (a, b) = (recorded(&ledger, first)?, recorded(&ledger, second)?);
     if a.domain.is_time() != b.domain.is_time() {
         return Err(HistoryError::Invalid(format!(
             "run {first} is {} and run {second} is {}: compare runs that measure the same thing (time or memory)",
@@ -336,17 +335,14 @@ pub fn compare(
 /// (functions) `typed`; at most 100.
 pub fn complete(argument: &str, typed: &str, ledger_dir: Option<&Path>) -> Vec<String> {
     match argument {
-        "domain" => ["cpu", "data_structures", "async", "memory", "structure"]
+        "domain" => crate::domain::DOMAIN_LIST
             .into_iter()
             .filter(|d| d.starts_with(typed))
             .map(String::from)
             .collect(),
-        "function" => match ledger_dir {
-            Some(d) => Ledger::open(d),
-            None => Ledger::open_default(),
-        }
-        .and_then(|l| l.target_functions(typed, 100))
-        .unwrap_or_default(),
+        "function" => Ledger::open_in(ledger_dir)
+            .and_then(|l| l.target_functions(typed, 100))
+            .unwrap_or_default(),
         _ => Vec::new(),
     }
 }

@@ -370,10 +370,7 @@ async fn record(
     };
     let dir = ledger_dir.map(Path::to_path_buf);
     let outcome = tokio::task::spawn_blocking(move || {
-        let ledger = match dir {
-            Some(d) => Ledger::open(&d),
-            None => Ledger::open_default(),
-        }?;
+        let ledger = Ledger::open_in(dir.as_deref())?;
         ledger
             .record_run(&record)
             .map(|()| ledger.set_aside_warning())

@@ -331,10 +331,7 @@ pub async fn check(
     cancel: &CancellationToken,
 ) -> Result<KeepResult, KeepError> {
     let started = Instant::now();
-    let open_ledger = || match ledger_dir {
-        Some(d) => Ledger::open(d),
-        None => Ledger::open_default(),
-    };
+    let open_ledger = || Ledger::open_in(ledger_dir);
     let run = filed_run(req, &open_ledger()?)?;
     let repo = Repo::open(&req.repo).await?;
     let change = Change::find(&repo, &req.base).await?;

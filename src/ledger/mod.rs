@@ -108,6 +108,14 @@ impl Ledger {
         Self::open(&data_dir()?)
     }
 
+    /// Opens the ledger in `dir`, or in the configured data directory when `None`.
+    pub fn open_in(dir: Option<&Path>) -> Result<Ledger, LedgerError> {
+        match dir {
+            Some(d) => Self::open(d),
+            None => Self::open_default(),
+        }
+    }
+
     /// Opens (creating if needed) `dir/abbench.db`. A file there that is
     /// not a readable SQLite database is never overwritten: it is renamed
     /// to `abbench.db.corrupt-<time>` (see [`Ledger::set_aside`]) and a new
