@@ -137,13 +137,13 @@ pub struct KeepArgs {
     /// The full test suite command, e.g. 'python3 -m pytest -q' (split into words, no shell).
     #[arg(long)]
     pub test_command: String,
-    /// The optimized function: path/file.py::func, path/file.py::Class.method or pkg.module.func.
+    /// The optimized function: path/file.py::func, path/file.py::Class.method or pkg.module.func (default: the run's target, for a script generated with --target).
     #[arg(long = "function")]
-    pub target_function: String,
+    pub target_function: Option<String>,
     /// The test that exercises it: a pytest node id or path, or a script.
     #[arg(long = "test")]
     pub target_test: String,
-    /// The base revision (default HEAD).
+    /// The base revision (default: the commit the run's A came from, for a script generated with --target; else HEAD).
     #[arg(long)]
     pub base: Option<String>,
     /// The project's Python command (default: detected in --repo).
@@ -291,23 +291,46 @@ pub struct TemplateArgs {
     /// File holding the setup code.
     #[arg(long, value_name = "FILE")]
     pub setup_file: Option<PathBuf>,
-    /// Body of bench_a, the current approach.
+    /// Revision form: what is optimised, path/file.py::func or path/file.py::Class.method (repeat for a helper changed with it). A runs it as committed at --base, B from the work tree.
+    #[arg(long = "target", value_name = "FILE::NAME", conflicts_with_all = ["code_a", "a_file", "code_b", "b_file"])]
+    pub targets: Vec<String>,
+    /// Revision form: the statements both variants run, e.g. "return count_known(ORDERS, CATALOGUE)".
+    #[arg(
+        long,
+        value_name = "CODE",
+        conflicts_with = "call_file",
+        requires = "targets"
+    )]
+    pub call: Option<String>,
+    /// Revision form: file holding `call`.
+    #[arg(long, value_name = "FILE", requires = "targets")]
+    pub call_file: Option<PathBuf>,
+    /// Revision form: the revision A runs (default HEAD).
+    #[arg(long, value_name = "REV", requires = "targets")]
+    pub base: Option<String>,
+    /// Revision form: a revision B runs instead of the work tree.
+    #[arg(long, value_name = "REV", requires = "targets")]
+    pub candidate: Option<String>,
+    /// Revision form: the git work tree (default: --cwd).
+    #[arg(long, value_name = "DIR", requires = "targets")]
+    pub repo: Option<PathBuf>,
+    /// Free form: body of bench_a, the current approach.
     #[arg(
         long = "a",
         value_name = "CODE",
         conflicts_with = "a_file",
-        required_unless_present = "a_file"
+        required_unless_present_any = ["a_file", "targets"]
     )]
     pub code_a: Option<String>,
     /// File holding the body of bench_a.
     #[arg(long, value_name = "FILE")]
     pub a_file: Option<PathBuf>,
-    /// Body of bench_b, the optimized approach.
+    /// Free form: body of bench_b, the optimized approach.
     #[arg(
         long = "b",
         value_name = "CODE",
         conflicts_with = "b_file",
-        required_unless_present = "b_file"
+        required_unless_present_any = ["b_file", "targets"]
     )]
     pub code_b: Option<String>,
     /// File holding the body of bench_b.
@@ -449,9 +472,9 @@ async fn keep(args: KeepArgs) -> Result<()> {
         run_id: args.run_id,
         repo: args.repo,
         test_command: args.test_command,
-        target_function: args.target_function,
+        target_function: args.target_function.unwrap_or_default(),
         target_test: args.target_test,
-        base: args.base.unwrap_or(d.base),
+        base: args.base,
         runner: args.runner,
         max_added_lines: args.max_added_lines.unwrap_or(d.max_added_lines),
         max_files: args.max_files.unwrap_or(d.max_files),
@@ -514,6 +537,11 @@ async fn template(args: TemplateArgs) -> Result<()> {
         setup: inline_or_file(args.setup, args.setup_file, "setup")?,
         code_a: inline_or_file(args.code_a, args.a_file, "a")?,
         code_b: inline_or_file(args.code_b, args.b_file, "b")?,
+        target: args.targets,
+        call: inline_or_file(args.call, args.call_file, "call")?,
+        base: args.base,
+        candidate: args.candidate,
+        repo: args.repo,
         number: args.number,
         repeat: args.repeat,
         concurrency: args.concurrency,

@@ -41,15 +41,10 @@ pub const TARGET_TEST: &str = "tests/test_inventory.py::InventoryTest::test_dail
 pub const OPTIMIZED_INVENTORY: &str = include_str!("../demo/optimized/inventory.py");
 
 const SETUP: &str = "# The real input: the test suite's catalogue and a day of orders.
-from shop.inventory import count_known, normalise
+from shop.inventory import normalise
 
 CATALOGUE = [f\"SKU-{i:06d}\" for i in range(3000)]
-ORDERS = [normalise(f\" sku-{i * 7 % 6000:06d}\") for i in range(2000)]
-
-
-def count_known_optimized(orders, catalogue):
-    catalogue = set(catalogue)
-    return sum(1 for sku in orders if sku in catalogue)";
+ORDERS = [normalise(f\" sku-{i * 7 % 6000:06d}\") for i in range(2000)]";
 
 fn step(say: &mut dyn FnMut(&str), n: u32, title: &str, call: Option<(&str, &serde_json::Value)>) {
     say(&format!("\n== {n}. {title}"));
@@ -109,16 +104,28 @@ pub async fn run(
     ));
     say("The agent found shop/inventory.py::count_known on the hot path and wrote a\ncandidate: build a set of the catalogue once per call.");
 
+    step(
+        say,
+        1,
+        "Apply the candidate to the work tree (shop/inventory.py)",
+        None,
+    );
+    std::fs::write(repo.root.join("shop/inventory.py"), OPTIMIZED_INVENTORY)?;
+    let diff = repo.git(&["diff", "--stat"]).await?;
+    for line in diff.trim_end().lines() {
+        say(&format!("   {}", line.trim()));
+    }
+
     let gen_args = json!({
         "name": "count_known", "domain": "cpu", "setup": SETUP,
-        "code_a": "return count_known(ORDERS, CATALOGUE)",
-        "code_b": "return count_known_optimized(ORDERS, CATALOGUE)",
+        "target": "shop/inventory.py::count_known",
+        "call": "return count_known(ORDERS, CATALOGUE)",
         "dir": bench_dir, "cwd": repo.root,
     });
     step(
         say,
-        1,
-        "Write the A/B script (bench_a = current code, bench_b = candidate)",
+        2,
+        "Write the A/B script: bench_a = count_known as committed (HEAD), bench_b = the work tree's",
         Some(("generate_ab_script", &gen_args)),
     );
     let generated = generate::generate(&as_request(&gen_args)?)
@@ -129,12 +136,10 @@ pub async fn run(
         generated.path, generated.measurement
     ));
 
-    let pythonpath = repo.root.display().to_string();
-    let run_args =
-        json!({"script": generated.path, "cwd": repo.root, "env": {"PYTHONPATH": pythonpath}});
+    let run_args = json!({"script": generated.path, "cwd": repo.root});
     step(
         say,
-        2,
+        3,
         "Run A and B in fresh, interleaved processes",
         Some(("run_ab_benchmark", &run_args)),
     );
@@ -146,27 +151,15 @@ pub async fn run(
         say(&format!("   {line}"));
     }
 
-    step(
-        say,
-        3,
-        "Apply the candidate to the work tree (shop/inventory.py)",
-        None,
-    );
-    std::fs::write(repo.root.join("shop/inventory.py"), OPTIMIZED_INVENTORY)?;
-    let diff = repo.git(&["diff", "--stat"]).await?;
-    for line in diff.trim_end().lines() {
-        say(&format!("   {}", line.trim()));
-    }
-
     let keep_args = json!({
         "run_id": run.run_id, "repo": repo.root, "test_command": TEST_COMMAND,
-        "target_function": "shop/inventory.py::count_known", "target_test": TARGET_TEST,
+        "target_test": TARGET_TEST,
     });
     let keep_request: KeepRequest = as_request(&keep_args)?;
     step(
         say,
         4,
-        "Check the four keep conditions",
+        "Check the four keep conditions (the run recorded the target and the base)",
         Some(("check_keep_conditions", &keep_args)),
     );
     let checked = keep::check(&keep_request, Some(&ledger_dir), cancel)
@@ -176,7 +169,7 @@ pub async fn run(
         say(&format!("   {line}"));
     }
 
-    say("\nThat is the loop: generate → run → check keep, each answer with its figures.");
+    say("\nThat is the loop: edit → generate → run → check keep, each answer with its figures.");
     if keep_dir {
         let kept = tmp.keep();
         say(&format!("The demo's files are kept in {}.", kept.display()));

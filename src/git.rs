@@ -51,6 +51,14 @@ pub struct Repo {
 }
 
 async fn git_in(dir: &Path, args: &[&str]) -> Result<String, GitError> {
+    git_with_input(dir, args, None).await
+}
+
+async fn git_with_input(
+    dir: &Path,
+    args: &[&str],
+    stdin: Option<Vec<u8>>,
+) -> Result<String, GitError> {
     let mut argv = vec![
         "git".to_string(),
         "-C".to_string(),
@@ -65,6 +73,7 @@ async fn git_in(dir: &Path, args: &[&str]) -> Result<String, GitError> {
             ("GIT_PAGER".into(), "cat".into()),
             ("LC_ALL".into(), "C".into()),
         ],
+        stdin,
         ..Default::default()
     };
     let limits = Limits {
@@ -83,6 +92,37 @@ async fn git_in(dir: &Path, args: &[&str]) -> Result<String, GitError> {
             stderr: e.to_string(),
         }),
     }
+}
+
+/// `git cat-file --batch` output: per name, `<id> <type> <size>\n<bytes>\n`
+/// or `<name> missing\n`. A size that does not land on a character boundary
+/// (the text was not UTF-8) ends the parse: the rest reads as missing.
+fn parse_batch(out: &str, count: usize) -> Vec<Option<(String, String)>> {
+    let mut found = Vec::with_capacity(count);
+    let mut rest = out;
+    while found.len() < count {
+        let Some((header, body)) = rest.split_once('\n') else {
+            break;
+        };
+        let words: Vec<&str> = header.split(' ').collect();
+        let size = match words.as_slice() {
+            [_, _, size] => size.parse::<usize>().ok(),
+            _ => None,
+        };
+        match size {
+            Some(size) if body.is_char_boundary(size.min(body.len())) && size <= body.len() => {
+                found.push(Some((words[0].to_string(), body[..size].to_string())));
+                rest = body[size..].strip_prefix('\n').unwrap_or(&body[size..]);
+            }
+            Some(_) => break,
+            None => {
+                found.push(None);
+                rest = body;
+            }
+        }
+    }
+    found.resize(count, None);
+    found
 }
 
 impl Repo {
@@ -177,6 +217,23 @@ impl Repo {
         Ok(changes)
     }
 
+    /// Objects by name (`REV^{commit}`, `REV:path`), all from one git
+    /// process: each one's id and text, or `None` where it does not exist
+    /// (or is not UTF-8 text).
+    pub async fn objects(
+        &self,
+        names: &[String],
+    ) -> Result<Vec<Option<(String, String)>>, GitError> {
+        let input: String = names.iter().map(|n| format!("{n}\n")).collect();
+        let out = git_with_input(
+            &self.root,
+            &["cat-file", "--batch"],
+            Some(input.into_bytes()),
+        )
+        .await?;
+        Ok(parse_batch(&out, names.len()))
+    }
+
     /// A file's text at `rev`, or `None` where it does not exist.
     pub async fn show(&self, rev: &str, path: &str) -> Option<String> {
         self.git(&["show", &format!("{rev}:{path}")]).await.ok()
@@ -222,5 +279,26 @@ impl Drop for Worktree {
             .arg(&self.repo.root)
             .args(["worktree", "prune"])
             .output();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_batch;
+
+    #[test]
+    fn batch_output_parses_found_missing_and_multibyte_text() {
+        let out = "aaa blob 6\nx = 1\n\nHEAD:nope.py missing\nbbb blob 9\ns = 'é'\n\n";
+        assert_eq!(
+            parse_batch(out, 3),
+            vec![
+                Some(("aaa".into(), "x = 1\n".into())),
+                None,
+                Some(("bbb".into(), "s = 'é'\n".into())),
+            ]
+        );
+        // A size inside a character (the text was not UTF-8): the rest reads as missing.
+        assert_eq!(parse_batch("ccc blob 1\né\n", 2), vec![None, None]);
+        assert_eq!(parse_batch("", 1), vec![None]);
     }
 }

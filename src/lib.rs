@@ -7,7 +7,7 @@
 //!
 //! | tool | request → result | module |
 //! |---|---|---|
-//! | `generate_ab_script` | [`generate::GenerateRequest`] → [`generate::GeneratedScript`] | [`generate`] over [`template`] |
+//! | `generate_ab_script` | [`generate::GenerateRequest`] → [`generate::GeneratedScript`] | [`generate`] over [`template`] (and [`revision`]: A from git) |
 //! | `run_ab_benchmark` | [`bench::RunRequest`] → [`bench::RunResult`] | [`bench`] |
 //! | `check_keep_conditions` | [`keep::KeepRequest`] → [`keep::KeepResult`] | [`keep`] over [`git`] |
 //! | `benchmark_history` | [`history::HistoryRequest`] → [`history::HistoryResult`] | [`history`] |
@@ -50,6 +50,7 @@ pub mod provision;
 pub mod python;
 pub mod references;
 pub mod render;
+pub mod revision;
 pub mod rng;
 pub mod stats;
 pub mod template;

@@ -32,7 +32,7 @@ use crate::portable::{make_portable, Contract};
 use crate::references::{self, REFERENCES};
 
 const INSTRUCTIONS: &str = "abbench answers one question for an optimization loop: is variant B of this Python code a clear, repeatable improvement over variant A?\n\
-1. generate_ab_script writes micro_bench_<name>.py: bench_a = current code, bench_b = optimized code, same real input (domains: cpu/data_structures, async, memory, structure).\n\
+1. generate_ab_script writes micro_bench_<name>.py: bench_a = current code, bench_b = optimized code, same real input (domains: cpu/data_structures, async, memory, structure); with `target` + `call`, A is the committed code taken from git and B the work tree's.\n\
 2. run_ab_benchmark runs A and B in fresh, interleaved processes with the project's Python and returns a verdict with a confidence interval.\n\
 3. check_keep_conditions decides keep / needs_e2e / discard from the four keep conditions (clear gain above the domain threshold, tests pass, simple change, hot path per cProfile).\n\
 check_environment (read-only) says which Python would run for a project and why, what each domain needs, and how noisy the machine is.\n\
@@ -146,7 +146,7 @@ impl AbbenchServer {
     #[tool(
         name = "generate_ab_script",
         title = "Generate A/B micro-benchmark script",
-        description = "Write an A/B micro-benchmark script micro_bench_<name>.py for one domain: bench_a holds the current code, bench_b the optimized code, both on the same input from `setup`; `python script.py a|b` runs one variant and prints one `ABBENCH {json}` line with the measured value. The script is compile-checked first (a syntax error names setup/code_a/code_b and the line within it; nothing is written). Returns the path, the full script, the commands to run each variant, what the value means and the domain's threshold. Next: run_ab_benchmark with the path.",
+        description = "Write an A/B micro-benchmark script micro_bench_<name>.py for one domain: bench_a runs the current code, bench_b the optimized code, both on the same input from `setup`; `python script.py a|b` runs one variant and prints one `ABBENCH {json}` line with the measured value. Preferred, the revision form: `target` (path/file.py::func) and `call` — A is the target's file as committed at `base` (default HEAD, taken from git and embedded), B the work tree's, so nothing is copied by hand; the free form takes `code_a`/`code_b`. The script is compile-checked first (a syntax error names setup/code_a/code_b/call and the line within it), and in the revision form both variants are import-checked (a missing target, an import error with file and line, or no change at all is an error; nothing is written). Returns the path, the full script, the commands to run each variant, what the value means and the domain's threshold. Next: run_ab_benchmark with the path.",
         annotations(
             title = "Generate A/B micro-benchmark script",
             read_only_hint = false,
@@ -304,13 +304,15 @@ impl AbbenchServer {
         let function = &args.function;
         let text = format!(
             "You are optimizing `{function}` in the {domain} domain. Decide with abbench whether your optimized version may be kept.\n\n\
-             1. Call generate_ab_script with a short `name`, domain \"{domain}\", `setup` that builds the REAL input the function sees in production \
-             (not a toy), `code_a` calling the current `{function}`, and `code_b` calling your optimized version on the same input. \
-             Keep both variants behaviourally identical.\n\
+             1. Edit `{function}` in the work tree, then call generate_ab_script in the revision form: a short `name`, domain \"{domain}\", \
+             `target` \"{function}\" (plus any helper you changed), `setup` that builds the REAL input the function sees in production (not a toy), \
+             and `call` running it on that input (e.g. \"return func(ROWS)\"); `cwd` the project. A is then the committed code (`base`, default HEAD), \
+             B the work tree's: do not copy the old code by hand. Keep both behaviourally identical. \
+             Only where the revision form cannot load the module (C extensions, the structure domain) use `code_a`/`code_b`.\n\
              2. Call run_ab_benchmark with the returned `path` (and `runner`/`cwd`/`env` if the project uses a virtualenv, uv, poetry or PYTHONPATH). \
              Read `verdict`: only `above_threshold` ({threshold}) counts as a clear, repeatable win; look at `warnings`.\n\
-             3. Apply the change in the work tree and call check_keep_conditions with the `run_id`, the repo, the full test command, \
-             target_function \"{function}\" and the test that exercises it.\n\
+             3. Call check_keep_conditions with the `run_id`, the repo, the full test command and the test that exercises it \
+             (the run recorded target_function and base; in the free form pass target_function \"{function}\").\n\
              4. Act on `decision`: keep → commit; needs_e2e → run the end-to-end comparison named in `next_step`; discard → revert.\n\n\
              Report the figures with their units and the verdict's reason; never round a gain up to the threshold."
         );

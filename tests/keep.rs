@@ -22,21 +22,6 @@ fn test_command() -> String {
     )
 }
 
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// The demo shop (plus an uncalled `restock`) as a fresh repository with one commit.
 fn project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -50,9 +35,9 @@ fn project() -> tempfile::TempDir {
         };
         std::fs::write(file, text).unwrap();
     }
-    git(dir.path(), &["init", "-q"]);
-    git(dir.path(), &["add", "-A"]);
-    git(dir.path(), &["commit", "-q", "-m", "base"]);
+    common::git(dir.path(), &["init", "-q"]);
+    common::git(dir.path(), &["add", "-A"]);
+    common::git(dir.path(), &["commit", "-q", "-m", "base"]);
     dir
 }
 
@@ -244,7 +229,7 @@ async fn keep_needs_e2e_and_discard_over_real_runs() {
 
     // A real gain below the threshold → needs_e2e; identical variants → discard.
     // (Runs measure the base: bench_a imports the repository's current code.)
-    git(repo, &["checkout", "--", "shop/inventory.py"]);
+    common::git(repo, &["checkout", "--", "shop/inventory.py"]);
     let small = run(
         &server,
         repo,
@@ -317,7 +302,7 @@ async fn a_clean_work_tree_checks_head_against_its_parent() {
     )
     .await;
     write(repo, "shop/inventory.py", &optimized_with_restock());
-    git(repo, &["commit", "-q", "-am", "use a set"]);
+    common::git(repo, &["commit", "-q", "-am", "use a set"]);
     let r = check(
         &server,
         good["run_id"].as_str().unwrap(),

@@ -252,6 +252,7 @@ pub async fn run_ab(
         lock_wait_s: lock_wait.as_secs_f64(),
         warnings: warnings.iter().map(ToString::to_string).collect(),
         environment,
+        revision: plan.revision.clone(),
     };
     record(&mut result, req, ledger_dir, now).await;
     Ok(result)

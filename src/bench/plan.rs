@@ -8,6 +8,7 @@ use super::{invalid, Isolation, RunError, RunRequest, MAX_PAIRS_LIMIT, MIN_PAIRS
 use crate::domain::{Domain, Threshold};
 use crate::process::Limits;
 use crate::python::runner::{self, Runner};
+use crate::revision::RevisionInfo;
 use crate::stats;
 use crate::template;
 use crate::verdict::{self, Look};
@@ -33,6 +34,8 @@ pub(super) struct Plan {
     pub(super) limits: Limits,
     /// Keep what the first counted process of each role printed.
     pub(super) show_output: bool,
+    /// Where the variants' code comes from (revision-form scripts).
+    pub(super) revision: Option<RevisionInfo>,
 }
 
 /// The paired design's smallest first look: the exact signed-rank test must be able to decide there.
@@ -102,7 +105,12 @@ pub(super) fn plan(req: &RunRequest) -> Result<Plan, RunError> {
             cwd.display()
         )));
     }
-    let (script, domain, paired_mode) = script_and_domain(req, &cwd)?;
+    let ScriptFacts {
+        script,
+        domain,
+        paired_mode,
+        revision,
+    } = script_facts(req, &cwd)?;
     let env = checked_env(req)?;
     let (isolation, isolation_why) = isolation(req, domain, paired_mode)?;
     let floor = match isolation {
@@ -156,15 +164,23 @@ pub(super) fn plan(req: &RunRequest) -> Result<Plan, RunError> {
             ..Limits::default()
         },
         show_output: req.show_output,
+        revision,
     })
 }
 
-/// The script's path and domain, and whether it runs the paired design
-/// (a generated script says so in its marker line).
-fn script_and_domain(
-    req: &RunRequest,
-    cwd: &std::path::Path,
-) -> Result<(PathBuf, Domain, bool), RunError> {
+/// What the run needs to know of its script.
+struct ScriptFacts {
+    script: PathBuf,
+    domain: Domain,
+    /// A generated script says on its marker line whether it has `ab`.
+    paired_mode: bool,
+    /// A revision-form script says where its variants' code comes from.
+    revision: Option<RevisionInfo>,
+}
+
+/// The script's path and domain, whether it runs the paired design and
+/// where its variants come from (a generated script says so in its marker lines).
+fn script_facts(req: &RunRequest, cwd: &std::path::Path) -> Result<ScriptFacts, RunError> {
     let script = if req.script.is_absolute() {
         req.script.clone()
     } else {
@@ -182,7 +198,8 @@ fn script_and_domain(
             script.display()
         ))
     })?;
-    let marker = template::read_marker(&String::from_utf8_lossy(&text[..text.len().min(4096)]));
+    let head = String::from_utf8_lossy(&text[..text.len().min(64 << 10)]);
+    let marker = template::read_marker(&head);
     let paired_mode = marker.is_some_and(|m| m.paired);
     let domain = match (req.domain, marker.map(|m| m.domain)) {
         (Some(given), Some(generated)) if given != generated => {
@@ -199,7 +216,12 @@ fn script_and_domain(
             )))
         }
     };
-    Ok((script, domain, paired_mode))
+    Ok(ScriptFacts {
+        script,
+        domain,
+        paired_mode,
+        revision: template::revision::read_revision(&head),
+    })
 }
 
 /// The caller's variables, checked: names a process can be given, no NUL bytes.

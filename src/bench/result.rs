@@ -205,6 +205,9 @@ pub struct RunResult {
     pub warnings: Vec<String>,
     /// Interpreter and machine.
     pub environment: Environment,
+    /// Revision-form scripts: where each variant's code comes from (base revision and commit, candidate, targets), as the script records it.
+    #[serde(default)]
+    pub revision: Option<crate::revision::RevisionInfo>,
 }
 
 pub(super) fn measured_by(

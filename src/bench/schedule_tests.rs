@@ -146,6 +146,7 @@ fn plan(domain: Domain, isolation: Isolation, max_pairs: usize) -> Plan {
         max_pairs,
         limits: Limits::default(),
         show_output: false,
+        revision: None,
     }
 }
 

@@ -42,13 +42,14 @@ pub struct KeepRequest {
     pub repo: PathBuf,
     /// The FULL test suite, run in `repo`, split into words without a shell, e.g. "python3 -m pytest -q" or ".venv/bin/pytest -q". Passes iff it exits 0.
     pub test_command: String,
-    /// The optimized function: "path/to/file.py::func", "path/to/file.py::Class.method" or dotted "pkg.module.func" (paths relative to `repo`).
+    /// The optimized function: "path/to/file.py::func", "path/to/file.py::Class.method" or dotted "pkg.module.func" (paths relative to `repo`). Default: the run's first target, when its script was generated in the revision form (`target`).
+    #[serde(default)]
     pub target_function: String,
     /// The test that exercises the function, profiled with cProfile on the base and on the candidate: a pytest node id ("tests/test_inv.py::test_count") or path, or a script path.
     pub target_test: String,
-    /// The base revision: the change is the work tree (tracked changes and untracked files) against it; when the work tree is clean and base is HEAD, HEAD against its parent. Default "HEAD".
-    #[serde(default = "defaults::base")]
-    pub base: String,
+    /// The base revision: the change is the work tree (tracked changes and untracked files) against it; when the work tree is clean and base is HEAD, HEAD against its parent. Default: the commit the run's variant A came from (revision-form scripts), else "HEAD".
+    #[serde(default)]
+    pub base: Option<String>,
     /// Command of the project's Python, split into words, e.g. ".venv/bin/python". Default: detected in `repo` as run_ab_benchmark does.
     #[serde(default)]
     pub runner: Option<String>,
@@ -78,7 +79,7 @@ impl Default for KeepRequest {
             test_command: String::new(),
             target_function: String::new(),
             target_test: String::new(),
-            base: "HEAD".into(),
+            base: None,
             runner: None,
             max_added_lines: 30,
             max_files: 3,
@@ -93,9 +94,6 @@ impl Default for KeepRequest {
 mod defaults {
     use super::KeepRequest;
 
-    pub(super) fn base() -> String {
-        KeepRequest::default().base
-    }
     pub(super) fn max_added_lines() -> i64 {
         KeepRequest::default().max_added_lines
     }
@@ -333,8 +331,9 @@ pub async fn check(
     let started = Instant::now();
     let open_ledger = || Ledger::open_in(ledger_dir);
     let run = filed_run(req, &open_ledger()?)?;
+    let req = &req.completed_by(&run)?;
     let repo = Repo::open(&req.repo).await?;
-    let change = Change::find(&repo, &req.base).await?;
+    let change = Change::find(&repo, req.base()).await?;
     let runner = runner::resolve(
         req.runner.as_deref(),
         &repo.root,
@@ -415,6 +414,29 @@ pub async fn check(
             .push(format!("the ledger could not record this decision: {e}")),
     }
     Ok(result)
+}
+
+impl KeepRequest {
+    /// The base revision, once [`KeepRequest::completed_by`] has run.
+    fn base(&self) -> &str {
+        self.base.as_deref().unwrap_or("HEAD")
+    }
+
+    /// The request with `target_function` and `base` taken from the run
+    /// where they were left out (a revision-form script records both).
+    fn completed_by(&self, run: &FiledRun) -> Result<KeepRequest, KeepError> {
+        let mut req = self.clone();
+        let recorded = run.result.revision.as_ref();
+        if req.target_function.trim().is_empty() {
+            req.target_function = recorded
+                .and_then(|r| r.targets.first().cloned())
+                .ok_or_else(|| invalid("`target_function` is required: the run's script was written in the free form (code_a/code_b), so it records no target; pass \"path/file.py::func\" (or generate the script with `target`, and the run remembers it)"))?;
+        }
+        if req.base.is_none() {
+            req.base = Some(recorded.map_or("HEAD".to_string(), |r| r.base_commit.clone()));
+        }
+        Ok(req)
+    }
 }
 
 /// The run to judge, from the ledger; and the request's timeout checked.

@@ -1,7 +1,9 @@
 //! One way to run an embedded helper script with the project's Python:
 //! JSON on stdin, one JSON document on stdout, read into the type the
-//! caller expects; cancellable, bounded in time and output.
+//! caller expects; cancellable, bounded in time and output. Or, for the
+//! checks a server repeats, a pool of long-lived line workers.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -9,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use crate::process::{self, Exit, Limits, ProcessError, ProcessSpec};
+use crate::process::{self, Exit, Limits, LineWorker, ProcessError, ProcessSpec};
 
 /// A helper script and how to run it.
 pub(crate) struct Helper<'a> {
@@ -98,6 +100,48 @@ impl Helper<'_> {
     }
 }
 
+/// Long-lived helpers (`python -c <script> --serve`-style line workers),
+/// one per Python command, each started on first use in its own process
+/// group and killed with the server. A worker that fails or falls silent is
+/// dropped, and the caller falls back to a one-shot process.
+pub(crate) struct WorkerPool {
+    workers: tokio::sync::Mutex<Option<HashMap<Vec<String>, LineWorker>>>,
+}
+
+impl WorkerPool {
+    /// An empty pool (for a `static`).
+    pub(crate) const fn new() -> Self {
+        WorkerPool {
+            workers: tokio::sync::Mutex::const_new(None),
+        }
+    }
+
+    /// The answer of `python`'s worker (started from `spawn` when there is
+    /// none) to `request`, if it gives one within `timeout`.
+    pub(crate) async fn ask(
+        &self,
+        python: &[String],
+        spawn: impl FnOnce() -> ProcessSpec,
+        request: &str,
+        timeout: Duration,
+    ) -> Option<String> {
+        let mut guard = self.workers.lock().await;
+        let workers = guard.get_or_insert_with(HashMap::new);
+        // Out of the pool while it works: if this call is dropped half-way
+        // (a cancelled request), the worker goes with it instead of handing
+        // its late answer to the next caller.
+        let mut worker = match workers.remove(python) {
+            Some(worker) => worker,
+            None => LineWorker::spawn(&spawn()).ok()?,
+        };
+        let answer = worker.ask(request, timeout).await;
+        if answer.is_some() {
+            workers.insert(python.to_vec(), worker);
+        }
+        answer
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,5 +200,39 @@ mod tests {
             slow.call::<N>(None::<&()>, &cancel).await,
             Err(HelperError::Cancelled)
         ));
+    }
+
+    /// A call dropped mid-answer takes its worker with it: the next call
+    /// gets a fresh worker and its own answer, not the late one.
+    #[tokio::test]
+    async fn a_dropped_call_never_hands_its_answer_to_the_next() {
+        static POOL: WorkerPool = WorkerPool::new();
+        let python = ["python3".to_string()];
+        let script = "import sys, time\nfor line in sys.stdin:\n    time.sleep(1 if line.startswith('slow') else 0)\n    print(line.strip(), flush=True)";
+        let spawn = || {
+            let worker = Helper {
+                python: &python,
+                ..helper(script)
+            };
+            ProcessSpec::new(worker.argv())
+        };
+        let dropped = tokio::time::timeout(
+            Duration::from_millis(300),
+            POOL.ask(&python, spawn, "slow", Duration::from_secs(10)),
+        )
+        .await;
+        assert!(dropped.is_err(), "the slow call was meant to be dropped");
+        let answer = POOL
+            .ask(&python, spawn, "fast", Duration::from_secs(10))
+            .await;
+        assert_eq!(answer.as_deref().map(str::trim), Some("fast"));
+        let again = POOL
+            .ask(&python, spawn, "again", Duration::from_secs(10))
+            .await;
+        assert_eq!(
+            again.as_deref().map(str::trim),
+            Some("again"),
+            "the worker stays for the next call"
+        );
     }
 }

@@ -83,6 +83,7 @@ fn spans_point_at_the_parts() {
             Part::Setup => "data = list(range(1000))",
             Part::CodeA => "total = 0",
             Part::CodeB => "return sum(data)",
+            Part::Call => unreachable!("the free form has no call"),
         };
         assert_eq!(first, expected, "{:?}", span.part);
     }

@@ -11,11 +11,15 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::{Domain, Threshold};
-use crate::process::{self, ProcessSpec};
-use crate::python::helper::Helper;
+use crate::process::ProcessSpec;
+use crate::python::helper::{Helper, WorkerPool};
 use crate::python::runner::{self, Runner, RunnerError};
 use crate::python::scripts;
+use crate::revision::{self, RevisionError, RevisionForm, RevisionInfo};
 use crate::template::{self, ScriptSpec, SpecError};
+
+mod import_check;
+pub use import_check::CheckedTarget;
 
 /// Arguments of `generate_ab_script` / `abbench template`: the MCP tool
 /// takes it as its parameters (the doc comments are the schema's
@@ -30,10 +34,28 @@ pub struct GenerateRequest {
     /// Python run once at module level before either variant: imports and building the real input (e.g. "import json\nrows = load_rows('data.csv')"). Both variants see the same objects. Default: none.
     #[serde(default)]
     pub setup: String,
-    /// Body of bench_a, the CURRENT approach, as Python statements (e.g. "return slow_parse(rows)"). For async, the body of an `async def` (may `await`). Indentation is normalised.
+    /// Free form: body of bench_a, the CURRENT approach, as Python statements (e.g. "return slow_parse(rows)"). For async, the body of an `async def` (may `await`). Indentation is normalised. Not with `target`.
+    #[serde(default)]
     pub code_a: String,
-    /// Body of bench_b, the OPTIMIZED approach, on the same input (e.g. "return fast_parse(rows)"). For async, the body of an `async def`.
+    /// Free form: body of bench_b, the OPTIMIZED approach, on the same input (e.g. "return fast_parse(rows)"). For async, the body of an `async def`. Not with `target`.
+    #[serde(default)]
     pub code_b: String,
+    /// Revision form (preferred: no hand-copied old code): what is optimised, "path/file.py::func" or "path/file.py::Class.method" (relative to the repository root); several when the change touches a helper too. bench_a then runs these files as committed at `base`, bench_b as they are in the work tree (or at `candidate`); everything else is shared. Needs `call`; cpu, async and memory only.
+    #[serde(default, deserialize_with = "one_or_many")]
+    #[schemars(with = "Vec<String>")]
+    pub target: Vec<String>,
+    /// Revision form: the statements both variants run on the real input, e.g. "return count_known(ORDERS, CATALOGUE)". In each variant the targets' names (a function's name, a method's class) are bound to that variant's code; the names setup defines are shared.
+    #[serde(default)]
+    pub call: String,
+    /// Revision form: the revision whose code is "current" (bench_a): a branch, tag, commit id or HEAD~N. Default "HEAD".
+    #[serde(default)]
+    pub base: Option<String>,
+    /// Revision form: a revision for bench_b instead of the work tree (e.g. compare "HEAD~1" with "HEAD"). Default: the work tree.
+    #[serde(default)]
+    pub candidate: Option<String>,
+    /// Revision form: the git work tree (or a folder in it). Default: `cwd`.
+    #[serde(default)]
+    pub repo: Option<PathBuf>,
     /// cpu/structure: calls (imports) per timeit repeat, used as given (the reference uses 1000 for cpu, 10 for structure). Default: calibrated at run time so one repeat takes ~0.05-0.2 s.
     #[serde(default)]
     pub number: Option<u32>,
@@ -70,8 +92,59 @@ impl GenerateRequest {
             repeat: self.repeat,
             concurrency: self.concurrency,
             modules: self.modules.clone(),
+            call: self.call.clone(),
+            revision: None,
         }
     }
+
+    /// True when the request uses the revision form.
+    pub fn is_revision_form(&self) -> bool {
+        !self.target.is_empty()
+    }
+
+    /// Refuses a mix of the two forms, naming what to drop.
+    fn check_form(&self) -> Result<(), GenerateError> {
+        let form = |m: &str| Err(GenerateError::Form(m.to_string()));
+        if self.is_revision_form() {
+            if !self.code_a.trim().is_empty() || !self.code_b.trim().is_empty() {
+                return form("pass either `target` with `call` (the revision form: A is the committed code) or `code_a` with `code_b` (the free form), not both");
+            }
+            if self.call.trim().is_empty() {
+                return form("the revision form needs `call`: the statements both variants run, e.g. \"return count_known(ORDERS, CATALOGUE)\"");
+            }
+            return Ok(());
+        }
+        let stray: Vec<&str> = [
+            ("call", !self.call.is_empty()),
+            ("base", self.base.is_some()),
+            ("candidate", self.candidate.is_some()),
+            ("repo", self.repo.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, given)| given.then_some(name))
+        .collect();
+        if !stray.is_empty() {
+            return form(&format!("`{}` belong to the revision form: pass `target` too (e.g. \"src/shop/report.py::count_known\"), or drop them and give code_a/code_b", stray.join("`, `")));
+        }
+        if self.code_a.trim().is_empty() && self.code_b.trim().is_empty() {
+            return form("nothing to benchmark: pass `target` and `call` (the revision form), or `code_a` and `code_b`");
+        }
+        Ok(())
+    }
+}
+
+/// A list of strings, or one string alone.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    })
 }
 
 /// The commands that run each variant, ready to paste into a shell.
@@ -106,6 +179,10 @@ pub struct GeneratedScript {
     pub runner: Runner,
     /// The interpreter that compile-checked the script, with its version.
     pub compile_checked_with: String,
+    /// Revision form: where each variant's code comes from (recorded by run_ab_benchmark, read by check_keep_conditions).
+    pub revision: Option<RevisionInfo>,
+    /// Revision form: each target as the import check found it in both variants.
+    pub targets_checked: Vec<CheckedTarget>,
     /// Things worth knowing, e.g. arguments this domain ignores.
     pub warnings: Vec<String>,
 }
@@ -141,6 +218,48 @@ pub enum GenerateError {
         /// What went wrong.
         reason: String,
     },
+    /// The two forms mixed, or one incomplete.
+    #[error("{0}")]
+    Form(String),
+    /// The revision form's git facts.
+    #[error(transparent)]
+    Revision(#[from] RevisionError),
+    /// A variant's modules do not import.
+    #[error("variant {variant} ({origin}) does not import: {message}{at}; nothing was written. Fix the import, or use the free form (code_a/code_b) when a module cannot be loaded twice in one process")]
+    Import {
+        /// `A` or `B`.
+        variant: char,
+        /// Where its code comes from.
+        origin: String,
+        /// Python's message.
+        message: String,
+        /// " (file F, line N)" when known.
+        at: String,
+    },
+    /// A target that is not in a variant's module.
+    #[error("`{target}` is not in variant {variant} ({origin}): {message}; {file} has {names}. Check the name (func or Class.method); nothing was written")]
+    MissingTarget {
+        /// The target.
+        target: String,
+        /// `A` or `B`.
+        variant: char,
+        /// Where its code comes from.
+        origin: String,
+        /// Python's message.
+        message: String,
+        /// The file.
+        file: String,
+        /// The names the module has.
+        names: String,
+    },
+    /// The import check could not run or answered nothing.
+    #[error("could not check the script's imports with {python:?}: {reason}")]
+    Check {
+        /// The interpreter command.
+        python: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// The target directory is unusable.
     #[error("cannot write into `dir` {dir:?}: {reason}")]
     Dir {
@@ -164,12 +283,8 @@ struct CompileAnswer {
 
 /// A long-lived `python -S -c <compile_check.py> --serve` per Python
 /// command, so a check in a running server costs a pipe round trip instead
-/// of an interpreter start (~10-40 ms here). Started through
-/// [`process::LineWorker`] (own process group, killed with the server).
-/// Any trouble with a worker drops it, and the check falls back to a
-/// one-shot process.
-type Workers = std::collections::HashMap<Vec<String>, process::LineWorker>;
-static WORKERS: tokio::sync::Mutex<Option<Workers>> = tokio::sync::Mutex::const_new(None);
+/// of an interpreter start (~10-40 ms here).
+static COMPILE_WORKERS: WorkerPool = WorkerPool::new();
 const WORKER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The compile-check helper run with `python`.
@@ -186,24 +301,16 @@ fn compile_helper(python: &[String]) -> Helper<'_> {
     }
 }
 
-/// The worker's answer to `request` (one line of JSON), if a worker could give one.
+/// The compile worker's answer to `request` (one line of JSON), if a worker could give one.
 async fn ask_worker(python: &[String], request: &str) -> Option<String> {
-    let mut guard = WORKERS.lock().await;
-    let workers = guard.get_or_insert_with(Workers::new);
-    if !workers.contains_key(python) {
+    let spawn = || {
         let mut argv = compile_helper(python).argv();
         argv.push("--serve".into());
-        let worker = process::LineWorker::spawn(&ProcessSpec::new(argv)).ok()?;
-        workers.insert(python.to_vec(), worker);
-    }
-    let worker = workers.get_mut(python)?;
-    match worker.ask(request, WORKER_TIMEOUT).await {
-        Some(answer) => Some(answer),
-        None => {
-            workers.remove(python);
-            None
-        }
-    }
+        ProcessSpec::new(argv)
+    };
+    COMPILE_WORKERS
+        .ask(python, spawn, request, WORKER_TIMEOUT)
+        .await
 }
 
 /// The compile-check helper's request: every part alone, then the script
@@ -278,9 +385,10 @@ fn interpret(python: &[String], answer: CompileAnswer) -> Result<String, Generat
     })
 }
 
-/// Writes `text` to `path` atomically: a temporary file in the same
-/// directory, then a rename, so a reader never sees half a script.
-fn write_atomically(dir: &Path, path: &Path, text: &str) -> std::io::Result<()> {
+/// The script in a temporary file beside its final path: the import check
+/// runs it there, and a rename then publishes it whole (a reader never sees
+/// half a script; a failed check leaves nothing, the file is removed on drop).
+fn stage(dir: &Path, text: &str) -> std::io::Result<tempfile::NamedTempFile> {
     use std::os::unix::fs::PermissionsExt;
     let mut tmp = tempfile::Builder::new()
         .prefix(".abbench-")
@@ -289,8 +397,7 @@ fn write_atomically(dir: &Path, path: &Path, text: &str) -> std::io::Result<()> 
     tmp.write_all(text.as_bytes())?;
     tmp.as_file()
         .set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    Ok(tmp)
 }
 
 /// The commands a person would run for each variant.
@@ -317,7 +424,12 @@ pub fn variant_commands(python: &[String], path: &Path, domain: Domain) -> Varia
 
 /// Validates, renders, compile-checks and writes the script.
 pub async fn generate(req: &GenerateRequest) -> Result<GeneratedScript, GenerateError> {
-    let spec = &req.spec();
+    req.check_form()?;
+    let mut spec = req.spec();
+    // The structure domain is refused before git is asked anything.
+    if req.is_revision_form() && spec.domain == Some(Domain::Structure) {
+        return Err(SpecError::RevisionStructure.into());
+    }
     let domain = spec.validate()?;
     let cwd = match &req.cwd {
         Some(c) => c.clone(),
@@ -346,17 +458,39 @@ pub async fn generate(req: &GenerateRequest) -> Result<GeneratedScript, Generate
         return Err(dir_error("a directory already has the script's name"));
     }
 
+    if req.is_revision_form() {
+        let form = RevisionForm {
+            targets: req.target.clone(),
+            base: req.base.clone(),
+            candidate: req.candidate.clone(),
+            repo: req.repo.clone().unwrap_or_else(|| cwd.clone()),
+        };
+        spec.revision = Some(revision::resolve(&form).await?);
+    }
+    let spec = &spec;
+
     let rendered = template::render(spec, domain);
     let compiled_with = compile_check(&python, &rendered).await?;
 
-    let replaced_existing = path.exists();
-    write_atomically(&dir, &path, &rendered.text).map_err(|e| dir_error(&e.to_string()))?;
-
-    let warnings = spec
+    let staged = stage(&dir, &rendered.text).map_err(|e| dir_error(&e.to_string()))?;
+    let mut warnings: Vec<String> = spec
         .ignored_arguments(domain)
         .into_iter()
         .map(|arg| format!("`{arg}` does not apply to the {domain} domain and was ignored"))
         .collect();
+    let targets_checked = match &spec.revision {
+        Some(rev) => {
+            let checked = import_check::run(&python, staged.path(), &path, &cwd, rev).await?;
+            warnings.extend(import_check::warnings(rev, &checked));
+            checked
+        }
+        None => Vec::new(),
+    };
+    let replaced_existing = path.exists();
+    staged
+        .persist(&path)
+        .map_err(|e| dir_error(&e.error.to_string()))?;
+
     Ok(GeneratedScript {
         path: path.display().to_string(),
         domain,
@@ -367,6 +501,8 @@ pub async fn generate(req: &GenerateRequest) -> Result<GeneratedScript, Generate
         script: rendered.text,
         replaced_existing,
         compile_checked_with: compiled_with,
+        revision: spec.revision.as_ref().map(|r| r.info.clone()),
+        targets_checked,
         warnings,
     })
 }
