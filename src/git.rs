@@ -125,6 +125,19 @@ fn parse_batch(out: &str, count: usize) -> Vec<Option<(String, String)>> {
     found
 }
 
+/// Objects by name (`REV^{commit}`, `REV:path`, paths from the top of the
+/// work tree), all from one git process run in `dir` (the work tree or a
+/// folder in it): each one's id and text, or `None` where it does not exist
+/// (or is not UTF-8 text).
+pub async fn objects_in(
+    dir: &Path,
+    names: &[String],
+) -> Result<Vec<Option<(String, String)>>, GitError> {
+    let input: String = names.iter().map(|n| format!("{n}\n")).collect();
+    let out = git_with_input(dir, &["cat-file", "--batch"], Some(input.into_bytes())).await?;
+    Ok(parse_batch(&out, names.len()))
+}
+
 impl Repo {
     /// Opens the work tree holding `path`.
     pub async fn open(path: &Path) -> Result<Repo, GitError> {
@@ -215,23 +228,6 @@ impl Repo {
             }
         }
         Ok(changes)
-    }
-
-    /// Objects by name (`REV^{commit}`, `REV:path`), all from one git
-    /// process: each one's id and text, or `None` where it does not exist
-    /// (or is not UTF-8 text).
-    pub async fn objects(
-        &self,
-        names: &[String],
-    ) -> Result<Vec<Option<(String, String)>>, GitError> {
-        let input: String = names.iter().map(|n| format!("{n}\n")).collect();
-        let out = git_with_input(
-            &self.root,
-            &["cat-file", "--batch"],
-            Some(input.into_bytes()),
-        )
-        .await?;
-        Ok(parse_batch(&out, names.len()))
     }
 
     /// A file's text at `rev`, or `None` where it does not exist.

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::git::{GitError, Repo};
+use crate::git::{self, GitError, Repo};
 
 /// The revision form's arguments, as `generate_ab_script` received them.
 #[derive(Debug, Clone, Default)]
@@ -225,8 +225,6 @@ pub async fn resolve(form: &RevisionForm) -> Result<ResolvedRevision, RevisionEr
         .map(|t| Target::parse(t))
         .collect::<Result<Vec<_>, _>>()?;
     check_bindings(&targets)?;
-    let repo = Repo::open(&form.repo).await?;
-    let repo_name = repo.root.display().to_string();
     let base = form.base.clone().unwrap_or_else(|| "HEAD".to_string());
     let mut files: Vec<&str> = Vec::new();
     for t in &targets {
@@ -243,7 +241,7 @@ pub async fn resolve(form: &RevisionForm) -> Result<ResolvedRevision, RevisionEr
         return Err(RevisionError::NotACommit {
             which,
             rev: rev.clone(),
-            repo: repo_name,
+            repo: form.repo.display().to_string(),
         });
     }
     let mut names = Vec::new();
@@ -251,7 +249,11 @@ pub async fn resolve(form: &RevisionForm) -> Result<ResolvedRevision, RevisionEr
         names.push(format!("{rev}^{{commit}}"));
         names.extend(files.iter().map(|f| format!("{rev}:{f}")));
     }
-    let mut objects = repo.objects(&names).await?.into_iter();
+    // The work tree's top and the objects at once: `REV:path` needs no top.
+    let (repo, objects) = tokio::join!(Repo::open(&form.repo), git::objects_in(&form.repo, &names));
+    let repo = repo?;
+    let repo_name = repo.root.display().to_string();
+    let mut objects = objects?.into_iter();
     // Per revision: its commit, then each file's text (None: not there).
     let mut read = Vec::new();
     for (which, rev) in &revs {

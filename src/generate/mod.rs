@@ -470,21 +470,30 @@ pub async fn generate(req: &GenerateRequest) -> Result<GeneratedScript, Generate
     let spec = &spec;
 
     let rendered = template::render(spec, domain);
-    let compiled_with = compile_check(&python, &rendered).await?;
-
     let staged = stage(&dir, &rendered.text).map_err(|e| dir_error(&e.to_string()))?;
+    // The compile check and the import check at once; a syntax error is
+    // reported from the compile check, which names the part and its line.
+    let imports = async {
+        match &spec.revision {
+            Some(rev) => import_check::run(&python, staged.path(), &path, &cwd, rev)
+                .await
+                .map(Some),
+            None => Ok(None),
+        }
+    };
+    let (compiled_with, imports) = tokio::join!(compile_check(&python, &rendered), imports);
+    let compiled_with = compiled_with?;
     let mut warnings: Vec<String> = spec
         .ignored_arguments(domain)
         .into_iter()
         .map(|arg| format!("`{arg}` does not apply to the {domain} domain and was ignored"))
         .collect();
-    let targets_checked = match &spec.revision {
-        Some(rev) => {
-            let checked = import_check::run(&python, staged.path(), &path, &cwd, rev).await?;
+    let targets_checked = match (&spec.revision, imports?) {
+        (Some(rev), Some(checked)) => {
             warnings.extend(import_check::warnings(rev, &checked));
             checked
         }
-        None => Vec::new(),
+        _ => Vec::new(),
     };
     let replaced_existing = path.exists();
     staged
