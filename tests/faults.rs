@@ -844,3 +844,47 @@ async fn long_calls_run_as_tasks_for_a_client_that_asks() {
         "{r}"
     );
 }
+
+/// A run longer than the 60 s a request-bound client (the Inspector CLI)
+/// waits completes through the task API: each process sleeps 12 s in
+/// setup, so the pilot and six counted processes take about 90 s.
+#[tokio::test]
+async fn a_90_second_run_completes_through_the_task_api() {
+    let mut raw =
+        Raw::start_with(json!({"extensions": {"io.modelcontextprotocol/tasks": {}}})).await;
+    let dir = tempfile::tempdir().unwrap();
+    let generated = raw
+        .call(1, "generate_ab_script", json!({"name": "ninety", "domain": "cpu",
+            "setup": "import time\ntime.sleep(12)",
+            "code_a": "return sum(range(4000))", "code_b": "return sum(range(1000))", "dir": dir.path()}))
+        .await;
+    let script = generated["result"]["structuredContent"]["path"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let started_at = Instant::now();
+    let started = raw
+        .call(
+            2,
+            "run_ab_benchmark",
+            json!({"script": script, "min_pairs": 6, "max_pairs": 6}),
+        )
+        .await;
+    assert_eq!(started["result"]["resultType"], "task", "{started}");
+    let task_id = started["result"]["taskId"].as_str().unwrap().to_string();
+    let mut id = 10;
+    let done = loop {
+        id += 1;
+        let r = raw.task(id, &task_id).await;
+        match r["result"]["status"].as_str() {
+            Some("working") => tokio::time::sleep(Duration::from_secs(2)).await,
+            _ => break r,
+        }
+    };
+    let took = started_at.elapsed();
+    assert_eq!(done["result"]["status"], "completed", "{done}");
+    let result = &done["result"]["result"]["structuredContent"];
+    assert_eq!(result["verdict"], "above_threshold", "{done}");
+    assert!(took > Duration::from_secs(75), "the run took only {took:?}");
+    assert!(result["elapsed_s"].as_f64().unwrap() > 75.0, "{result}");
+}

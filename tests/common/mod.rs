@@ -102,17 +102,23 @@ pub fn claude_cli() -> PathBuf {
 /// `bin` of the npm `package` (pinned), installed under target/`dir` by the
 /// first test that needs it.
 fn npm_tool(dir: &str, package: &str, bin: &str) -> PathBuf {
+    npm_tools(dir, &[package]).join(bin)
+}
+
+/// The npm `packages` (pinned) installed together under target/`dir` by the
+/// first test that needs them; returns their `node_modules/.bin`.
+pub fn npm_tools(dir: &str, packages: &[&str]) -> PathBuf {
     let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(dir);
-    provisioned(&root, package, || {
+    provisioned(&root, &packages.join(" "), || {
         std::fs::create_dir_all(&root).unwrap();
         must(
             std::process::Command::new("npm")
                 .args(["install", "--silent", "--no-audit", "--no-fund", "--prefix"])
                 .arg(&root)
-                .arg(package),
+                .args(packages),
         );
     });
-    root.join("node_modules/.bin").join(bin)
+    root.join("node_modules/.bin")
 }
 
 /// The MCP Inspector (npm, pinned), installed under target/ once.
