@@ -45,6 +45,19 @@ pub fn run_summary(r: &RunResult) -> String {
         r.run_id, r.domain
     ));
     out.push_str(&format!("  script   {}\n", r.script));
+    if let Some(rev) = &r.revision {
+        let commit = |c: &str| c[..c.len().min(12)].to_string();
+        let b = match (&rev.candidate, &rev.candidate_commit) {
+            (Some(name), Some(c)) => format!("{} ({name})", commit(c)),
+            _ => "the work tree".to_string(),
+        };
+        out.push_str(&format!(
+            "  code     {}: A as committed at {} ({}), B from {b}\n",
+            rev.targets.join(", "),
+            commit(&rev.base_commit),
+            rev.base
+        ));
+    }
     out.push_str(&format!(
         "  runner   {}  ({})\n",
         r.runner.shown(),

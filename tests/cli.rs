@@ -170,7 +170,9 @@ fn demo_runs_the_whole_loop_to_a_keep() {
     );
     for needle in [
         "tool call: generate_ab_script",
+        "\"target\":\"shop/inventory.py::count_known\"",
         "tool call: run_ab_benchmark",
+        "A as committed at",
         "VERDICT  above_threshold",
         "tool call: check_keep_conditions",
         "PASS  hot_path",
