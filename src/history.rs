@@ -27,7 +27,7 @@ pub struct HistoryRequest {
     /// Only runs of this domain: cpu, data_structures, async, memory or structure.
     #[serde(default)]
     pub domain: Option<Domain>,
-    /// Only runs with a keep decision about a function whose name contains this, e.g. "parse_rows".
+    /// Only runs with a keep decision about a function whose name contains this, or whose revision-form script targets one, e.g. "parse_rows".
     #[serde(default)]
     pub function: Option<String>,
     /// Most runs returned, newest first (1 to 1000). Default 20.

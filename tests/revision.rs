@@ -197,6 +197,16 @@ async fn base_and_work_tree_run_their_own_code_with_relative_imports_and_methods
         )
         .await;
     assert_eq!(run["revision"], made["revision"]);
+
+    // benchmark_history finds it by its target before any keep decision.
+    let history = server
+        .call_ok("benchmark_history", json!({"function": "Report.total"}))
+        .await;
+    assert_eq!(history["runs"][0]["run_id"], run["run_id"], "{history}");
+    let none = server
+        .call_ok("benchmark_history", json!({"function": "no_such_function"}))
+        .await;
+    assert_eq!(none["count"], 0, "{none}");
 }
 
 #[tokio::test]

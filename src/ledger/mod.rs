@@ -337,8 +337,13 @@ impl Ledger {
         let mut q = self
             .conn
             .prepare(
-                "SELECT target_function FROM decisions WHERE instr(target_function, ?1) > 0
-                 GROUP BY target_function ORDER BY max(created_at) DESC LIMIT ?2",
+                "SELECT f FROM (
+                   SELECT target_function AS f, created_at FROM decisions
+                   UNION ALL
+                   SELECT t.value, r.created_at FROM runs r,
+                     json_each(CASE WHEN json_valid(r.result) THEN r.result ELSE '{}' END, '$.revision.targets') t
+                 ) WHERE instr(f, ?1) > 0
+                 GROUP BY f ORDER BY max(created_at) DESC LIMIT ?2",
             )
             .map_err(|e| self.err(e))?;
         q.query_map(params![part, limit as i64], |row| row.get(0))
@@ -361,7 +366,10 @@ impl Ledger {
                    AND (?2 IS NULL OR domain = ?2)
                    AND (?3 IS NULL OR created_at >= ?3)
                    AND (?4 IS NULL OR run_id IN
-                        (SELECT run_id FROM decisions WHERE instr(target_function, ?4) > 0))
+                        (SELECT run_id FROM decisions WHERE instr(target_function, ?4) > 0)
+                        OR CASE WHEN json_valid(result)
+                           THEN instr(ifnull(json_extract(result, '$.revision.targets'), ''), ?4) > 0
+                           ELSE 0 END)
                  ORDER BY created_at DESC, rowid DESC LIMIT ?5"
             ))
             .map_err(|e| self.err(e))?;

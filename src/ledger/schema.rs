@@ -147,6 +147,39 @@ mod tests {
         }
     }
 
+    /// Completions and the `function` filter see a revision-form run's
+    /// targets, and a row whose result is not JSON breaks neither.
+    #[test]
+    fn revision_targets_are_found_and_bad_rows_are_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        v0_ledger(dir.path());
+        let ledger = Ledger::open(dir.path()).unwrap();
+        let conn = Connection::open(dir.path().join("abbench.db")).unwrap();
+        conn.execute_batch(
+            "UPDATE runs SET result = json_set(result, '$.revision', json('{\"repo\": \"/r\", \"base\": \"HEAD\", \"base_commit\": \"abc\", \"candidate\": null, \"candidate_commit\": null, \"targets\": [\"src/x.py::tally_rows\"], \"modules\": [\"x\"]}'))
+               WHERE domain = 'memory';
+             INSERT INTO runs (run_id, created_at, script, domain, verdict, arguments, result)
+               VALUES ('bad', '2026-01-01T00:00:00Z', 's', 'cpu', 'inconclusive', '{}', 'not json');",
+        )
+        .unwrap();
+        assert_eq!(
+            ledger.target_functions("tally", 10).unwrap(),
+            vec!["src/x.py::tally_rows".to_string()]
+        );
+        let found: History<crate::bench::RunRequest, RunResult, KeepResult> = ledger
+            .history(&HistoryFilter {
+                limit: 10,
+                function: Some("tally_rows".into()),
+                ..Default::default()
+            })
+            .unwrap();
+        assert!(found.unreadable.is_empty(), "{:?}", found.unreadable);
+        assert_eq!(found.rows.len(), 1);
+        assert_eq!(found.rows[0].0.domain, crate::domain::Domain::Memory);
+        let revision = found.rows[0].0.result.revision.as_ref().expect("read back");
+        assert_eq!(revision.targets, ["src/x.py::tally_rows"]);
+    }
+
     #[test]
     fn a_new_file_starts_at_the_current_version() {
         let dir = tempfile::tempdir().unwrap();
