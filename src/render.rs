@@ -46,16 +46,11 @@ pub fn run_summary(r: &RunResult) -> String {
     ));
     out.push_str(&format!("  script   {}\n", r.script));
     if let Some(rev) = &r.revision {
-        let commit = |c: &str| c[..c.len().min(12)].to_string();
-        let b = match (&rev.candidate, &rev.candidate_commit) {
-            (Some(name), Some(c)) => format!("{} ({name})", commit(c)),
-            _ => "the work tree".to_string(),
-        };
         out.push_str(&format!(
-            "  code     {}: A as committed at {} ({}), B from {b}\n",
+            "  code     {}: A as committed at {}, B from {}\n",
             rev.targets.join(", "),
-            commit(&rev.base_commit),
-            rev.base
+            rev.base_label(),
+            rev.candidate_label()
         ));
     }
     out.push_str(&format!(

@@ -47,6 +47,21 @@ pub struct RevisionInfo {
     pub modules: Vec<String>,
 }
 
+impl RevisionInfo {
+    /// Where A's code comes from, e.g. "1a2b3c4d5e6f (HEAD)".
+    pub fn base_label(&self) -> String {
+        format!("{} ({})", short(&self.base_commit), self.base)
+    }
+
+    /// Where B's code comes from: its commit the same way, or "the work tree".
+    pub fn candidate_label(&self) -> String {
+        match (&self.candidate, &self.candidate_commit) {
+            (Some(rev), Some(commit)) => format!("{} ({rev})", short(commit)),
+            _ => "the work tree".to_string(),
+        }
+    }
+}
+
 /// One target: a definition in a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
@@ -115,10 +130,6 @@ pub struct ResolvedRevision {
     pub targets: Vec<Target>,
     /// One per file named by a target, in the order first named.
     pub modules: Vec<TargetModule>,
-    /// The first 12 digits of the base commit, for comments and tracebacks.
-    pub base_label: String,
-    /// The same for the candidate: its commit, or "work tree".
-    pub candidate_label: String,
 }
 
 impl ResolvedRevision {
@@ -275,10 +286,14 @@ pub async fn resolve(form: &RevisionForm) -> Result<ResolvedRevision, RevisionEr
     }
     let base_commit = read[0].2.clone();
     let candidate_commit = read.get(1).map(|r| r.2.clone());
-    let base_label = format!("{} ({base})", short(&base_commit));
-    let candidate_label = match (&form.candidate, &candidate_commit) {
-        (Some(rev), Some(c)) => format!("{} ({rev})", short(c)),
-        _ => "the work tree".to_string(),
+    let info = RevisionInfo {
+        repo: repo_name.clone(),
+        base,
+        base_commit,
+        candidate: form.candidate.clone(),
+        candidate_commit,
+        targets: form.targets.iter().map(|t| t.trim().to_string()).collect(),
+        modules: Vec::new(),
     };
     let source = |r: usize, i: usize| -> Result<String, RevisionError> {
         let (which, rev, commit, texts) = &read[r];
@@ -323,8 +338,8 @@ pub async fn resolve(form: &RevisionForm) -> Result<ResolvedRevision, RevisionEr
         if current.replace("\r\n", "\n") == base_source.replace("\r\n", "\n") {
             return Err(RevisionError::NothingChanged {
                 file: file.to_string(),
-                base: base_label.clone(),
-                candidate: candidate_label.clone(),
+                base: info.base_label(),
+                candidate: info.candidate_label(),
                 hint: nothing_changed_hint(form, files.len() == 1),
             });
         }
@@ -341,18 +356,11 @@ pub async fn resolve(form: &RevisionForm) -> Result<ResolvedRevision, RevisionEr
     }
     Ok(ResolvedRevision {
         info: RevisionInfo {
-            repo: repo_name,
-            base,
-            base_commit,
-            candidate: form.candidate.clone(),
-            candidate_commit,
-            targets: form.targets.iter().map(|t| t.trim().to_string()).collect(),
             modules: modules.iter().map(|m| m.name.clone()).collect(),
+            ..info
         },
         targets,
         modules,
-        base_label,
-        candidate_label,
     })
 }
 

@@ -475,6 +475,19 @@ impl Raw {
             .await
     }
 
+    /// `tasks/get` every `pause` (request ids from `id` on) until the task
+    /// is no longer `working`; its last answer.
+    async fn settled(&mut self, id: &mut u64, task_id: &str, pause: Duration) -> Value {
+        loop {
+            *id += 1;
+            let r = self.task(*id, task_id).await;
+            if r["result"]["status"].as_str() != Some("working") {
+                return r;
+            }
+            tokio::time::sleep(pause).await;
+        }
+    }
+
     async fn call(&mut self, id: u64, tool: &str, args: Value) -> Value {
         self.request(json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": tool, "arguments": args}}))
             .await
@@ -789,14 +802,9 @@ async fn long_calls_run_as_tasks_for_a_client_that_asks() {
     assert_eq!(started["result"]["resultType"], "task", "{started}");
     let task_id = started["result"]["taskId"].as_str().unwrap().to_string();
     let mut id = 10;
-    let done = loop {
-        id += 1;
-        let r = raw.task(id, &task_id).await;
-        match r["result"]["status"].as_str() {
-            Some("working") => tokio::time::sleep(Duration::from_millis(200)).await,
-            _ => break r,
-        }
-    };
+    let done = raw
+        .settled(&mut id, &task_id, Duration::from_millis(200))
+        .await;
     assert_eq!(done["result"]["status"], "completed", "{done}");
     assert_eq!(
         done["result"]["result"]["structuredContent"]["verdict"], "above_threshold",
@@ -819,14 +827,10 @@ async fn long_calls_run_as_tasks_for_a_client_that_asks() {
         .await;
     assert!(r.get("error").is_none(), "{r}");
     let cancelled = Instant::now();
-    let status = loop {
-        id += 1;
-        let r = raw.task(id, &task_id).await;
-        match r["result"]["status"].as_str() {
-            Some("working") => tokio::time::sleep(Duration::from_millis(50)).await,
-            other => break other.map(String::from),
-        }
-    };
+    let settled = raw
+        .settled(&mut id, &task_id, Duration::from_millis(50))
+        .await;
+    let status = settled["result"]["status"].as_str().map(String::from);
     assert_eq!(status.as_deref(), Some("cancelled"));
     common::all_gone(&marker, cancelled, Duration::from_secs(2)).await;
 
@@ -873,14 +877,7 @@ async fn a_90_second_run_completes_through_the_task_api() {
     assert_eq!(started["result"]["resultType"], "task", "{started}");
     let task_id = started["result"]["taskId"].as_str().unwrap().to_string();
     let mut id = 10;
-    let done = loop {
-        id += 1;
-        let r = raw.task(id, &task_id).await;
-        match r["result"]["status"].as_str() {
-            Some("working") => tokio::time::sleep(Duration::from_secs(2)).await,
-            _ => break r,
-        }
-    };
+    let done = raw.settled(&mut id, &task_id, Duration::from_secs(2)).await;
     let took = started_at.elapsed();
     assert_eq!(done["result"]["status"], "completed", "{done}");
     let result = &done["result"]["result"]["structuredContent"];

@@ -17,6 +17,10 @@ use crate::python::helper::{Helper, WorkerPool};
 use crate::python::scripts;
 use crate::revision::ResolvedRevision;
 
+/// The check writes no bytecode beside the project's files (the worker's
+/// children write theirs under abbench's own `pycache_prefix`).
+const NO_BYTECODE: (&str, &str) = ("PYTHONDONTWRITEBYTECODE", "1");
+
 /// How long the check may take: it imports the project's modules.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -36,17 +40,11 @@ pub struct CheckedTarget {
 #[derive(Deserialize)]
 struct Answer {
     ok: bool,
-    #[serde(default)]
     variant: Option<String>,
-    #[serde(default)]
     kind: Option<String>,
-    #[serde(default)]
     message: Option<String>,
-    #[serde(default)]
     file: Option<String>,
-    #[serde(default)]
     line: Option<usize>,
-    #[serde(default)]
     target: Option<String>,
     #[serde(default)]
     names: Vec<String>,
@@ -86,8 +84,7 @@ pub(super) async fn run(
     let spec = ProcessSpec {
         argv,
         cwd: Some(cwd.to_path_buf()),
-        // The check writes nothing into the project (no __pycache__).
-        env: vec![("PYTHONDONTWRITEBYTECODE".into(), "1".into())],
+        env: vec![(NO_BYTECODE.0.into(), NO_BYTECODE.1.into())],
         stdin: None,
     };
     let command = spec.display();
@@ -135,16 +132,17 @@ async fn in_worker(
     cwd: &Path,
 ) -> Option<WorkerAnswer> {
     let spawn = || {
+        let script = format!("{}\n\n{}", scripts::COMPILED, scripts::IMPORT_CHECK);
         let helper = Helper {
             python,
             flags: &[],
-            script: scripts::IMPORT_CHECK,
+            script: &script,
             cwd: None,
             env: Vec::new(),
             timeout: CHECK_TIMEOUT,
         };
         ProcessSpec {
-            env: vec![("PYTHONDONTWRITEBYTECODE".into(), "1".into())],
+            env: vec![(NO_BYTECODE.0.into(), NO_BYTECODE.1.into())],
             ..ProcessSpec::new(helper.argv())
         }
     };
@@ -176,9 +174,9 @@ fn interpret(answer: Answer, rev: &ResolvedRevision) -> Result<Vec<CheckedTarget
     let b = answer.variant.as_deref() == Some("b");
     let variant = if b { 'B' } else { 'A' };
     let origin = if b {
-        rev.candidate_label.clone()
+        rev.info.candidate_label()
     } else {
-        rev.base_label.clone()
+        rev.info.base_label()
     };
     let message = answer.message.unwrap_or_default();
     if answer.kind.as_deref() == Some("missing") {
@@ -216,7 +214,7 @@ pub(super) fn warnings(rev: &ResolvedRevision, checked: &[CheckedTarget]) -> Vec
         .map(|t| {
             format!(
                 "`{}` itself is the same at {} and in {}; only other code in its module differs, so any difference measured comes from there",
-                t.target, rev.base_label, rev.candidate_label
+                t.target, rev.info.base_label(), rev.info.candidate_label()
             )
         })
         .collect()

@@ -6,12 +6,12 @@
 # final name), "cwd", "timeout_s", "pycache_prefix"}; one JSON
 # answer per line: {"output", "timed_out", "status"}.
 import builtins
-import hashlib
+import hashlib  # noqa: F401  (for _compiled, imported once here)
 import importlib.abc  # noqa: F401  (what the script's loader needs, imported once here)
 import importlib.machinery  # noqa: F401
 import json
 import linecache  # noqa: F401
-import marshal
+import marshal  # noqa: F401
 import os
 import select
 import sys
@@ -19,33 +19,10 @@ import time
 import types
 
 
-def compiled(text, path):
-    """The script's code, compiled as `path` (its final name), cached under
-    sys.pycache_prefix by content: a regenerated script whose text did not
-    change is not compiled again."""
-    prefix = sys.pycache_prefix
-    if not prefix:
-        return compile(text, path, "exec", dont_inherit=True)
-    key = hashlib.sha256(f"{sys.implementation.cache_tag}\0{path}\0{text}".encode()).hexdigest()
-    cached = os.path.join(prefix, "abbench-scripts", key[:32] + ".bin")
-    try:
-        with open(cached, "rb") as f:
-            return marshal.loads(f.read())
-    except (OSError, ValueError, EOFError, TypeError):
-        code = compile(text, path, "exec", dont_inherit=True)
-    try:
-        os.makedirs(os.path.dirname(cached), exist_ok=True)
-        with open(cached + f".{os.getpid()}", "wb") as f:
-            f.write(marshal.dumps(code))
-        os.replace(cached + f".{os.getpid()}", cached)
-    except OSError:
-        pass
-    return code
-
-
 def run_script(staged, path):
     """`python path check`, from the staged text: what runpy.run_path does,
-    with the compiled code cached."""
+    with the compiled code cached (a regenerated script whose text did not
+    change is not compiled again)."""
     with open(staged, encoding="utf-8") as f:
         text = f.read()
     sys.argv = [path, "check"]
@@ -54,7 +31,7 @@ def run_script(staged, path):
     main.__file__ = path
     main.__builtins__ = builtins
     sys.modules["__main__"] = main
-    exec(compiled(text, path), main.__dict__)
+    exec(_compiled(text, path), main.__dict__)  # _compiled: templates/compiled.py, prepended
 
 
 def check(request):

@@ -13,8 +13,12 @@ pub mod runner;
 pub(crate) mod scripts {
     /// Compile-checks a script's parts and skeleton (one-shot or `--serve`).
     pub(crate) const COMPILE_CHECK: &str = include_str!("compile_check.py");
-    /// Runs a revision-form script's `check` mode in a fork per request (a line worker).
+    /// Runs a revision-form script's `check` mode in a fork per request (a
+    /// line worker); run it after [`COMPILED`], whose `_compiled` it calls.
     pub(crate) const IMPORT_CHECK: &str = include_str!("import_check.py");
+    /// `_compiled`: compile() with a content-keyed bytecode cache, shared by
+    /// the import-check worker and the generated scripts' loader.
+    pub(crate) const COMPILED: &str = include_str!("../templates/compiled.py");
     /// What an interpreter is and imports.
     pub(crate) const PROBE: &str = include_str!("probe.py");
     /// Changed functions, their complexity, new imports, a function's line.

@@ -32,7 +32,10 @@ pub fn read_revision(script: &str) -> Option<RevisionInfo> {
 pub fn docstring_note(rev: &ResolvedRevision) -> String {
     let files: Vec<&str> = rev.modules.iter().map(|m| m.file.as_str()).collect();
     let b = match &rev.info.candidate {
-        Some(_) => format!("as committed at {}, embedded below", rev.candidate_label),
+        Some(_) => format!(
+            "as committed at {}, embedded below",
+            rev.info.candidate_label()
+        ),
         None => "from the work tree, imported the normal way".to_string(),
     };
     format!(
@@ -43,7 +46,7 @@ pub fn docstring_note(rev: &ResolvedRevision) -> String {
          copy once per process (module-level code runs once per variant).\n\
          `python {{file}} check` loads both and checks the targets without running setup.\n",
         files = files.join(", "),
-        base = rev.base_label,
+        base = rev.info.base_label(),
         modules = rev.info.modules.join(", "),
     )
 }
@@ -120,6 +123,8 @@ pub fn loading_section(rev: &ResolvedRevision) -> String {
          sys.path[:0] = {}\n\n",
         py(&roots)
     ));
+    out.push_str(crate::python::scripts::COMPILED);
+    out.push_str("\n\n");
     out.push_str(LOADER_PY);
     let embed =
         |out: &mut String, var: &str, label: &str, pick: &dyn Fn(&TargetModule) -> String| {
@@ -128,18 +133,18 @@ pub fn loading_section(rev: &ResolvedRevision) -> String {
                 out.push_str(&format!("{var}{i} = {}\n", source_literal(&pick(m))));
             }
         };
-    embed(&mut out, "_A_SOURCE_", &rev.base_label, &|m| {
+    embed(&mut out, "_A_SOURCE_", &rev.info.base_label(), &|m| {
         m.base_source.clone()
     });
     let names = py(&rev.info.modules);
     let b_load = if rev.info.candidate.is_some() {
-        embed(&mut out, "_B_SOURCE_", &rev.candidate_label, &|m| {
+        embed(&mut out, "_B_SOURCE_", &rev.info.candidate_label(), &|m| {
             m.candidate_source.clone().unwrap_or_default()
         });
         format!(
             "_B_SOURCES = {}\n_B = _variant_modules(\"b\", lambda: _load_embedded({}, _B_SOURCES))\n",
             sources_dict(&rev.modules, "_B_SOURCE_"),
-            py(&rev.candidate_label)
+            py(&rev.info.candidate_label())
         )
     } else {
         format!("_B = _variant_modules(\"b\", lambda: _import_work_tree({names}))\n")
@@ -148,7 +153,7 @@ pub fn loading_section(rev: &ResolvedRevision) -> String {
     out.push_str(&format!(
         "_A_SOURCES = {}\n{b_load}_A = _variant_modules(\"a\", lambda: _load_embedded({}, _A_SOURCES))\n",
         sources_dict(&rev.modules, "_A_SOURCE_"),
-        py(&rev.base_label),
+        py(&rev.info.base_label()),
     ));
     let targets: Vec<String> = rev
         .targets
@@ -188,12 +193,12 @@ pub fn bench_header(rev: &ResolvedRevision, def: &str, variant: char) -> String 
     let (approach, origin) = if variant == 'a' {
         (
             "Current approach",
-            format!("as committed at {}", rev.base_label),
+            format!("as committed at {}", rev.info.base_label()),
         )
     } else if rev.info.candidate.is_some() {
         (
             "Optimized approach",
-            format!("as committed at {}", rev.candidate_label),
+            format!("as committed at {}", rev.info.candidate_label()),
         )
     } else {
         ("Optimized approach", "from the work tree".to_string())

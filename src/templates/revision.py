@@ -36,32 +36,6 @@ class _Embedded(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         exec(_compiled(source, filename), module.__dict__)
 
 
-def _compiled(source, filename):
-    """compile(), cached under sys.pycache_prefix when one is set (abbench's
-    import check sets its own, outside the project); else compiled afresh."""
-    if not sys.pycache_prefix:
-        return compile(source, filename, "exec", dont_inherit=True)
-    import hashlib
-    import marshal
-    import os
-
-    key = hashlib.sha256(f"{sys.implementation.cache_tag}\0{filename}\0{source}".encode()).hexdigest()
-    path = os.path.join(sys.pycache_prefix, "abbench-embedded", key[:32] + ".bin")
-    try:
-        with open(path, "rb") as f:
-            return marshal.loads(f.read())
-    except (OSError, ValueError, EOFError, TypeError):
-        code = compile(source, filename, "exec", dont_inherit=True)
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path + f".{os.getpid()}", "wb") as f:
-            f.write(marshal.dumps(code))
-        os.replace(path + f".{os.getpid()}", path)
-    except OSError:
-        pass
-    return code
-
-
 def _import_work_tree(names):
     """The work tree's target modules, imported the normal way (they stay in sys.modules)."""
     return {name: importlib.import_module(name) for name in names}
