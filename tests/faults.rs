@@ -409,9 +409,15 @@ impl Raw {
 
     /// A client declaring `capabilities` at initialization.
     async fn start_with(capabilities: Value) -> Raw {
+        Raw::start_with_env(capabilities, &[]).await
+    }
+
+    /// The same with extra environment variables for the server.
+    async fn start_with_env(capabilities: Value, vars: &[(&str, &std::path::Path)]) -> Raw {
         let data = tempfile::tempdir().unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_abbench"))
             .arg("serve")
+            .envs(vars.iter().copied())
             .env("ABBENCH_DATA_DIR", data.path())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -851,12 +857,17 @@ async fn long_calls_run_as_tasks_for_a_client_that_asks() {
 
 /// A run longer than the 60 s a request-bound client (the Inspector CLI)
 /// waits completes through the task API: each process sleeps 12 s in
-/// setup, so the pilot and six counted processes take about 90 s.
+/// setup, so the pilot and six counted processes take about 90 s. It holds
+/// a machine lock of its own, so the other tests' runs do not wait 90 s for it.
 #[tokio::test]
 async fn a_90_second_run_completes_through_the_task_api() {
-    let mut raw =
-        Raw::start_with(json!({"extensions": {"io.modelcontextprotocol/tasks": {}}})).await;
     let dir = tempfile::tempdir().unwrap();
+    let lock = dir.path().join("own.lock");
+    let mut raw = Raw::start_with_env(
+        json!({"extensions": {"io.modelcontextprotocol/tasks": {}}}),
+        &[("ABBENCH_LOCK_FILE", &lock)],
+    )
+    .await;
     let generated = raw
         .call(1, "generate_ab_script", json!({"name": "ninety", "domain": "cpu",
             "setup": "import time\ntime.sleep(12)",
