@@ -9,6 +9,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use crate::bench::{self, RunRequest};
+use crate::e2e::{self, E2eRequest};
 use crate::generate;
 use crate::git::Repo;
 use crate::keep::{self, KeepRequest};
@@ -17,7 +18,8 @@ use crate::render;
 
 /// The example project, embedded: (path, text). Its suite needs only the
 /// standard library (unittest), so the demo runs on a bare machine.
-pub const PROJECT: [(&str, &str); 5] = [
+pub const PROJECT: [(&str, &str); 6] = [
+    ("bench_report.py", include_str!("../demo/bench_report.py")),
     ("shop/__init__.py", include_str!("../demo/shop/__init__.py")),
     (
         "shop/inventory.py",
@@ -169,7 +171,40 @@ pub async fn run(
         say(&format!("   {line}"));
     }
 
-    say("\nThat is the loop: edit → generate → run → check keep, each answer with its figures.");
+    let e2e_args = json!({
+        "repo": repo.root, "command": "python3 bench_report.py",
+        "target_functions": ["shop/inventory.py::count_known"], "micro_run_id": run.run_id,
+    });
+    step(
+        say,
+        5,
+        "The second phase: does the micro gain carry over to the shop's own workload? Run it on the base (a temporary git worktree) and on the work tree",
+        Some(("run_e2e_benchmark", &e2e_args)),
+    );
+    let e2e_request: E2eRequest = as_request(&e2e_args)?;
+    let confirmed = e2e::run_e2e(&e2e_request, Some(&ledger_dir), cancel, Arc::new(|_| {}))
+        .await
+        .context("run_e2e_benchmark")?;
+    for line in render::e2e_summary(&confirmed).lines() {
+        say(&format!("   {line}"));
+    }
+
+    let mut final_args = keep_args;
+    final_args["e2e_run_id"] = json!(confirmed.run_id);
+    step(
+        say,
+        6,
+        "Decide again with the end-to-end run: its verdict judges the improvement, the target's share of the workload the hot path",
+        Some(("check_keep_conditions", &final_args)),
+    );
+    let decided = keep::check(&as_request(&final_args)?, Some(&ledger_dir), cancel)
+        .await
+        .context("check_keep_conditions")?;
+    for line in render::keep_summary(&decided).lines() {
+        say(&format!("   {line}"));
+    }
+
+    say("\nThat is the loop: edit → generate → run → check keep, and when the micro run is not enough, run end to end and decide again; each answer with its figures.");
     if keep_dir {
         let kept = tmp.keep();
         say(&format!("The demo's files are kept in {}.", kept.display()));

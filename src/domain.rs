@@ -227,6 +227,46 @@ impl JsonSchema for Threshold {
 }
 
 impl Threshold {
+    /// The bar for `domain` from a request's overrides, checked: a time
+    /// domain takes `min_gain` (else `default_gain`), memory the two
+    /// savings (else their defaults); an override of the other kind is an
+    /// error that says which applies.
+    pub fn checked(
+        domain: Domain,
+        min_gain: Option<f64>,
+        min_saved_bytes: Option<u64>,
+        min_saved_fraction: Option<f64>,
+        default_gain: f64,
+    ) -> Result<Threshold, String> {
+        if domain == Domain::Memory {
+            if min_gain.is_some() {
+                return Err("`min_gain` applies to time domains; for memory use `min_saved_bytes` and `min_saved_fraction`".into());
+            }
+            let fraction = min_saved_fraction.unwrap_or(DEFAULT_MIN_SAVED_FRACTION);
+            if !(0.0..=1.0).contains(&fraction) {
+                return Err(format!(
+                    "`min_saved_fraction` = {fraction} must be in [0, 1]"
+                ));
+            }
+            return Ok(Threshold::memory(
+                min_saved_bytes.unwrap_or(DEFAULT_MIN_SAVED_BYTES),
+                fraction,
+            ));
+        }
+        if min_saved_bytes.is_some() || min_saved_fraction.is_some() {
+            return Err(format!(
+                "`min_saved_bytes` / `min_saved_fraction` apply to memory; for {domain} use `min_gain`"
+            ));
+        }
+        let gain = min_gain.unwrap_or(default_gain);
+        if !(gain.is_finite() && gain >= 0.0) {
+            return Err(format!(
+                "`min_gain` = {gain} must be a fraction >= 0 (0.2 = 20 %)"
+            ));
+        }
+        Ok(Threshold::time(gain))
+    }
+
     /// A time threshold: `gain` must exceed `min_gain`.
     pub fn time(min_gain: f64) -> Self {
         Threshold {

@@ -20,6 +20,9 @@ pub enum GitError {
     /// git could not be started.
     #[error("cannot run git: {0}")]
     Spawn(String),
+    /// A revision that cannot be used, or no change to judge; says what to pass.
+    #[error("{0}")]
+    Revision(String),
     /// git refused.
     #[error("`git {args}` failed: {stderr}")]
     Failed {
@@ -41,6 +44,20 @@ pub struct FileChange {
     pub removed: u64,
     /// True for a new file git does not track yet.
     pub untracked: bool,
+}
+
+/// The change being judged: the work tree against a base, or (a clean
+/// work tree and base HEAD) the last commit against its parent.
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// The base commit.
+    pub old: String,
+    /// The candidate commit, or `None` for the work tree.
+    pub new: Option<String>,
+    /// The files it touches.
+    pub files: Vec<FileChange>,
+    /// In words, with the commits.
+    pub described: String,
 }
 
 /// A git work tree.
@@ -230,17 +247,61 @@ impl Repo {
         Ok(changes)
     }
 
+    /// The work tree against `base`; if that is empty and `base` is HEAD,
+    /// the last commit against its parent.
+    pub async fn change_against(&self, base: &str) -> Result<Change, GitError> {
+        let base_commit = self.commit_of(base).await.map_err(|_| {
+            GitError::Revision(format!(
+                "`base` {base:?} is not a commit in {}",
+                self.root.display()
+            ))
+        })?;
+        let files = self.changes(&base_commit, None).await?;
+        let head = self.commit_of("HEAD").await?;
+        if !files.is_empty() || base_commit != head {
+            return Ok(Change {
+                described: format!(
+                    "the work tree (tracked changes and untracked files) against {base} ({})",
+                    &base_commit[..12]
+                ),
+                old: base_commit,
+                new: None,
+                files,
+            });
+        }
+        let parent = self.commit_of("HEAD^").await.map_err(|_| {
+            GitError::Revision("the work tree is clean and HEAD has no parent: there is no change to check; make the change in the work tree".into())
+        })?;
+        Ok(Change {
+            files: self.changes(&parent, Some(&head)).await?,
+            described: format!(
+                "HEAD ({}) against its parent {}",
+                &head[..12],
+                &parent[..12]
+            ),
+            old: parent,
+            new: Some(head),
+        })
+    }
+
     /// A file's text at `rev`, or `None` where it does not exist.
     pub async fn show(&self, rev: &str, path: &str) -> Option<String> {
         self.git(&["show", &format!("{rev}:{path}")]).await.ok()
     }
 
-    /// A detached worktree of `rev` in a temporary directory.
+    /// A detached worktree of `rev` in a temporary directory; first, any
+    /// abbench worktree whose owner process is gone (a crash) is removed.
     pub async fn worktree(&self, rev: &str) -> Result<Worktree, GitError> {
+        self.prune_stale().await;
         let parent = tempfile::Builder::new()
-            .prefix("abbench-base-")
+            .prefix(WORKTREE_PREFIX)
             .tempdir()
             .map_err(|e| GitError::Spawn(format!("cannot create a temporary directory: {e}")))?;
+        std::fs::write(
+            parent.path().join(OWNER_FILE),
+            std::process::id().to_string(),
+        )
+        .map_err(|e| GitError::Spawn(format!("cannot write in a temporary directory: {e}")))?;
         let path = parent.path().join("tree");
         let shown = path.display().to_string();
         self.git(&["worktree", "add", "--detach", "--quiet", &shown, rev])
@@ -251,6 +312,52 @@ impl Repo {
             _parent: parent,
         })
     }
+}
+
+/// The temporary folder of an abbench worktree starts so.
+const WORKTREE_PREFIX: &str = "abbench-base-";
+/// Beside the worktree: the PID of the abbench that made it.
+const OWNER_FILE: &str = "owner.pid";
+
+impl Repo {
+    /// Removes abbench worktrees of this repository whose owner process no
+    /// longer runs (a killed server leaves its worktree behind), then lets
+    /// git forget the ones whose folder is gone.
+    async fn prune_stale(&self) {
+        let Ok(list) = self.git(&["worktree", "list", "--porcelain"]).await else {
+            return;
+        };
+        for tree in list.lines().filter_map(|l| l.strip_prefix("worktree ")) {
+            let tree = Path::new(tree);
+            let Some(parent) = tree.parent() else {
+                continue;
+            };
+            let ours = parent
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(WORKTREE_PREFIX));
+            if !ours || tree.file_name() != Some("tree".as_ref()) {
+                continue;
+            }
+            let owner = std::fs::read_to_string(parent.join(OWNER_FILE))
+                .ok()
+                .and_then(|s| s.trim().parse::<i32>().ok());
+            if owner.is_some_and(alive) {
+                continue;
+            }
+            let shown = tree.display().to_string();
+            let _ = self.git(&["worktree", "remove", "--force", &shown]).await;
+            let _ = std::fs::remove_dir_all(parent);
+        }
+        let _ = self.git(&["worktree", "prune"]).await;
+    }
+}
+
+/// The process exists (signal 0 reaches it, or it is someone else's).
+fn alive(pid: i32) -> bool {
+    // SAFETY: kill with signal 0 only checks for the process.
+    let r = unsafe { libc::kill(pid, 0) };
+    r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
 /// A temporary worktree; removed (and pruned from the repository) on drop.

@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::bench::{RunRequest, RunResult};
 use crate::domain::Domain;
+use crate::e2e::{E2eRequest, E2eResult};
 use crate::keep::{ConditionName, Decision, KeepResult};
-use crate::ledger::{self, History, HistoryFilter, HistoryRow, Ledger, LedgerError};
+use crate::ledger::{self, History, HistoryFilter, HistoryRow, Ledger, LedgerError, RunKind};
 use crate::verdict::{Estimate, Verdict};
 
 /// Runs listed when the caller gives no `limit`.
@@ -70,6 +71,8 @@ pub struct HistoryDecision {
     pub reason: String,
     /// Conditions that blocked a micro-only keep.
     pub blocking: Vec<ConditionName>,
+    /// The e2e run it judged the improvement on, if any.
+    pub e2e_run_id: Option<String>,
 }
 
 /// A run, as listed.
@@ -99,13 +102,46 @@ pub struct HistoryEntry {
     pub pairs: usize,
     /// Keep decisions about this run, newest first.
     pub decisions: Vec<HistoryDecision>,
+    /// Listed e2e runs that confirm this one (their `micro_run_id`).
+    pub e2e_run_ids: Vec<String>,
+}
+
+/// An e2e run, as listed.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct E2eEntry {
+    /// The e2e run's id.
+    pub run_id: String,
+    /// When it finished, RFC 3339 UTC.
+    pub created_at: String,
+    /// The micro run it confirms, when given.
+    pub micro_run_id: Option<String>,
+    /// The repository root.
+    pub repo: String,
+    /// The workload's words.
+    pub command: Vec<String>,
+    /// The base commit.
+    pub base_commit: String,
+    /// The domain.
+    pub domain: Domain,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Why.
+    pub reason: String,
+    /// The estimate in words, e.g. "speedup 1.231x [1.180x .. 1.290x]".
+    pub estimate: String,
+    /// Pairs measured.
+    pub pairs: usize,
+    /// Each target function's figures in one sentence.
+    pub targets: Vec<String>,
 }
 
 /// What `benchmark_history` returns.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct HistoryResult {
-    /// Matching runs, newest first.
+    /// Matching micro runs, newest first.
     pub runs: Vec<HistoryEntry>,
+    /// Matching run_e2e_benchmark runs, newest first (`name` matches their command, `function` their target functions).
+    pub e2e_runs: Vec<E2eEntry>,
     /// How many runs are listed.
     pub count: usize,
     /// The ledger file read.
@@ -149,30 +185,72 @@ pub fn history(
         function: req.function.clone(),
         since,
         limit: req.limit,
+        kind: RunKind::Micro,
     };
     let found: History<RunRequest, RunResult, KeepResult> = ledger.history(&filter)?;
-    let runs: Vec<HistoryEntry> = found.rows.into_iter().map(entry).collect();
+    let e2e: History<E2eRequest, E2eResult, KeepResult> = ledger.history(&HistoryFilter {
+        kind: RunKind::E2e,
+        ..filter
+    })?;
+    let e2e_runs: Vec<E2eEntry> = e2e
+        .rows
+        .into_iter()
+        .map(|(run, _)| e2e_entry(run.created_at, run.result))
+        .collect();
+    let mut runs: Vec<HistoryEntry> = found.rows.into_iter().map(entry).collect();
+    for run in &mut runs {
+        run.e2e_run_ids = e2e_runs
+            .iter()
+            .filter(|e| e.micro_run_id.as_deref() == Some(run.run_id.as_str()))
+            .map(|e| e.run_id.clone())
+            .collect();
+    }
     let mut warnings: Vec<String> = ledger.set_aside_warning().into_iter().collect();
     warnings.extend(found.unreadable.iter().map(|e| format!("left out: {e}")));
+    warnings.extend(e2e.unreadable.iter().map(|e| format!("left out: {e}")));
     Ok(HistoryResult {
         count: runs.len(),
         runs,
+        e2e_runs,
         ledger: ledger.path().display().to_string(),
         warnings,
     })
 }
 
-/// One run as listed.
-fn entry((run, decisions): HistoryRow<RunRequest, RunResult, KeepResult>) -> HistoryEntry {
-    let c = &run.result.comparison;
-    let estimate = match (c.speedup, c.saved_bytes) {
+/// The estimate in words.
+fn estimate_text(c: &crate::verdict::Analysis) -> String {
+    match (c.speedup, c.saved_bytes) {
         (Some(s), _) => format!("speedup {}", s.show(|x| format!("{x:.3}x"))),
         (None, Some(s)) => format!(
             "saved {}",
             s.show(|x| format!("{:.2} MiB", x / crate::domain::MIB as f64))
         ),
         (None, None) => "no estimate".into(),
-    };
+    }
+}
+
+/// One e2e run as listed.
+fn e2e_entry(created_at: String, r: E2eResult) -> E2eEntry {
+    E2eEntry {
+        estimate: estimate_text(&r.comparison),
+        reason: r.comparison.reason.clone(),
+        pairs: r.comparison.pairs,
+        verdict: r.comparison.verdict,
+        targets: r.targets.into_iter().map(|t| t.summary).collect(),
+        run_id: r.run_id,
+        created_at,
+        micro_run_id: r.micro_run_id,
+        repo: r.repo,
+        command: r.command,
+        base_commit: r.revisions.base_commit,
+        domain: r.domain,
+    }
+}
+
+/// One run as listed.
+fn entry((run, decisions): HistoryRow<RunRequest, RunResult, KeepResult>) -> HistoryEntry {
+    let c = &run.result.comparison;
+    let estimate = estimate_text(c);
     let name = Path::new(&run.script)
         .file_name()
         .and_then(|f| f.to_str())
@@ -191,11 +269,13 @@ fn entry((run, decisions): HistoryRow<RunRequest, RunResult, KeepResult>) -> His
                 decision: d.result.decision,
                 reason: d.result.reason,
                 blocking: d.result.blocking,
+                e2e_run_id: d.result.e2e_run_id,
                 check_id: d.check_id,
                 created_at: d.created_at,
                 target_function: d.target_function,
             })
             .collect(),
+        e2e_run_ids: Vec::new(),
         run_id: run.run_id,
         created_at: run.created_at,
         script: run.script,

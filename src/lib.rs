@@ -9,6 +9,7 @@
 //! |---|---|---|
 //! | `generate_ab_script` | [`generate::GenerateRequest`] → [`generate::GeneratedScript`] | [`generate`] over [`template`] (and [`revision`]: A from git) |
 //! | `run_ab_benchmark` | [`bench::RunRequest`] → [`bench::RunResult`] | [`bench`] |
+//! | `run_e2e_benchmark` | [`e2e::E2eRequest`] → [`e2e::E2eResult`] | [`e2e`] over [`git`] and [`bench`]'s schedule |
 //! | `check_keep_conditions` | [`keep::KeepRequest`] → [`keep::KeepResult`] | [`keep`] over [`git`] |
 //! | `benchmark_history` | [`history::HistoryRequest`] → [`history::HistoryResult`] | [`history`] |
 //! | `check_environment` | [`doctor::DoctorRequest`] → [`doctor::EnvironmentReport`] | [`doctor`] |
@@ -29,6 +30,7 @@ pub mod cli;
 pub mod demo;
 pub mod doctor;
 pub mod domain;
+pub mod e2e;
 pub mod export;
 #[cfg(test)]
 mod fuzz;

@@ -24,6 +24,7 @@ use rmcp::model::ProgressNotificationParam;
 
 use crate::bench::{self, Progress, RunRequest, RunResult};
 use crate::doctor::{self, DoctorRequest, EnvironmentReport};
+use crate::e2e::{self, E2eRequest, E2eResult};
 use crate::generate::{self, GenerateRequest, GeneratedScript};
 use crate::history::{self, HistoryRequest, HistoryResult};
 use crate::keep::{self, KeepRequest, KeepResult};
@@ -35,6 +36,7 @@ const INSTRUCTIONS: &str = "abbench answers one question for an optimization loo
 1. generate_ab_script writes micro_bench_<name>.py: bench_a = current code, bench_b = optimized code, same real input (domains: cpu/data_structures, async, memory, structure); with `target` + `call`, A is the committed code taken from git and B the work tree's.\n\
 2. run_ab_benchmark runs A and B in fresh, interleaved processes with the project's Python and returns a verdict with a confidence interval.\n\
 3. check_keep_conditions decides keep / needs_e2e / discard from the four keep conditions (clear gain above the domain threshold, tests pass, simple change, hot path per cProfile).\n\
+4. on needs_e2e, run_e2e_benchmark runs the project's real workload on the base (a temporary git worktree) and the work tree and judges it end to end; check_keep_conditions with its run as e2e_run_id then decides.\n\
 check_environment (read-only) says which Python would run for a project and why, what each domain needs, and how noisy the machine is.\n\
 Read abbench://references/micro-benchmark.md for the method and abbench://references/tools.md for every argument.";
 
@@ -182,33 +184,40 @@ impl AbbenchServer {
         Parameters(request): Parameters<RunRequest>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<RunResult>, String> {
-        let token = ctx.meta.get_progress_token();
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Progress>();
-        let (peer, log) = (ctx.peer.clone(), self.log.clone());
-        let forwarder = tokio::spawn(async move {
-            while let Some(p) = rx.recv().await {
-                let message = p.message();
-                if let Some(token) = &token {
-                    let param =
-                        ProgressNotificationParam::new(token.clone(), p.processes_done as f64)
-                            .with_total(p.processes_total as f64)
-                            .with_message(message.clone());
-                    let _ = peer.notify_progress(param).await;
-                }
-                log.send(&peer, Level::Info, &message).await;
-            }
-        });
-        let progress: Arc<dyn Fn(Progress) + Send + Sync> = Arc::new(move |p| {
-            let _ = tx.send(p);
-        });
+        let (progress, forwarder) = self.progress(&ctx);
         let cancel = request_token(&ctx.ct, &self.shutdown);
         let outcome = bench::run_ab(&request, None, &cancel, progress).await;
         // Every progress notification goes out before the result.
         let _ = forwarder.await;
         if let Ok(result) = &outcome {
-            for warning in &result.warnings {
-                self.log.send(&ctx.peer, Level::Warning, warning).await;
-            }
+            self.warn(&ctx, &result.warnings).await;
+        }
+        outcome.map(Json).map_err(|e| e.to_string())
+    }
+
+    #[tool(
+        name = "run_e2e_benchmark",
+        title = "Run end-to-end benchmark",
+        description = "The second phase, for a needs_e2e decision: run the project's real workload (`command`: a benchmark script, a pytest test, a console script; no shell) on the base revision, checked out into a temporary git worktree, and on the work tree with the candidate, in fresh processes in a random order inside each pair, one uncounted warm-up each, with planned looks (5, 10, 20, 30 pairs) and the 5 % error split over them, under the machine lock. The value is the workload process's wall time (memory: its peak under memray); the threshold defaults to a 5 % end-to-end gain. With `target_functions`, each function's own time, calls, gain and share of the workload on base and candidate are measured inside every process (sys.monitoring on 3.12+, a sys.setprofile filter before). Returns run_id, verdict (above_threshold | below_threshold | regression | inconclusive) with its reason and bounds, both revisions' values, the exact commands, the noise and the gain it can detect, and warnings. A command failing on either revision is an error naming which, with its exit status and stderr. The worktree is removed however the call ends; nothing is written into the work tree. Next: check_keep_conditions with `e2e_run_id`.",
+        annotations(
+            title = "Run end-to-end benchmark",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
+    async fn run_e2e_benchmark(
+        &self,
+        Parameters(request): Parameters<E2eRequest>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<Json<E2eResult>, String> {
+        let (progress, forwarder) = self.progress(&ctx);
+        let cancel = request_token(&ctx.ct, &self.shutdown);
+        let outcome = e2e::run_e2e(&request, None, &cancel, progress).await;
+        let _ = forwarder.await;
+        if let Ok(result) = &outcome {
+            self.warn(&ctx, &result.warnings).await;
         }
         outcome.map(Json).map_err(|e| e.to_string())
     }
@@ -261,7 +270,7 @@ impl AbbenchServer {
     #[tool(
         name = "benchmark_history",
         title = "Benchmark history",
-        description = "List earlier run_ab_benchmark runs from the ledger, newest first, with their verdicts, estimates (speedup or saved bytes with bounds) and any keep decisions. Filter by benchmark name, domain, function or time. Read-only.",
+        description = "List earlier run_ab_benchmark runs from the ledger, newest first, with their verdicts, estimates (speedup or saved bytes with bounds) and any keep decisions, and the run_e2e_benchmark runs (`e2e_runs`, each linked to the micro run it confirms). Filter by benchmark name, domain, function or time. Read-only.",
         annotations(
             title = "Benchmark history",
             read_only_hint = true,
@@ -279,6 +288,47 @@ impl AbbenchServer {
             .map_err(|e| e.to_string())?
             .map(Json)
             .map_err(|e| e.to_string())
+    }
+}
+
+impl AbbenchServer {
+    /// A progress callback for a measuring tool, and the task forwarding
+    /// what it reports as progress notifications (with the request's token)
+    /// and info log lines; it ends when the callback is dropped.
+    fn progress(
+        &self,
+        ctx: &RequestContext<RoleServer>,
+    ) -> (
+        Arc<dyn Fn(Progress) + Send + Sync>,
+        tokio::task::JoinHandle<()>,
+    ) {
+        let token = ctx.meta.get_progress_token();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Progress>();
+        let (peer, log) = (ctx.peer.clone(), self.log.clone());
+        let forwarder = tokio::spawn(async move {
+            while let Some(p) = rx.recv().await {
+                let message = p.message();
+                if let Some(token) = &token {
+                    let param =
+                        ProgressNotificationParam::new(token.clone(), p.processes_done as f64)
+                            .with_total(p.processes_total as f64)
+                            .with_message(message.clone());
+                    let _ = peer.notify_progress(param).await;
+                }
+                log.send(&peer, Level::Info, &message).await;
+            }
+        });
+        let progress: Arc<dyn Fn(Progress) + Send + Sync> = Arc::new(move |p| {
+            let _ = tx.send(p);
+        });
+        (progress, forwarder)
+    }
+
+    /// A result's warnings as warning log lines.
+    async fn warn(&self, ctx: &RequestContext<RoleServer>, warnings: &[String]) {
+        for warning in warnings {
+            self.log.send(&ctx.peer, Level::Warning, warning).await;
+        }
     }
 }
 
@@ -313,7 +363,8 @@ impl AbbenchServer {
              Read `verdict`: only `above_threshold` ({threshold}) counts as a clear, repeatable win; look at `warnings`.\n\
              3. Call check_keep_conditions with the `run_id`, the repo, the full test command and the test that exercises it \
              (the run recorded target_function and base; in the free form pass target_function \"{function}\").\n\
-             4. Act on `decision`: keep → commit; needs_e2e → run the end-to-end comparison named in `next_step`; discard → revert.\n\n\
+             4. Act on `decision`: keep → commit; discard → revert; needs_e2e → call run_e2e_benchmark as `next_step` says (the project's real workload as `command`, \
+             target_functions [\"{function}\"]), then check_keep_conditions again with its run_id as `e2e_run_id`.\n\n\
              Report the figures with their units and the verdict's reason; never round a gain up to the threshold."
         );
         Ok(vec![PromptMessage::new_text(Role::User, text)])

@@ -18,7 +18,11 @@ use tokio_util::sync::CancellationToken;
 use crate::mcp::AbbenchServer;
 
 /// The tools a task-capable client gets as tasks.
-pub const TASK_TOOLS: [&str; 2] = ["run_ab_benchmark", "check_keep_conditions"];
+pub const TASK_TOOLS: [&str; 3] = [
+    "run_ab_benchmark",
+    "run_e2e_benchmark",
+    "check_keep_conditions",
+];
 
 /// How long a task and its result are kept: longer than any run's budget.
 const TASK_TTL: Duration = Duration::from_secs(4 * 3600);

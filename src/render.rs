@@ -69,16 +69,7 @@ pub fn run_summary(r: &RunResult) -> String {
     out.push('\n');
     let c = &r.comparison;
     let level = format!("{:.2} % one-sided bounds", c.confidence * 100.0);
-    if let (Some(speedup), Some(gain)) = (&c.speedup, &c.gain) {
-        out.push_str(&format!(
-            "  speedup  {}   ({level})\n",
-            speedup.show(|v| format!("{v:.3}x"))
-        ));
-        out.push_str(&format!(
-            "  gain     {}\n",
-            gain.show(|v| format!("{:+.1} %", v * 100.0))
-        ));
-    }
+    out.push_str(&time_lines(c, &level));
     if let (Some(bytes), Some(frac)) = (&c.saved_bytes, &c.saved_fraction) {
         out.push_str(&format!(
             "  saved    {}   ({level})\n",
@@ -127,6 +118,80 @@ pub fn run_summary(r: &RunResult) -> String {
     out
 }
 
+/// What `abbench e2e` prints.
+pub fn e2e_summary(r: &crate::e2e::E2eResult) -> String {
+    let mut out = format!("abbench e2e {}  ({} domain)\n", r.run_id, r.domain);
+    out.push_str(&format!("  repo     {}\n", r.repo));
+    out.push_str(&format!("  change   {}\n", r.revisions.change));
+    out.push_str(&format!(
+        "  runner   {}  ({})\n",
+        r.runner.shown(),
+        r.runner.chosen_because
+    ));
+    for (label, command) in [
+        ("base", &r.commands.base),
+        ("candidate", &r.commands.candidate),
+    ] {
+        if let Some(c) = command {
+            out.push_str(&format!("  {label:<10} {c}\n"));
+        }
+    }
+    out.push_str(&format!("  measured {}\n", r.measured_by));
+    out.push_str(&format!("  design   {}\n\n", r.design));
+    out.push_str(&format!(
+        "  {:<16} {:>12}  {:>12}  {:>12}  {:>9}  {:>3}\n",
+        "revision", "median", "min", "max", "cv", "n"
+    ));
+    out.push_str(&arm_row("base", &r.base));
+    out.push_str(&arm_row("candidate", &r.candidate));
+    out.push('\n');
+    let c = &r.comparison;
+    let level = format!("{:.2} % one-sided bounds", c.confidence * 100.0);
+    out.push_str(&time_lines(c, &level));
+    if let (Some(bytes), Some(frac)) = (&c.saved_bytes, &c.saved_fraction) {
+        out.push_str(&format!(
+            "  saved    {} ({} of the base's peak)   ({level})\n",
+            bytes.show(|v| quantity(v, "bytes")),
+            frac.show(|v| format!("{:.1} %", v * 100.0))
+        ));
+    }
+    for t in &r.targets {
+        out.push_str(&format!("  target   {}\n", t.summary));
+    }
+    if let Some(hook) = &r.target_hook {
+        out.push_str(&format!("  timed by {}: {}\n", hook.method, hook.overhead));
+    }
+    out.push_str(&format!("  threshold {}\n", r.threshold.description));
+    out.push_str(&format!(
+        "  pairs    {} (candidate better in {}), stopped at look {}, {:.1} s, lock wait {:.1} s, seed {}\n\n",
+        c.pairs, c.pairs_b_better, r.stopped_at_look, r.elapsed_s, r.lock_wait_s, r.seed
+    ));
+    out.push_str(&format!(
+        "  VERDICT  {}: {}\n",
+        c.verdict.as_str(),
+        c.reason
+    ));
+    if let Some(cf) = &r.codeflash_command {
+        out.push_str(&format!("  codeflash equivalent: {cf}\n"));
+    }
+    for w in &r.warnings {
+        out.push_str(&format!("  warning: {w}\n"));
+    }
+    out
+}
+
+/// The speedup and gain lines of a time comparison (empty for memory).
+fn time_lines(c: &crate::verdict::Analysis, level: &str) -> String {
+    match (&c.speedup, &c.gain) {
+        (Some(speedup), Some(gain)) => format!(
+            "  speedup  {}   ({level})\n  gain     {}\n",
+            speedup.show(|v| format!("{v:.3}x")),
+            gain.show(|v| format!("{:+.1} %", v * 100.0))
+        ),
+        _ => String::new(),
+    }
+}
+
 /// One line saying which design ran and its main choices.
 fn design_line(r: &RunResult) -> String {
     let d = &r.design;
@@ -157,6 +222,11 @@ pub fn keep_summary(k: &KeepResult) -> String {
         "keep check {} of run {}\n  change   {}\n",
         k.check_id, k.run_id, k.change
     );
+    if let Some(e2e) = &k.e2e_run_id {
+        out.push_str(&format!(
+            "  e2e run  {e2e} (the improvement judged end to end)\n"
+        ));
+    }
     for c in &k.conditions {
         let mark = if c.passed { "PASS" } else { "FAIL" };
         out.push_str(&format!(

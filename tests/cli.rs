@@ -177,6 +177,10 @@ fn demo_runs_the_whole_loop_to_a_keep() {
         "tool call: check_keep_conditions",
         "PASS  hot_path",
         "DECISION keep",
+        "tool call: run_e2e_benchmark",
+        "target   shop/inventory.py::count_known",
+        "\"e2e_run_id\":\"e2e-",
+        "improvement judged end to end",
     ] {
         assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
     }

@@ -57,7 +57,7 @@ async fn tools_md_matches_the_published_schemas() {
     let doc = include_str!("../references/tools.md");
     let server = common::start().await;
     let tools = server.client.list_all_tools().await.unwrap();
-    assert_eq!(tools.len(), 5);
+    assert_eq!(tools.len(), 6);
     for tool in tools {
         let schema = Value::Object((*tool.input_schema).clone());
         let props = schema["properties"]
@@ -151,8 +151,13 @@ async fn schemas_are_portable_and_state_the_enforced_ranges() {
     };
     let max = abbench::bench::MAX_PAIRS_LIMIT;
     let min = abbench::bench::MIN_PAIRS_LIMIT;
-    for name in ["min_pairs", "max_pairs"] {
-        let p = property("run_ab_benchmark", name);
+    for (tool, name) in [
+        ("run_ab_benchmark", "min_pairs"),
+        ("run_ab_benchmark", "max_pairs"),
+        ("run_e2e_benchmark", "min_pairs"),
+        ("run_e2e_benchmark", "max_pairs"),
+    ] {
+        let p = property(tool, name);
         assert_eq!(
             (p["minimum"].as_u64(), p["maximum"].as_u64()),
             (Some(min as u64), Some(max as u64)),

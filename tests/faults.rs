@@ -578,7 +578,7 @@ async fn protocol_faults_get_error_responses() {
         .await;
     assert_eq!(
         r["result"]["tools"].as_array().unwrap().len(),
-        5,
+        6,
         "still serving: {r}"
     );
 }

@@ -21,7 +21,7 @@ use crate::process::{self, ProcessError, ProcessSpec};
 pub(crate) use crate::python::probe::{probe_python, Probe};
 
 /// Lines of stderr quoted when a variant fails.
-pub(super) const STDERR_TAIL_LINES: usize = 30;
+pub(crate) const STDERR_TAIL_LINES: usize = 30;
 
 /// Asks the run's runner for its version, executable and what it imports.
 pub(super) async fn probe(
@@ -63,21 +63,27 @@ pub(super) enum MemoryMethod {
 }
 
 /// One single-variant process's value.
-pub(super) struct Single {
+pub(crate) struct Single {
     /// Seconds (time domains) or the variant's own peak bytes (memory).
-    pub(super) value: f64,
+    pub(crate) value: f64,
     /// Memory under memray: the process's peak (setup's live bytes + the variant's own peak).
-    pub(super) process_peak: Option<f64>,
+    pub(crate) process_peak: Option<f64>,
 }
 
-/// The processes a schedule asks for, each returning its typed report.
-pub(super) trait Executor {
+/// The processes of process isolation, each returning its typed report:
+/// what [`super::unpaired`] asks for (and `run_e2e_benchmark`'s workload
+/// processes provide).
+pub(crate) trait Executor {
     /// Processes started so far (warm-ups and the pilot included).
     fn started(&self) -> usize;
     /// An uncounted warm-up: of one variant, or (`None`, memory) both once.
     async fn warm_up(&mut self, variant: Option<Variant>) -> Result<(), RunError>;
     /// One process of `variant` alone; its value.
     async fn single(&mut self, variant: Variant) -> Result<Single, RunError>;
+}
+
+/// The paired design's processes too: both variants in one process.
+pub(super) trait PairedExecutor: Executor {
     /// The paired design's uncounted pilot.
     async fn pilot(&mut self, seed: u64) -> Result<Pilot, RunError>;
     /// One counted process of the paired design.
@@ -165,7 +171,7 @@ fn blamed(stderr: &str) -> Option<String> {
 }
 
 /// The last `n` lines of stderr without abbench's own marker lines.
-fn tail_without_marks(stderr: &str, n: usize) -> String {
+pub(crate) fn tail_without_marks(stderr: &str, n: usize) -> String {
     let lines: Vec<&str> = stderr
         .lines()
         .filter(|l| !l.starts_with(RUNNING_MARK) && !l.starts_with(RAISED_MARK))
@@ -411,7 +417,9 @@ impl Executor for PythonExecutor<'_> {
             },
         }
     }
+}
 
+impl PairedExecutor for PythonExecutor<'_> {
     /// The paired design's uncounted pilot.
     async fn pilot(&mut self, seed: u64) -> Result<Pilot, RunError> {
         let args: Vec<String> = ["ab", "--pilot", "--seed", &seed.to_string()]
@@ -481,7 +489,7 @@ impl Executor for PythonExecutor<'_> {
     }
 }
 
-pub(super) fn truncate(s: &str, max: usize) -> String {
+pub(crate) fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         s.to_string()
     } else {

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::Domain;
-use crate::ledger::{self, Ledger, RunRecord};
+use crate::ledger::{self, RunRecord};
 use crate::process::Exit;
 use crate::rng::{self, SplitMix64};
 
@@ -46,14 +46,14 @@ pub(crate) mod design;
 pub(crate) mod executor;
 mod interference;
 mod paired;
-mod plan;
+pub(crate) mod plan;
 mod progress;
 mod request;
-mod result;
+pub(crate) mod result;
 #[cfg(test)]
 mod schedule_tests;
-mod unpaired;
-mod warnings;
+pub(crate) mod unpaired;
+pub(crate) mod warnings;
 
 /// One of the two variants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,7 +156,7 @@ fn invalid(msg: impl Into<String>) -> RunError {
     RunError::Invalid(msg.into())
 }
 
-fn load_average() -> Option<f64> {
+pub(crate) fn load_average() -> Option<f64> {
     std::fs::read_to_string("/proc/loadavg")
         .ok()?
         .split_whitespace()
@@ -275,7 +275,8 @@ async fn measure(
             Measured::from_paired(out, plan)
         }
         Isolation::Process => {
-            let out = unpaired::run(ex, plan, &mut order_rng, started, budget, &say).await?;
+            let out =
+                unpaired::run(ex, &plan.schedule(), &mut order_rng, started, budget, &say).await?;
             Measured::from_unpaired(out, plan)
         }
     })
@@ -283,7 +284,7 @@ async fn measure(
 
 /// The machine lock, so two measurements never overlap; without it (an
 /// unusable lock file) the run goes on with a warning.
-async fn machine_lock(
+pub(crate) async fn machine_lock(
     cancel: &CancellationToken,
     notify: &(dyn Fn(Event) + Sync),
     warnings: &mut Vec<RunWarning>,
@@ -361,6 +362,7 @@ async fn record(
 ) {
     let record: FiledRun = RunRecord {
         run_id: result.run_id.clone(),
+        kind: ledger::RunKind::Micro,
         created_at: ledger::rfc3339(now),
         script: result.script.clone(),
         domain: result.domain,
@@ -369,22 +371,10 @@ async fn record(
         result: result.clone(),
         abbench_version: ledger::this_version(),
     };
-    let dir = ledger_dir.map(Path::to_path_buf);
-    let outcome = tokio::task::spawn_blocking(move || {
-        let ledger = Ledger::open_in(dir.as_deref())?;
-        ledger
-            .record_run(&record)
-            .map(|()| ledger.set_aside_warning())
-    })
-    .await;
-    let warning = match outcome {
-        Ok(Ok(set_aside)) => set_aside.map(|message| RunWarning::LedgerSetAside { message }),
-        Ok(Err(e)) => Some(RunWarning::NotRecorded {
-            problem: e.to_string(),
-            run_id: result.run_id.clone(),
-        }),
-        Err(e) => Some(RunWarning::NotRecorded {
-            problem: e.to_string(),
+    let warning = match ledger::file_run(record, ledger_dir).await {
+        Ok(set_aside) => set_aside.map(|message| RunWarning::LedgerSetAside { message }),
+        Err(problem) => Some(RunWarning::NotRecorded {
+            problem,
             run_id: result.run_id.clone(),
         }),
     };

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::blocks::{Counted, Pilot};
 use super::design::PairedSchedule;
-use super::executor::Executor;
+use super::executor::PairedExecutor;
 use super::plan::Plan;
 use super::progress::Event;
 use super::{RunError, Stop};
@@ -27,7 +27,7 @@ pub(super) struct PairedOutcome {
 
 /// Runs the pilot and the counted processes.
 pub(super) async fn run(
-    ex: &mut impl Executor,
+    ex: &mut impl PairedExecutor,
     plan: &Plan,
     rng: &mut SplitMix64,
     started: Instant,

@@ -38,6 +38,18 @@ pub(super) struct Plan {
     pub(super) revision: Option<RevisionInfo>,
 }
 
+impl Plan {
+    /// What the process-isolation schedule needs of it.
+    pub(super) fn schedule(&self) -> super::unpaired::Schedule<'_> {
+        super::unpaired::Schedule {
+            domain: self.domain,
+            looks: &self.looks,
+            threshold: &self.threshold,
+            max_pairs: self.max_pairs,
+        }
+    }
+}
+
 /// The paired design's smallest first look: the exact signed-rank test must be able to decide there.
 pub(super) fn paired_min_pairs() -> usize {
     stats::signed_rank_min_n(verdict::FIRST_LOOK_ALPHA)
@@ -226,8 +238,15 @@ fn script_facts(req: &RunRequest, cwd: &std::path::Path) -> Result<ScriptFacts, 
 
 /// The caller's variables, checked: names a process can be given, no NUL bytes.
 fn checked_env(req: &RunRequest) -> Result<Vec<(String, String)>, RunError> {
+    checked_variables(&req.env)
+}
+
+/// `env` as a process takes it, or the error naming the bad variable.
+pub(crate) fn checked_variables(
+    given: &std::collections::BTreeMap<String, String>,
+) -> Result<Vec<(String, String)>, RunError> {
     let mut env = Vec::new();
-    for (k, v) in &req.env {
+    for (k, v) in given {
         check_env_name(k)?;
         if v.contains('\0') {
             return Err(invalid(format!("`env` value of {k} contains a NUL byte")));
@@ -239,38 +258,12 @@ fn checked_env(req: &RunRequest) -> Result<Vec<(String, String)>, RunError> {
 
 /// The domain's threshold with the caller's overrides, checked.
 fn threshold(req: &RunRequest, domain: Domain) -> Result<Threshold, RunError> {
-    Ok(match domain {
-        Domain::Memory => {
-            if req.min_gain.is_some() {
-                return Err(invalid("`min_gain` applies to time domains; for memory use `min_saved_bytes` and `min_saved_fraction`"));
-            }
-            let fraction = req
-                .min_saved_fraction
-                .unwrap_or(crate::domain::DEFAULT_MIN_SAVED_FRACTION);
-            if !(0.0..=1.0).contains(&fraction) {
-                return Err(invalid(format!(
-                    "`min_saved_fraction` = {fraction} must be in [0, 1]"
-                )));
-            }
-            Threshold::memory(
-                req.min_saved_bytes
-                    .unwrap_or(crate::domain::DEFAULT_MIN_SAVED_BYTES),
-                fraction,
-            )
-        }
-        _ => {
-            if req.min_saved_bytes.is_some() || req.min_saved_fraction.is_some() {
-                return Err(invalid(format!(
-                    "`min_saved_bytes` / `min_saved_fraction` apply to memory; for {domain} use `min_gain`"
-                )));
-            }
-            let gain = req.min_gain.unwrap_or(crate::domain::DEFAULT_MIN_GAIN);
-            if !(gain.is_finite() && gain >= 0.0) {
-                return Err(invalid(format!(
-                    "`min_gain` = {gain} must be a fraction >= 0 (0.2 = 20 %)"
-                )));
-            }
-            Threshold::time(gain)
-        }
-    })
+    Threshold::checked(
+        domain,
+        req.min_gain,
+        req.min_saved_bytes,
+        req.min_saved_fraction,
+        crate::domain::DEFAULT_MIN_GAIN,
+    )
+    .map_err(RunError::Invalid)
 }

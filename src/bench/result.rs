@@ -43,7 +43,7 @@ pub struct ProcessOutput {
 }
 
 /// At most `OUTPUT_SHOWN` bytes of `text`, cut on a character boundary.
-pub(super) fn shown_output(text: &str) -> String {
+pub(crate) fn shown_output(text: &str) -> String {
     const OUTPUT_SHOWN: usize = 4096;
     if text.len() <= OUTPUT_SHOWN {
         return text.to_string();
@@ -102,7 +102,7 @@ pub struct ArmSummary {
 }
 
 impl ArmSummary {
-    pub(super) fn new(values: &[f64], unit: &str) -> Self {
+    pub(crate) fn new(values: &[f64], unit: &str) -> Self {
         ArmSummary {
             summary: stats::summarize(values),
             unit: unit.into(),
@@ -134,7 +134,8 @@ pub struct Environment {
 }
 
 impl Environment {
-    pub(super) fn new(
+    /// From the runner's probe and the machine's figures.
+    pub(crate) fn new(
         probe: executor::Probe,
         cores: usize,
         load_average_start: Option<f64>,

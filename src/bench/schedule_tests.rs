@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::blocks::{Counted, Pilot};
-use super::executor::{Executor, Single};
+use super::executor::{Executor, PairedExecutor, Single};
 use super::plan::Plan;
 use super::progress::Event;
 use super::{paired, unpaired, Isolation, RunError, Stop, Variant};
@@ -90,7 +90,9 @@ impl Executor for Mock {
             process_peak: None,
         })
     }
+}
 
+impl PairedExecutor for Mock {
     async fn pilot(&mut self, _seed: u64) -> Result<Pilot, RunError> {
         self.start("pilot".into())?;
         let mut short = self.rounds(10, 5);
@@ -244,7 +246,7 @@ async fn a_failing_process_ends_the_run_and_no_other_starts() {
 async fn process_isolation_warms_both_then_runs_pairs_in_seeded_random_order() {
     let mut mock = Mock::new(2.0, 0.02);
     let plan = plan(Domain::Cpu, Isolation::Process, 30);
-    let (out, events) = run!(unpaired, &mut mock, &plan, 0.0);
+    let (out, events) = run!(unpaired, &mut mock, &plan.schedule(), 0.0);
     let out = out.unwrap();
     let mut warm = mock.log[..2].to_vec();
     warm.sort();
@@ -270,7 +272,7 @@ async fn process_isolation_warms_both_then_runs_pairs_in_seeded_random_order() {
 async fn memory_warms_up_once_with_both_variants() {
     let mut mock = Mock::new(2.0, 0.0);
     let plan = plan(Domain::Memory, Isolation::Process, 10);
-    let (out, events) = run!(unpaired, &mut mock, &plan, 0.0);
+    let (out, events) = run!(unpaired, &mut mock, &plan.schedule(), 0.0);
     out.unwrap();
     assert_eq!(mock.log[0], "warm both");
     assert!(mock.log[1..].iter().all(|p| p.starts_with("single ")));

@@ -7,24 +7,36 @@
 use std::time::{Duration, Instant};
 
 use super::executor::Executor;
-use super::plan::Plan;
 use super::progress::{Event, SoFar};
 use super::{invalid, RunError, Stop, Variant};
-use crate::domain::Domain;
+use crate::domain::{Domain, Threshold};
 use crate::rng::SplitMix64;
 use crate::stats;
-use crate::verdict::{self, Analysis, Samples};
+use crate::verdict::{self, Analysis, Look, Samples};
+
+/// What the schedule needs to know: the micro run's plan and the e2e
+/// run's both give one.
+pub(crate) struct Schedule<'a> {
+    /// Time (log-ratio shift) or bytes.
+    pub(crate) domain: Domain,
+    /// The planned looks, by pair count.
+    pub(crate) looks: &'a [Look],
+    /// What B must clear.
+    pub(crate) threshold: &'a Threshold,
+    /// The pair budget.
+    pub(crate) max_pairs: usize,
+}
 
 /// What the process-isolation schedule measured.
-pub(super) struct UnpairedOutcome {
-    pub(super) a: Vec<f64>,
-    pub(super) b: Vec<f64>,
+pub(crate) struct UnpairedOutcome {
+    pub(crate) a: Vec<f64>,
+    pub(crate) b: Vec<f64>,
     /// Memory under memray: each process's whole peak, per arm.
-    pub(super) peaks: Option<(Vec<f64>, Vec<f64>)>,
-    pub(super) order: Vec<String>,
-    pub(super) stopped_at_look: usize,
-    pub(super) stopped_because: Stop,
-    pub(super) analysis: Analysis,
+    pub(crate) peaks: Option<(Vec<f64>, Vec<f64>)>,
+    pub(crate) order: Vec<String>,
+    pub(crate) stopped_at_look: usize,
+    pub(crate) stopped_because: Stop,
+    pub(crate) analysis: Analysis,
 }
 
 fn samples<'a>(domain: Domain, a: &'a [f64], b: &'a [f64]) -> Samples<'a> {
@@ -67,19 +79,19 @@ fn so_far(domain: Domain, a: &[f64], b: &[f64]) -> SoFar {
 
 /// A look forced by the time budget: it spends the share of every planned
 /// look still ahead.
-fn final_look(plan: &Plan, a: &[f64], b: &[f64]) -> (usize, Analysis) {
+fn final_look(plan: &Schedule, a: &[f64], b: &[f64]) -> (usize, Analysis) {
     let taken = plan.looks.iter().filter(|l| l.pairs <= a.len()).count();
-    let alpha = verdict::remaining_alpha(&plan.looks, taken);
+    let alpha = verdict::remaining_alpha(plan.looks, taken);
     (
         taken + 1,
-        verdict::analyze(samples(plan.domain, a, b), &plan.threshold, alpha, true),
+        verdict::analyze(samples(plan.domain, a, b), plan.threshold, alpha, true),
     )
 }
 
 /// Runs the warm-up and the pairs.
-pub(super) async fn run(
+pub(crate) async fn run(
     ex: &mut impl Executor,
-    plan: &Plan,
+    plan: &Schedule<'_>,
     rng: &mut SplitMix64,
     started: Instant,
     budget: Duration,
@@ -132,7 +144,7 @@ pub(super) async fn run(
             let last = look + 1 == plan.looks.len();
             let an = verdict::analyze(
                 samples(plan.domain, &a, &b),
-                &plan.threshold,
+                plan.threshold,
                 plan.looks[look].alpha,
                 last,
             );

@@ -210,7 +210,7 @@ pub(super) fn process_warnings(ex: &PythonExecutor, m: &Measured) -> Vec<RunWarn
 }
 
 /// A warning when the frequency governor is not `performance`.
-pub(super) fn governor(hardware: &crate::machine::Hardware) -> Option<RunWarning> {
+pub(crate) fn governor(hardware: &crate::machine::Hardware) -> Option<RunWarning> {
     let g = hardware.governor.as_deref()?;
     (g != "performance").then(|| RunWarning::Governor {
         governor: g.to_string(),
@@ -219,7 +219,7 @@ pub(super) fn governor(hardware: &crate::machine::Hardware) -> Option<RunWarning
 
 /// A warning when the 1-minute load average, at the start or the end,
 /// was above the core count.
-pub(super) fn machine_load(
+pub(crate) fn machine_load(
     start: Option<f64>,
     end: Option<f64>,
     cores: usize,

@@ -2,6 +2,7 @@
 //! calls for: pure, so every branch is unit-tested.
 
 use super::{Condition, ConditionName, Decision};
+use crate::verdict::Verdict;
 
 /// What the conditions say beyond passed / failed.
 #[derive(Debug, Clone, Copy, Default)]
@@ -51,6 +52,63 @@ pub(super) fn decide(
     (decision, reason, blocking)
 }
 
+/// The decision when an e2e run judged the improvement: it settles what
+/// the micro run could not; `needs_e2e` stays only for an inconclusive e2e
+/// run, or a confirmed gain whose change is not simple, each with its reason.
+pub(super) fn decide_e2e(
+    conditions: &[Condition],
+    evidence: Evidence,
+    e2e: Verdict,
+) -> (Decision, String, Vec<ConditionName>) {
+    let blocking: Vec<ConditionName> = conditions
+        .iter()
+        .filter(|c| !c.passed)
+        .map(|c| c.name)
+        .collect();
+    let names = || {
+        blocking
+            .iter()
+            .map(|n| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (decision, reason) = if blocking.is_empty() {
+        (
+            Decision::Keep,
+            "all four conditions hold, the improvement judged end to end".to_string(),
+        )
+    } else if !evidence.tests_passed {
+        (
+            Decision::Discard,
+            "the test suite fails with the change".into(),
+        )
+    } else {
+        match e2e {
+            Verdict::Regression => (
+                Decision::Discard,
+                "the end-to-end run shows a regression".into(),
+            ),
+            Verdict::BelowThreshold => (
+                Decision::Discard,
+                "the end-to-end gain is below the threshold: the micro gain does not carry over to the workload".into(),
+            ),
+            Verdict::Inconclusive if !evidence.any_gain => (
+                Decision::Discard,
+                "the end-to-end run shows no evidence of any gain (its interval reaches zero)".into(),
+            ),
+            Verdict::Inconclusive => (
+                Decision::NeedsE2e,
+                "the end-to-end run shows a gain but cannot tell whether it clears the threshold".into(),
+            ),
+            Verdict::AboveThreshold => (
+                Decision::NeedsE2e,
+                format!("the end-to-end gain clears the threshold, but a keep is blocked by: {}", names()),
+            ),
+        }
+    };
+    (decision, reason, blocking)
+}
+
 /// The revisions and commands the next step names.
 pub(super) struct Revisions<'a> {
     /// The base commit.
@@ -63,30 +121,40 @@ pub(super) struct Revisions<'a> {
     pub(super) test_command: &'a str,
     /// `codeflash` is on PATH.
     pub(super) codeflash: bool,
+    /// The micro run judged.
+    pub(super) run_id: &'a str,
+    /// An e2e run was given.
+    pub(super) e2e_done: bool,
 }
 
 /// What the agent should do next.
 pub(super) fn next_step(decision: Decision, reason: &str, r: &Revisions) -> String {
     let base = &r.base[..r.base.len().min(12)];
     match decision {
+        Decision::Keep if r.e2e_done => {
+            "keep the change and commit it: the end-to-end run confirms the gain".to_string()
+        }
         Decision::Keep => {
             "keep the change and commit it: the micro-benchmark alone justifies it".to_string()
         }
         Decision::Discard => format!("revert the change ({reason}) and try another candidate"),
-        Decision::NeedsE2e if r.codeflash => {
-            let head = r
-                .candidate
-                .map(|h| h[..h.len().min(12)].to_string())
-                .unwrap_or_else(|| "<a commit of the work tree>".into());
+        Decision::NeedsE2e if r.e2e_done => format!(
+            "{reason}: lengthen the workload or raise max_pairs and run run_e2e_benchmark again, or simplify the change; then check_keep_conditions again with the new e2e_run_id"
+        ),
+        Decision::NeedsE2e => {
+            let codeflash = match (r.codeflash, r.candidate) {
+                (true, Some(h)) => format!(
+                    " (or `codeflash compare {base} {} --functions '{}'`)",
+                    &h[..h.len().min(12)],
+                    r.target
+                ),
+                _ => String::new(),
+            };
             format!(
-                "confirm end to end: `codeflash compare {base} {head} --functions '{}'`; keep only if it confirms the gain",
-                r.target
+                "confirm end to end: call run_e2e_benchmark with this repo, base {base}, `command` the project's real workload (its benchmark script, or a test such as `{}`), target_functions [\"{}\"] and micro_run_id {:?}{codeflash}; then call check_keep_conditions again with its run_id as e2e_run_id",
+                r.test_command, r.target, r.run_id
             )
         }
-        Decision::NeedsE2e => format!(
-            "confirm end to end: run the project's own benchmark (or time `{}`) on the base {base} and on the candidate, and keep only if the end-to-end gain holds",
-            r.test_command
-        ),
     }
 }
 
@@ -145,6 +213,59 @@ mod tests {
     }
 
     #[test]
+    fn an_e2e_run_settles_what_the_micro_run_could_not() {
+        let fine = Evidence {
+            tests_passed: true,
+            regression: false,
+            any_gain: true,
+        };
+        let d = |passed, e, v| decide_e2e(&conditions(passed), e, v);
+        assert_eq!(
+            d([true; 4], fine, Verdict::AboveThreshold).0,
+            Decision::Keep
+        );
+        let (decision, reason, _) = d([false, true, true, true], fine, Verdict::BelowThreshold);
+        assert_eq!(decision, Decision::Discard);
+        assert!(reason.contains("below the threshold"), "{reason}");
+        let regression = Evidence {
+            regression: true,
+            any_gain: false,
+            ..fine
+        };
+        assert_eq!(
+            d([false, true, true, true], regression, Verdict::Regression).0,
+            Decision::Discard
+        );
+        assert_eq!(
+            d([false, true, true, true], fine, Verdict::Inconclusive).0,
+            Decision::NeedsE2e
+        );
+        let nothing = Evidence {
+            any_gain: false,
+            ..fine
+        };
+        assert_eq!(
+            d([false, true, true, true], nothing, Verdict::Inconclusive).0,
+            Decision::Discard
+        );
+        let (decision, reason, blocking) =
+            d([true, true, false, true], fine, Verdict::AboveThreshold);
+        assert_eq!(
+            (decision, blocking),
+            (Decision::NeedsE2e, vec![ConditionName::Simplicity])
+        );
+        assert!(reason.ends_with("blocked by: simplicity"), "{reason}");
+        let failing = Evidence {
+            tests_passed: false,
+            ..fine
+        };
+        assert_eq!(
+            d([true, false, true, true], failing, Verdict::AboveThreshold).0,
+            Decision::Discard
+        );
+    }
+
+    #[test]
     fn next_steps_name_the_revisions() {
         let r = Revisions {
             base: "0123456789abcdef",
@@ -152,6 +273,8 @@ mod tests {
             target: "shop/inv.py::count",
             test_command: "python3 -m pytest -q",
             codeflash: true,
+            run_id: "run-1",
+            e2e_done: false,
         };
         let s = next_step(Decision::NeedsE2e, "", &r);
         assert!(
@@ -160,6 +283,19 @@ mod tests {
             ),
             "{s}"
         );
+        assert!(
+            s.contains("run_e2e_benchmark") && s.contains("micro_run_id \"run-1\""),
+            "{s}"
+        );
+        let again = next_step(
+            Decision::NeedsE2e,
+            "it is inconclusive",
+            &Revisions {
+                e2e_done: true,
+                ..r
+            },
+        );
+        assert!(again.starts_with("it is inconclusive: lengthen"), "{again}");
         let s = next_step(
             Decision::NeedsE2e,
             "",
@@ -169,7 +305,7 @@ mod tests {
             },
         );
         assert!(
-            s.contains("`python3 -m pytest -q`) on the base 0123456789ab"),
+            s.contains("base 0123456789ab") && s.contains("`python3 -m pytest -q`"),
             "{s}"
         );
         let r = Revisions {

@@ -27,6 +27,7 @@ use crate::python::runner::{self, Runner};
 
 pub(crate) mod conditions;
 mod decide;
+mod e2e;
 pub(crate) mod hot_path;
 
 /// Arguments of `check_keep_conditions` / `abbench keep`: the MCP tool
@@ -45,8 +46,12 @@ pub struct KeepRequest {
     /// The optimized function: "path/to/file.py::func", "path/to/file.py::Class.method" or dotted "pkg.module.func" (paths relative to `repo`). Default: the run's first target, when its script was generated in the revision form (`target`).
     #[serde(default)]
     pub target_function: String,
-    /// The test that exercises the function, profiled with cProfile on the base and on the candidate: a pytest node id ("tests/test_inv.py::test_count") or path, or a script path.
+    /// The test that exercises the function, profiled with cProfile on the base and on the candidate: a pytest node id ("tests/test_inv.py::test_count") or path, or a script path. Required unless `e2e_run_id` names a run that timed target_function (its share of the workload is then the hot-path evidence).
+    #[serde(default)]
     pub target_test: String,
+    /// A run_e2e_benchmark run of this change: the improvement condition is then judged on its end-to-end verdict (and hot_path on the target's share of the workload, when the run timed target_function). Default: none, the micro run alone.
+    #[serde(default)]
+    pub e2e_run_id: Option<String>,
     /// The base revision: the change is the work tree (tracked changes and untracked files) against it; when the work tree is clean and base is HEAD, HEAD against its parent. Default: the commit the run's variant A came from (revision-form scripts), else "HEAD".
     #[serde(default)]
     pub base: Option<String>,
@@ -79,6 +84,7 @@ impl Default for KeepRequest {
             test_command: String::new(),
             target_function: String::new(),
             target_test: String::new(),
+            e2e_run_id: None,
             base: None,
             runner: None,
             max_added_lines: 30,
@@ -227,6 +233,9 @@ pub struct KeepResult {
     pub check_id: String,
     /// The run it judged.
     pub run_id: String,
+    /// The e2e run the improvement was judged on, if any.
+    #[serde(default)]
+    pub e2e_run_id: Option<String>,
     /// keep | needs_e2e | discard.
     pub decision: Decision,
     /// Why, in one sentence.
@@ -330,10 +339,22 @@ pub async fn check(
 ) -> Result<KeepResult, KeepError> {
     let started = Instant::now();
     let open_ledger = || Ledger::open_in(ledger_dir);
-    let run = filed_run(req, &open_ledger()?)?;
-    let req = &req.completed_by(&run)?;
+    let (run, e2e) = {
+        let ledger = open_ledger()?;
+        let run = filed_run(req, &ledger)?;
+        let e2e = req
+            .e2e_run_id
+            .as_deref()
+            .map(|id| e2e::filed_for(id, &run, &ledger))
+            .transpose()?;
+        (run, e2e)
+    };
+    let req = &req.completed_by(&run, e2e.as_ref())?;
     let repo = Repo::open(&req.repo).await?;
-    let change = Change::find(&repo, req.base()).await?;
+    let change = repo.change_against(req.base()).await?;
+    if let Some(e2e) = &e2e {
+        e2e::same_change(e2e, &repo, &change)?;
+    }
     let runner = runner::resolve(
         req.runner.as_deref(),
         &repo.root,
@@ -341,26 +362,43 @@ pub async fn check(
     )
     .map_err(|e| invalid(e.to_string()))?;
     // Resolve the target and the test in the candidate before anything expensive.
-    let (target, candidate_line, test) = target_and_test(req, &runner, &repo, cancel).await?;
+    let (target, candidate_line) =
+        hot_path::locate(&req.target_function, &runner, &repo.root, cancel).await?;
+    let e2e_target = e2e
+        .as_ref()
+        .and_then(|e| e2e::target_in(e, &target).map(|t| (e, t)));
+    let test = match e2e_target {
+        Some(_) => None,
+        None => Some(target_test(req, &runner, &repo, cancel).await?),
+    };
     // The hot-path bar by domain: memory and import time need no share of CPU time.
     let min_hot_share = req.min_hot_share.unwrap_or(match run.domain {
         Domain::Memory | Domain::Structure => 0.0,
         Domain::Cpu | Domain::Async => 0.05,
     });
-    let (improvement, regression, any_gain) = conditions::improvement(&run);
+    let (improvement, regression, any_gain) = match &e2e {
+        Some(e2e) => e2e::improvement(e2e, &run),
+        None => conditions::improvement(&run),
+    };
     let (tests, tests_s, tests_passed) = conditions::tests(req, &repo, &runner, cancel).await?;
     let revisions = (change.old.as_str(), change.new.as_deref());
     let simplicity =
         conditions::simplicity(req, &repo, &runner, &change.files, revisions, cancel).await;
-    let profiles = hot_path::Profiles {
-        runner: &runner,
-        target: &target,
-        test: &test,
-        timeout: Duration::from_secs_f64(req.tests_timeout_s),
+    let (hot_path, profile_base_s, profile_candidate_s) = match (e2e_target, &test) {
+        (Some((e2e, report)), _) => (e2e::hot_path(e2e, report, min_hot_share), 0.0, 0.0),
+        (None, Some(test)) => {
+            let profiles = hot_path::Profiles {
+                runner: &runner,
+                target: &target,
+                test,
+                timeout: Duration::from_secs_f64(req.tests_timeout_s),
+            };
+            profiles
+                .condition(&repo, &change.old, candidate_line, min_hot_share, cancel)
+                .await?
+        }
+        (None, None) => unreachable!("a test is resolved whenever no e2e target covers it"),
     };
-    let (hot_path, profile_base_s, profile_candidate_s) = profiles
-        .condition(&repo, &change.old, candidate_line, min_hot_share, cancel)
-        .await?;
 
     let conditions = vec![improvement, tests, simplicity, hot_path];
     let evidence = decide::Evidence {
@@ -368,7 +406,10 @@ pub async fn check(
         regression,
         any_gain,
     };
-    let (decision, reason, blocking) = decide::decide(&conditions, evidence);
+    let (decision, reason, blocking) = match &e2e {
+        Some(e2e) => decide::decide_e2e(&conditions, evidence, e2e.verdict),
+        None => decide::decide(&conditions, evidence),
+    };
     let next_step = decide::next_step(
         decision,
         &reason,
@@ -378,6 +419,8 @@ pub async fn check(
             target: &format!("{}::{}", target.file, target.qualname),
             test_command: &req.test_command,
             codeflash: runner::find_on_path("codeflash").is_some(),
+            run_id: &req.run_id,
+            e2e_done: e2e.is_some(),
         },
     );
     let mut result = KeepResult {
@@ -386,6 +429,7 @@ pub async fn check(
             ledger::new_run_id(SystemTime::now(), crate::rng::seed_from_clock())
         ),
         run_id: req.run_id.clone(),
+        e2e_run_id: req.e2e_run_id.clone(),
         decision,
         reason,
         conditions,
@@ -423,17 +467,27 @@ impl KeepRequest {
     }
 
     /// The request with `target_function` and `base` taken from the run
-    /// where they were left out (a revision-form script records both).
-    fn completed_by(&self, run: &FiledRun) -> Result<KeepRequest, KeepError> {
+    /// where they were left out (a revision-form script records both; an
+    /// e2e run its base commit and first target).
+    fn completed_by(
+        &self,
+        run: &FiledRun,
+        e2e: Option<&crate::e2e::FiledE2e>,
+    ) -> Result<KeepRequest, KeepError> {
         let mut req = self.clone();
         let recorded = run.result.revision.as_ref();
         if req.target_function.trim().is_empty() {
             req.target_function = recorded
                 .and_then(|r| r.targets.first().cloned())
+                .or_else(|| e2e.and_then(|e| e.request.target_functions.first().cloned()))
                 .ok_or_else(|| invalid("`target_function` is required: the run's script was written in the free form (code_a/code_b), so it records no target; pass \"path/file.py::func\" (or generate the script with `target`, and the run remembers it)"))?;
         }
         if req.base.is_none() {
-            req.base = Some(recorded.map_or("HEAD".to_string(), |r| r.base_commit.clone()));
+            req.base = Some(match (recorded, e2e) {
+                (_, Some(e)) => e.result.revisions.base_commit.clone(),
+                (Some(r), None) => r.base_commit.clone(),
+                (None, None) => "HEAD".to_string(),
+            });
         }
         Ok(req)
     }
@@ -456,15 +510,19 @@ fn filed_run(req: &KeepRequest, ledger: &Ledger) -> Result<FiledRun, KeepError> 
     Ok(run)
 }
 
-/// The target function located in the candidate (its first line), and the
-/// target test as the runner will run it (pytest when it imports).
-async fn target_and_test(
+/// The target test as the runner will run it (pytest when it imports).
+async fn target_test(
     req: &KeepRequest,
     runner: &Runner,
     repo: &Repo,
     cancel: &CancellationToken,
-) -> Result<(hot_path::Target, i64, hot_path::TargetTest), KeepError> {
-    let (target, line) = hot_path::locate(&req.target_function, runner, &repo.root, cancel).await?;
+) -> Result<hot_path::TargetTest, KeepError> {
+    if req.target_test.trim().is_empty() {
+        return Err(invalid(match &req.e2e_run_id {
+            Some(id) => format!("`target_test` is required: e2e run {id} did not time {} (it was not among its target_functions), so the hot path is profiled with cProfile; pass the test that exercises it", req.target_function),
+            None => "`target_test` is required: the test that exercises the function (a pytest node id or a script), profiled for the hot-path condition".into(),
+        }));
+    }
     let pytest = crate::python::probe::probe_python(
         &runner.argv,
         Some(repo.root.clone()),
@@ -475,8 +533,7 @@ async fn target_and_test(
     .await
     .map(|p| p.pytest)
     .map_err(|e| invalid(format!("runner `{}` {e}", runner.shown())))?;
-    let test = hot_path::target_test(&req.target_test, &repo.root, pytest).map_err(invalid)?;
-    Ok((target, line, test))
+    hot_path::target_test(&req.target_test, &repo.root, pytest).map_err(invalid)
 }
 
 /// Files the decision next to its run.
@@ -496,55 +553,4 @@ fn record(
         result: result.clone(),
         abbench_version: ledger::this_version(),
     })
-}
-
-/// The change being judged.
-struct Change {
-    /// The base commit.
-    old: String,
-    /// The candidate commit, or `None` for the work tree.
-    new: Option<String>,
-    /// The files it touches.
-    files: Vec<crate::git::FileChange>,
-    /// In words, with the commits.
-    described: String,
-}
-
-impl Change {
-    /// The work tree against `base`; if that is empty and `base` is HEAD,
-    /// the last commit against its parent.
-    async fn find(repo: &Repo, base: &str) -> Result<Change, KeepError> {
-        let base_commit = repo.commit_of(base).await.map_err(|_| {
-            invalid(format!(
-                "`base` {base:?} is not a commit in {}",
-                repo.root.display()
-            ))
-        })?;
-        let files = repo.changes(&base_commit, None).await?;
-        let head = repo.commit_of("HEAD").await?;
-        if !files.is_empty() || base_commit != head {
-            return Ok(Change {
-                described: format!(
-                    "the work tree (tracked changes and untracked files) against {base} ({})",
-                    &base_commit[..12]
-                ),
-                old: base_commit,
-                new: None,
-                files,
-            });
-        }
-        let parent = repo.commit_of("HEAD^").await.map_err(|_| {
-            invalid("the work tree is clean and HEAD has no parent: there is no change to check; make the change in the work tree")
-        })?;
-        Ok(Change {
-            files: repo.changes(&parent, Some(&head)).await?,
-            described: format!(
-                "HEAD ({}) against its parent {}",
-                &head[..12],
-                &parent[..12]
-            ),
-            old: parent,
-            new: Some(head),
-        })
-    }
 }

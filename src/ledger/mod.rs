@@ -24,8 +24,36 @@ pub mod schema;
 mod time;
 
 use records::{decision_row, json, run_row, DecisionRow, RunRow, RUN_COLUMNS};
-pub use records::{this_version, DecisionRecord, History, HistoryFilter, HistoryRow, RunRecord};
+pub use records::{
+    this_version, DecisionRecord, History, HistoryFilter, HistoryRow, RunKind, RunRecord,
+};
 pub use time::{new_run_id, normalize_rfc3339, rfc3339};
+
+/// Files `record` in the ledger in `dir` (the configured one when `None`)
+/// off the async threads. `Ok` carries the warning that an unreadable file
+/// was kept aside, if one was; `Err` what went wrong, for the run's warning.
+pub async fn file_run<Q, R>(
+    record: RunRecord<Q, R>,
+    dir: Option<&Path>,
+) -> Result<Option<String>, String>
+where
+    Q: Serialize + Send + 'static,
+    R: Serialize + Send + 'static,
+{
+    let dir = dir.map(Path::to_path_buf);
+    let outcome = tokio::task::spawn_blocking(move || {
+        let ledger = Ledger::open_in(dir.as_deref())?;
+        ledger
+            .record_run(&record)
+            .map(|()| ledger.set_aside_warning())
+    })
+    .await;
+    match outcome {
+        Ok(Ok(set_aside)) => Ok(set_aside),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(e) => Err(e.to_string()),
+    }
+}
 
 /// Why the ledger could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -233,7 +261,7 @@ impl Ledger {
         self.conn
             .execute(
                 &format!(
-                    "INSERT INTO runs ({RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                    "INSERT INTO runs ({RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
                 ),
                 params![
                     run.run_id,
@@ -244,6 +272,7 @@ impl Ledger {
                     json(&run.request),
                     json(&run.result),
                     run.abbench_version,
+                    run.kind.as_str(),
                 ],
             )
             .map(drop)
@@ -257,7 +286,13 @@ impl Ledger {
         let bad =
             |problem: String| self.unreadable("run", &row.run_id, &row.abbench_version, problem);
         let column = |name: &str, e: &dyn std::fmt::Display| bad(format!("`{name}`: {e}"));
+        let kind = match row.kind.as_str() {
+            "micro" => RunKind::Micro,
+            "e2e" => RunKind::E2e,
+            other => return Err(bad(format!("`kind`: unknown kind {other:?}"))),
+        };
         Ok(RunRecord {
+            kind,
             domain: row.domain.parse().map_err(|e| column("domain", &e))?,
             verdict: serde_json::from_value(serde_json::Value::String(row.verdict.clone()))
                 .map_err(|e| column("verdict", &e))?,
@@ -293,16 +328,25 @@ impl Ledger {
         })
     }
 
-    /// Reads a run back, if the ledger has it.
+    /// Reads a micro run back, if the ledger has it.
     pub fn get_run<Q: DeserializeOwned, R: DeserializeOwned>(
         &self,
+        run_id: &str,
+    ) -> Result<Option<RunRecord<Q, R>>, LedgerError> {
+        self.get_run_of(RunKind::Micro, run_id)
+    }
+
+    /// Reads a run of `kind` back, if the ledger has it.
+    pub fn get_run_of<Q: DeserializeOwned, R: DeserializeOwned>(
+        &self,
+        kind: RunKind,
         run_id: &str,
     ) -> Result<Option<RunRecord<Q, R>>, LedgerError> {
         let row = self
             .conn
             .query_row(
-                &format!("SELECT {RUN_COLUMNS} FROM runs WHERE run_id = ?1"),
-                [run_id],
+                &format!("SELECT {RUN_COLUMNS} FROM runs WHERE run_id = ?1 AND kind = ?2"),
+                params![run_id, kind.as_str()],
                 run_row,
             )
             .optional()
@@ -362,13 +406,14 @@ impl Ledger {
             .conn
             .prepare(&format!(
                 "SELECT {RUN_COLUMNS} FROM runs
-                 WHERE (?1 IS NULL OR instr(script, ?1) > 0)
+                 WHERE kind = ?6 AND (?1 IS NULL OR instr(script, ?1) > 0)
                    AND (?2 IS NULL OR domain = ?2)
                    AND (?3 IS NULL OR created_at >= ?3)
                    AND (?4 IS NULL OR run_id IN
                         (SELECT run_id FROM decisions WHERE instr(target_function, ?4) > 0)
-                        OR CASE WHEN json_valid(result)
+                        OR CASE WHEN json_valid(result) AND json_valid(arguments)
                            THEN instr(ifnull(json_extract(result, '$.revision.targets'), ''), ?4) > 0
+                             OR instr(ifnull(json_extract(arguments, '$.target_functions'), ''), ?4) > 0
                            ELSE 0 END)
                  ORDER BY created_at DESC, rowid DESC LIMIT ?5"
             ))
@@ -380,7 +425,8 @@ impl Ledger {
                     filter.domain.map(Domain::as_str),
                     filter.since,
                     filter.function,
-                    filter.limit as i64
+                    filter.limit as i64,
+                    filter.kind.as_str(),
                 ],
                 run_row,
             )
@@ -436,6 +482,7 @@ mod tests {
     fn run(id: &str, at: &str, script: &str, domain: Domain) -> Run {
         RunRecord {
             run_id: id.into(),
+            kind: RunKind::Micro,
             created_at: at.into(),
             script: script.into(),
             domain,

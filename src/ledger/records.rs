@@ -8,15 +8,38 @@ use super::LedgerError;
 use crate::domain::Domain;
 use crate::verdict::Verdict;
 
+/// Which tool filed a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RunKind {
+    /// run_ab_benchmark: the micro-benchmark.
+    #[default]
+    Micro,
+    /// run_e2e_benchmark: the project's workload on base and candidate.
+    E2e,
+}
+
+impl RunKind {
+    /// The column's text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunKind::Micro => "micro",
+            RunKind::E2e => "e2e",
+        }
+    }
+}
+
 /// A run as filed: the columns that are searched, and the request and
-/// result it was written from (`Q` and `R`: `RunRequest` and `RunResult`).
+/// result it was written from (`Q` and `R`: `RunRequest` and `RunResult`,
+/// or `E2eRequest` and `E2eResult`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunRecord<Q, R> {
     /// The run's id.
     pub run_id: String,
+    /// Which tool filed it.
+    pub kind: RunKind,
     /// RFC 3339 UTC time the run finished.
     pub created_at: String,
-    /// Absolute script path.
+    /// Absolute script path (e2e: the workload's command line, in the repository).
     pub script: String,
     /// The canonical domain.
     pub domain: Domain,
@@ -69,6 +92,8 @@ pub struct HistoryFilter {
     pub since: Option<String>,
     /// Most runs.
     pub limit: usize,
+    /// Runs of this tool.
+    pub kind: RunKind,
 }
 
 /// A run with its decisions, newest first.
@@ -92,10 +117,11 @@ pub(super) struct RunRow {
     pub(super) arguments: String,
     pub(super) result: String,
     pub(super) abbench_version: Option<String>,
+    pub(super) kind: String,
 }
 
 pub(super) const RUN_COLUMNS: &str =
-    "run_id, created_at, script, domain, verdict, arguments, result, abbench_version";
+    "run_id, created_at, script, domain, verdict, arguments, result, abbench_version, kind";
 
 pub(super) fn run_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
     Ok(RunRow {
@@ -107,6 +133,7 @@ pub(super) fn run_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
         arguments: row.get(5)?,
         result: row.get(6)?,
         abbench_version: row.get(7)?,
+        kind: row.get(8)?,
     })
 }
 

@@ -6,11 +6,12 @@
 //!
 //! - 0: the tables as abbench 0.1.0 first wrote them (no version set).
 //! - 1: every row records the abbench version that wrote it.
+//! - 2: runs say which tool filed them (`kind`: micro, e2e).
 
 use rusqlite::{Connection, TransactionBehavior};
 
 /// The schema this abbench writes.
-pub const VERSION: i64 = 1;
+pub const VERSION: i64 = 2;
 
 /// Version 0, as first shipped; a new file starts here and is migrated.
 const V0: &str = "
@@ -37,10 +38,15 @@ CREATE INDEX IF NOT EXISTS decisions_run_id ON decisions (run_id);
 ";
 
 /// Each step `n` takes version `n` to `n + 1`.
-const STEPS: [&str; 1] = ["
+const STEPS: [&str; 2] = [
+    "
 ALTER TABLE runs ADD COLUMN abbench_version TEXT;
 ALTER TABLE decisions ADD COLUMN abbench_version TEXT;
-"];
+",
+    "
+ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'micro';
+",
+];
 
 /// What [`migrate`] found.
 #[derive(Debug, PartialEq, Eq)]

@@ -19,6 +19,9 @@ pub(crate) mod scripts {
     /// `_compiled`: compile() with a content-keyed bytecode cache, shared by
     /// the import-check worker and the generated scripts' loader.
     pub(crate) const COMPILED: &str = include_str!("../templates/compiled.py");
+    /// run_e2e_benchmark's hook, written as `sitecustomize.py` first on the
+    /// workload's PYTHONPATH: target timers, memray, foreign imports.
+    pub(crate) const E2E_HOOK: &str = include_str!("e2e_hook.py");
     /// What an interpreter is and imports.
     pub(crate) const PROBE: &str = include_str!("probe.py");
     /// Changed functions, their complexity, new imports, a function's line.

@@ -183,14 +183,14 @@ pub async fn start_with_env(data_dir: tempfile::TempDir, vars: &[(&str, &str)]) 
 }
 
 impl Server {
-    /// Asserts the server still answers: tools/list lists the four tools.
+    /// Asserts the server still answers: tools/list lists the six tools.
     pub async fn assert_alive(&self) {
         let tools = self
             .client
             .list_all_tools()
             .await
             .expect("tools/list after the fault");
-        assert_eq!(tools.len(), 5, "{tools:?}");
+        assert_eq!(tools.len(), 6, "{tools:?}");
     }
 
     /// Peak resident memory of the server process, KiB (VmHWM).

@@ -20,6 +20,8 @@ use crate::keep::{self, KeepRequest};
 use crate::render;
 use crate::verdict::Verdict;
 
+mod e2e;
+
 /// A/B micro-benchmarks for Python optimization agents: generate the script,
 /// run both variants with an honest verdict, decide whether to keep.
 #[derive(Debug, Parser)]
@@ -47,6 +49,8 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Put two recorded runs side by side: the change in the estimate and whether the intervals overlap.
     Compare(CompareArgs),
+    /// Run the project's real workload on the base (a temporary git worktree) and on the work tree, and print the end-to-end verdict (the CLI mirror of run_e2e_benchmark).
+    E2e(Box<e2e::E2eArgs>),
     /// Run the whole loop on a bundled example project: generate, run, apply, check keep.
     Demo {
         /// Keep the demo's temporary directory and say where it is.
@@ -140,9 +144,12 @@ pub struct KeepArgs {
     /// The optimized function: path/file.py::func, path/file.py::Class.method or pkg.module.func (default: the run's target, for a script generated with --target).
     #[arg(long = "function")]
     pub target_function: Option<String>,
-    /// The test that exercises it: a pytest node id or path, or a script.
+    /// The test that exercises it: a pytest node id or path, or a script (not needed with --e2e-run-id of a run that timed the function).
     #[arg(long = "test")]
-    pub target_test: String,
+    pub target_test: Option<String>,
+    /// An `abbench e2e` run of this change: the improvement is judged on its end-to-end verdict.
+    #[arg(long)]
+    pub e2e_run_id: Option<String>,
     /// The base revision (default: the commit the run's A came from, for a script generated with --target; else HEAD).
     #[arg(long)]
     pub base: Option<String>,
@@ -387,14 +394,67 @@ fn inline_or_file(inline: Option<String>, file: Option<PathBuf>, flag: &str) -> 
     }
 }
 
-async fn run(args: RunArgs) -> Result<i32> {
+/// A bar on stderr (hidden when it is not a terminal) and the progress
+/// callback that drives it: waits, provisioning and the pilot's design are
+/// printed above the bar; measurements go on it.
+fn progress_bar(total: u64) -> (indicatif::ProgressBar, Arc<dyn Fn(Progress) + Send + Sync>) {
+    let bar = if std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::new(total)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{elapsed:>4} [{bar:30}] {pos}/{len} processes  {msg}",
+        )
+        .expect("a valid template")
+        .progress_chars("=> "),
+    );
+    let shown = bar.clone();
+    let progress: Arc<dyn Fn(Progress) + Send + Sync> = Arc::new(move |p: Progress| {
+        shown.set_length(p.processes_total as u64);
+        shown.set_position(p.processes_done as u64);
+        match &p.event {
+            Event::WaitingForLock | Event::ProvisioningMemray { .. } | Event::PilotDone { .. } => {
+                let line = format!("abbench: {}", p.event);
+                if shown.is_hidden() {
+                    eprintln!("{line}");
+                } else {
+                    shown.println(line);
+                }
+            }
+            _ => shown.set_message(p.message()),
+        }
+    });
+    (bar, progress)
+}
+
+/// `--env KEY=VALUE` flags as the requests take them.
+fn env_pairs(pairs: &[String]) -> Result<std::collections::BTreeMap<String, String>> {
     let mut env = std::collections::BTreeMap::new();
-    for pair in &args.env {
+    for pair in pairs {
         let (k, v) = pair
             .split_once('=')
             .with_context(|| format!("--env {pair:?}: use KEY=VALUE"))?;
         env.insert(k.to_string(), v.to_string());
     }
+    Ok(env)
+}
+
+/// Exit status for a verdict: 0, or [`EXIT_GATE`] when `--fail-on` names it.
+fn gate(fail_on: &[FailOn], verdict: Verdict) -> i32 {
+    if !fail_on.iter().any(|f| f.matches(verdict)) {
+        return 0;
+    }
+    eprintln!(
+        "abbench: verdict {} is one --fail-on names: exit status {EXIT_GATE}",
+        verdict.as_str()
+    );
+    EXIT_GATE
+}
+
+async fn run(args: RunArgs) -> Result<i32> {
+    let env = env_pairs(&args.env)?;
     let d = RunRequest::default();
     let request = RunRequest {
         script: args.script,
@@ -414,35 +474,7 @@ async fn run(args: RunArgs) -> Result<i32> {
         allow_fallback: !args.no_fallback,
         show_output: args.show_output,
     };
-    let bar = if std::io::stderr().is_terminal() {
-        indicatif::ProgressBar::new(1 + request.max_pairs as u64)
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{elapsed:>4} [{bar:30}] {pos}/{len} processes  {msg}",
-        )
-        .expect("a valid template")
-        .progress_chars("=> "),
-    );
-    let shown = bar.clone();
-    // Waits and provisioning are printed above the bar; measurements go on it.
-    let progress: Arc<dyn Fn(Progress) + Send + Sync> = Arc::new(move |p: Progress| {
-        shown.set_length(p.processes_total as u64);
-        shown.set_position(p.processes_done as u64);
-        match &p.event {
-            Event::WaitingForLock | Event::ProvisioningMemray { .. } | Event::PilotDone { .. } => {
-                let line = format!("abbench: {}", p.event);
-                if shown.is_hidden() {
-                    eprintln!("{line}");
-                } else {
-                    shown.println(line);
-                }
-            }
-            _ => shown.set_message(p.message()),
-        }
-    });
+    let (bar, progress) = progress_bar(1 + request.max_pairs as u64);
     let result = bench::run_ab(&request, None, &cancel_on_ctrl_c(), progress).await;
     bar.finish_and_clear();
     let result = result?;
@@ -455,15 +487,7 @@ async fn run(args: RunArgs) -> Result<i32> {
         }
     }
     args.export.write(Exported::Run(&result))?;
-    let verdict = result.comparison.verdict;
-    if !args.fail_on.iter().any(|f| f.matches(verdict)) {
-        return Ok(0);
-    }
-    eprintln!(
-        "abbench: verdict {} is one --fail-on names: exit status {EXIT_GATE}",
-        verdict.as_str()
-    );
-    Ok(EXIT_GATE)
+    Ok(gate(&args.fail_on, result.comparison.verdict))
 }
 
 async fn keep(args: KeepArgs) -> Result<()> {
@@ -473,7 +497,8 @@ async fn keep(args: KeepArgs) -> Result<()> {
         repo: args.repo,
         test_command: args.test_command,
         target_function: args.target_function.unwrap_or_default(),
-        target_test: args.target_test,
+        target_test: args.target_test.unwrap_or_default(),
+        e2e_run_id: args.e2e_run_id,
         base: args.base,
         runner: args.runner,
         max_added_lines: args.max_added_lines.unwrap_or(d.max_added_lines),
@@ -579,6 +604,7 @@ pub async fn main(cli: Cli) -> Result<i32> {
         Some(Command::Template(args)) => template(*args).await.map(|()| 0),
         Some(Command::Run(args)) => run(*args).await,
         Some(Command::Keep(args)) => keep(*args).await.map(|()| 0),
+        Some(Command::E2e(args)) => e2e::run(*args).await,
         Some(Command::History(args)) => history(*args).map(|()| 0),
         Some(Command::Compare(args)) => compare(args).map(|()| 0),
         Some(Command::Doctor(args)) => {

@@ -1,0 +1,376 @@
+//! The workload processes of an e2e run: the same command in the base
+//! worktree (variant A) and in the work tree (variant B), each a fresh
+//! process with abbench's hook first on PYTHONPATH. It implements the
+//! process-isolation [`Executor`], so the micro run's schedule drives it:
+//! warm-up, the seeded order inside pairs, the planned looks.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::bench::executor::{tail_without_marks, truncate, Executor, Single, STDERR_TAIL_LINES};
+use crate::bench::{RunError, Variant};
+use crate::process::{self, Limits, ProcessError, ProcessSpec};
+use crate::revision::Target;
+
+/// One revision's tree and how its processes start.
+pub(super) struct Arm {
+    /// The tree's root (the base worktree, or the work tree).
+    pub(super) root: PathBuf,
+    /// The workload's working directory in it.
+    pub(super) cwd: PathBuf,
+    /// The command's words, the program resolved for this tree.
+    pub(super) argv: Vec<String>,
+}
+
+/// What the hook wrote at the end of one process.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub(super) struct HookReport {
+    /// `sys.monitoring`, `sys.setprofile`, or null (no targets).
+    pub(super) hook: Option<String>,
+    /// Per target, in the order given.
+    #[serde(default)]
+    pub(super) targets: Vec<TargetFigures>,
+    /// Modules imported from the other tree.
+    #[serde(default)]
+    pub(super) foreign: Vec<String>,
+    /// memory: the process's peak under memray.
+    #[serde(default)]
+    pub(super) peak_bytes: Option<f64>,
+}
+
+/// One target's figures in one process.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+pub(super) struct TargetFigures {
+    /// Calls (every call, recursive ones included).
+    pub(super) calls: u64,
+    /// Own time of the outermost calls, seconds.
+    pub(super) seconds: f64,
+}
+
+/// What one counted process measured beyond its value.
+#[derive(Debug, Clone)]
+pub(super) struct Figures {
+    /// Wall seconds of the process.
+    pub(super) wall_s: f64,
+    /// The hook's report (`None`: the process wrote none).
+    pub(super) report: Option<HookReport>,
+}
+
+/// Runs the workload processes of one e2e run.
+pub(super) struct WorkloadExecutor<'a> {
+    /// Base (A) and candidate (B).
+    pub(super) arms: [Arm; 2],
+    /// Environment of every process, before the per-tree variables.
+    pub(super) env: Vec<(String, String)>,
+    /// The targets, as the hook matches them.
+    pub(super) targets: &'a [Target],
+    /// memory: where memray is provisioned (`Some(None)`: the runner has it).
+    pub(super) memray: Option<Option<PathBuf>>,
+    /// Compare the warm-up processes' stdout.
+    pub(super) compare_output: bool,
+    pub(super) limits: Limits,
+    pub(super) cancel: &'a CancellationToken,
+    /// The hook and its output files.
+    pub(super) tmp: tempfile::TempDir,
+    /// Processes started.
+    pub(super) count: usize,
+    /// The exact command of each arm's first process.
+    pub(super) commands: [Option<String>; 2],
+    /// Per arm, each counted process's figures, in order.
+    pub(super) figures: [Vec<Figures>; 2],
+    /// The warm-ups' stdout, per arm (for `compare_output`).
+    warm_stdout: [Option<String>; 2],
+    /// The first non-empty stderr line of each arm.
+    pub(super) stderr_seen: [Option<String>; 2],
+}
+
+/// `base` or `candidate`.
+pub(super) fn name(variant: Variant) -> &'static str {
+    match variant {
+        Variant::A => "base",
+        Variant::B => "candidate",
+    }
+}
+
+impl<'a> WorkloadExecutor<'a> {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn new(
+        arms: [Arm; 2],
+        env: Vec<(String, String)>,
+        targets: &'a [Target],
+        memray: Option<Option<PathBuf>>,
+        compare_output: bool,
+        limits: Limits,
+        cancel: &'a CancellationToken,
+    ) -> Result<Self, RunError> {
+        let tmp = tempfile::Builder::new()
+            .prefix("abbench-e2e-")
+            .tempdir()
+            .map_err(|e| RunError::Runner(format!("cannot create a temporary directory: {e}")))?;
+        std::fs::write(
+            tmp.path().join("sitecustomize.py"),
+            crate::python::scripts::E2E_HOOK,
+        )
+        .map_err(|e| RunError::Runner(format!("cannot write the hook: {e}")))?;
+        Ok(WorkloadExecutor {
+            arms,
+            env,
+            targets,
+            memray,
+            compare_output,
+            limits,
+            cancel,
+            tmp,
+            count: 0,
+            commands: [None, None],
+            figures: [Vec::new(), Vec::new()],
+            warm_stdout: [None, None],
+            stderr_seen: [None, None],
+        })
+    }
+
+    /// The process for `variant`, and the hook's output file.
+    fn spec(&self, variant: Variant) -> (ProcessSpec, PathBuf) {
+        let arm = &self.arms[variant.index()];
+        let other = &self.arms[1 - variant.index()];
+        let out = self.tmp.path().join(format!("report-{}.json", self.count));
+        let mut env = self.env.clone();
+        env.push(("PYTHONPATH".into(), python_path(self.tmp.path(), &arm.root)));
+        let targets: Vec<serde_json::Value> = self
+            .targets
+            .iter()
+            .map(|t| serde_json::json!({"file": t.file, "qualname": t.qualname}))
+            .collect();
+        env.extend([
+            ("ABBENCH_E2E_OUT".into(), out.display().to_string()),
+            ("ABBENCH_E2E_ROOT".into(), arm.root.display().to_string()),
+            ("ABBENCH_E2E_OTHER".into(), other.root.display().to_string()),
+            (
+                "ABBENCH_E2E_TARGETS".into(),
+                serde_json::Value::from(targets).to_string(),
+            ),
+        ]);
+        if let Some(path) = &self.memray {
+            env.push((
+                "ABBENCH_E2E_MEMRAY".into(),
+                self.tmp.path().display().to_string(),
+            ));
+            if let Some(p) = path {
+                env.push(("ABBENCH_MEMRAY_PATH".into(), p.display().to_string()));
+            }
+        }
+        let spec = ProcessSpec {
+            argv: arm.argv.clone(),
+            cwd: Some(arm.cwd.clone()),
+            env,
+            stdin: None,
+        };
+        (spec, out)
+    }
+
+    /// The command as a person would type it in the arm's directory: the
+    /// variables that differ from the server's, then the words.
+    pub(super) fn shown(&self, variant: Variant) -> String {
+        let (spec, _) = self.spec(variant);
+        let env: String = spec
+            .env
+            .iter()
+            .filter(|(k, _)| !k.starts_with("ABBENCH_E2E_"))
+            .map(|(k, v)| format!("{k}={} ", shell_words::quote(v)))
+            .collect();
+        format!(
+            "cd {} && {}{env}{}",
+            shell_words::quote(&spec.cwd.as_ref().expect("set").display().to_string()),
+            if env.is_empty() { "" } else { "env " },
+            spec.display()
+        )
+    }
+
+    /// Runs one process of `variant`; its wall time, stdout and hook report.
+    async fn run(
+        &mut self,
+        variant: Variant,
+    ) -> Result<(f64, String, Option<HookReport>), RunError> {
+        let (spec, out) = self.spec(variant);
+        let command = self.shown(variant);
+        self.count += 1;
+        let idx = variant.index();
+        self.commands[idx].get_or_insert(command.clone());
+        let who = name(variant).to_string();
+        let finished = match process::run(&spec, self.limits, self.cancel).await {
+            Ok(f) if f.exit.success() => f,
+            Ok(f) => {
+                return Err(RunError::VariantFailed {
+                    variant: who,
+                    exit: f.exit,
+                    command,
+                    stderr_tail: tail_without_marks(&f.stderr.text, STDERR_TAIL_LINES),
+                })
+            }
+            Err(ProcessError::TimedOut { after, stderr, .. }) => {
+                return Err(RunError::VariantTimedOut {
+                    variant: who,
+                    after_s: after.as_secs_f64(),
+                    command,
+                    stderr_tail: tail_without_marks(&stderr.text, STDERR_TAIL_LINES),
+                })
+            }
+            Err(ProcessError::Cancelled) => return Err(RunError::Cancelled),
+            Err(e) => {
+                return Err(RunError::Runner(format!(
+                    "the {who}'s workload did not start: {e}; check `command` (it runs without a shell, in {})",
+                    self.arms[idx].cwd.display()
+                )))
+            }
+        };
+        if self.stderr_seen[idx].is_none() {
+            self.stderr_seen[idx] = finished
+                .stderr
+                .text
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .map(|l| l.chars().take(200).collect());
+        }
+        let report = match std::fs::read_to_string(&out) {
+            Ok(text) => {
+                let _ = std::fs::remove_file(&out);
+                Some(serde_json::from_str::<HookReport>(&text).map_err(|e| {
+                    RunError::BadOutput {
+                        variant: who.clone(),
+                        problem: format!("abbench's hook wrote an unreadable report ({e})"),
+                        command: command.clone(),
+                    }
+                })?)
+            }
+            Err(_) => None,
+        };
+        if let Some(r) = &report {
+            if !r.foreign.is_empty() {
+                return Err(RunError::BadOutput {
+                    variant: who,
+                    problem: format!(
+                        "it imported code from the other tree ({}), so it did not run its own revision: the project is probably installed in editable mode and its import path wins over PYTHONPATH; run the workload from the project root, or set `env` PYTHONPATH so that the tree's own code comes first",
+                        r.foreign.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                    command,
+                });
+            }
+        }
+        Ok((finished.wall.as_secs_f64(), finished.stdout.text, report))
+    }
+
+    /// With `compare_output`, once both warm-ups ran: equal stdout.
+    fn check_output(&self) -> Result<(), RunError> {
+        if let [Some(base), Some(candidate)] = &self.warm_stdout {
+            if self.compare_output && base != candidate {
+                return Err(RunError::BadOutput {
+                    variant: "candidate".into(),
+                    problem: format!(
+                        "its output differs from the base's, so the change alters behaviour and its timing is no win: {}; make the outputs equal, or drop `compare_output` if the workload prints timings",
+                        first_difference(base, candidate)
+                    ),
+                    command: self.commands[1].clone().unwrap_or_default(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The hook's folder first, then the tree (and its `src/`), then what the
+/// server's PYTHONPATH held: each revision imports its own code.
+fn python_path(hook: &Path, root: &Path) -> String {
+    let mut paths = vec![hook.display().to_string(), root.display().to_string()];
+    if root.join("src").is_dir() {
+        paths.push(root.join("src").display().to_string());
+    }
+    if let Ok(existing) = std::env::var("PYTHONPATH") {
+        if !existing.is_empty() {
+            paths.push(existing);
+        }
+    }
+    paths.join(":")
+}
+
+impl Executor for WorkloadExecutor<'_> {
+    fn started(&self) -> usize {
+        self.count
+    }
+
+    /// One uncounted process of a revision (`None`, memory: of each); with
+    /// `compare_output`, the second revision's stdout must equal the first's.
+    async fn warm_up(&mut self, variant: Option<Variant>) -> Result<(), RunError> {
+        let variants = match variant {
+            Some(v) => vec![v],
+            None => vec![Variant::A, Variant::B],
+        };
+        for variant in variants {
+            let (_, stdout, _) = self.run(variant).await?;
+            self.warm_stdout[variant.index()] = Some(stdout);
+            self.check_output()?;
+        }
+        Ok(())
+    }
+
+    /// One counted process: its wall seconds, or (memory) its peak bytes.
+    async fn single(&mut self, variant: Variant) -> Result<Single, RunError> {
+        let (wall_s, _, report) = self.run(variant).await?;
+        let value = match &self.memray {
+            None => wall_s,
+            Some(_) => report
+                .as_ref()
+                .and_then(|r| r.peak_bytes)
+                .ok_or_else(|| RunError::BadOutput {
+                    variant: name(variant).into(),
+                    problem: "abbench's hook reported no memray peak: the workload must be a Python process that reads PYTHONPATH (not `python -I`/`-S`) and exits normally (not through os._exit or a signal)".into(),
+                    command: self.commands[variant.index()].clone().unwrap_or_default(),
+                })?,
+        };
+        self.figures[variant.index()].push(Figures { wall_s, report });
+        Ok(Single {
+            value,
+            process_peak: None,
+        })
+    }
+}
+
+/// Where two outputs first differ, quoted.
+fn first_difference(a: &str, b: &str) -> String {
+    let (la, lb): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
+    let line = la
+        .iter()
+        .zip(&lb)
+        .position(|(x, y)| x != y)
+        .unwrap_or(la.len().min(lb.len()));
+    let at = |lines: &[&str]| {
+        lines
+            .get(line)
+            .map(|l| format!("{:?}", truncate(l, 120)))
+            .unwrap_or_else(|| "(no line)".into())
+    };
+    format!(
+        "line {}: base {} , candidate {}",
+        line + 1,
+        at(&la),
+        at(&lb)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_difference_is_quoted() {
+        assert_eq!(
+            first_difference("a\nb\nc\n", "a\nB\nc\n"),
+            "line 2: base \"b\" , candidate \"B\""
+        );
+        assert_eq!(
+            first_difference("a\n", "a\nmore\n"),
+            "line 2: base (no line) , candidate \"more\""
+        );
+    }
+}

@@ -1,0 +1,454 @@
+//! `run_e2e_benchmark`: the second phase. The micro-benchmark is a
+//! pre-screen; this runs the project's real workload on the base and on the
+//! candidate and judges it with the same honesty.
+//!
+//! The base is checked out into a temporary `git worktree` (removed when
+//! the call ends, however it ends; one left by a crash is pruned by the
+//! next call), the candidate is the work tree. Both run the same command
+//! in fresh processes: one uncounted warm-up each, then pairs in a seeded
+//! random order with planned looks under the machine lock — the micro run's
+//! process-isolation schedule ([`crate::bench::unpaired`]) driving a
+//! [`executor::WorkloadExecutor`]. The value of a process is its wall
+//! time (memory: its peak under memray); with `target_functions`, a hook
+//! ([`crate::python::scripts::E2E_HOOK`]) also times each function inside
+//! every process, so the result says how much the function itself gained
+//! in the real call pattern and what share of the workload it is.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::bench::result::{ArmSummary, Environment};
+use crate::bench::unpaired::{self, Schedule};
+use crate::bench::{Event, Progress, RunError};
+use crate::domain::Domain;
+use crate::git::{GitError, Repo};
+use crate::ledger::{self, Ledger, RunKind, RunRecord};
+use crate::process::Limits;
+use crate::python::runner::{self, Runner};
+use crate::rng::{self, SplitMix64};
+
+mod executor;
+mod plan;
+mod request;
+mod result;
+
+pub use request::{E2eRequest, DEFAULT_E2E_MIN_GAIN};
+pub use result::{E2eCommands, E2eResult, Noise, Revisions, TargetArm, TargetHook, TargetReport};
+
+use executor::{Arm, WorkloadExecutor};
+use plan::Checked;
+
+/// An e2e run as the ledger files it and reads it back.
+pub type FiledE2e = RunRecord<E2eRequest, E2eResult>;
+
+/// Why an e2e run returned no result. Each message says what to change.
+#[derive(Debug, thiserror::Error)]
+pub enum E2eError {
+    /// A bad argument, or nothing to compare.
+    #[error("{0}")]
+    Invalid(String),
+    /// git failed or the revision cannot be used.
+    #[error(transparent)]
+    Git(#[from] GitError),
+    /// A workload process failed, timed out, or the run was cancelled.
+    #[error("{error}{hint}")]
+    Run {
+        /// What the schedule or a process said.
+        error: RunError,
+        /// What to try, when abbench can tell (e.g. files the base lacks).
+        hint: String,
+    },
+}
+
+impl From<RunError> for E2eError {
+    fn from(error: RunError) -> Self {
+        E2eError::Run {
+            error,
+            hint: String::new(),
+        }
+    }
+}
+
+impl E2eError {
+    /// True when the caller cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(
+            self,
+            E2eError::Run {
+                error: RunError::Cancelled,
+                ..
+            }
+        )
+    }
+}
+
+fn invalid(msg: impl Into<String>) -> E2eError {
+    E2eError::Invalid(msg.into())
+}
+
+/// Runs the comparison and files it in `ledger_dir` (the configured data
+/// directory when `None`). A ledger failure becomes a warning.
+pub async fn run_e2e(
+    req: &E2eRequest,
+    ledger_dir: Option<&Path>,
+    cancel: &CancellationToken,
+    progress: Arc<dyn Fn(Progress) + Send + Sync>,
+) -> Result<E2eResult, E2eError> {
+    let started = Instant::now();
+    let checked = plan::check(req)?;
+    let repo = Repo::open(&req.repo).await?;
+    let change = repo
+        .change_against(req.base.as_deref().unwrap_or("HEAD"))
+        .await?;
+    if change.files.is_empty() {
+        return Err(invalid(format!(
+            "nothing to compare: the work tree is identical to `base` {} ({}); apply the candidate change in {} first",
+            req.base.as_deref().unwrap_or("HEAD"),
+            &change.old[..12],
+            repo.root.display()
+        )));
+    }
+    if repo.show(&change.old, ".gitmodules").await.is_some() {
+        return Err(invalid("the repository has git submodules, which a temporary worktree of the base does not check out: run_e2e_benchmark does not support them yet; compare by hand, or vendor the submodule's files"));
+    }
+    let copied = plan::copies(&checked, &repo.root)?;
+    let candidate_cwd = checked.cwd_in(&repo.root);
+    if !candidate_cwd.is_dir() {
+        return Err(invalid(format!(
+            "`cwd` {} is not a folder of {}",
+            checked.cwd.display(),
+            repo.root.display()
+        )));
+    }
+    let runner = runner::resolve(
+        req.runner.as_deref(),
+        &candidate_cwd,
+        runner::active_virtualenv(&req.env).as_deref(),
+    )
+    .map_err(|e| invalid(e.to_string()))?;
+    let probe = probe(&runner, &candidate_cwd, &checked.env, cancel).await?;
+    let processes_total = 2 + 2 * req.max_pairs;
+    let say = |processes_done: usize, pairs_done: usize, event: Event| {
+        progress(Progress {
+            processes_done,
+            pairs_done,
+            max_pairs: req.max_pairs,
+            processes_total,
+            event,
+        })
+    };
+    let memray = match checked.domain {
+        Domain::Memory => Some(memray(&runner, &probe, cancel, &|e| say(0, 0, e)).await?),
+        _ => None,
+    };
+
+    let worktree = repo.worktree(&change.old).await?;
+    plan::copy_into(&copied, &repo.root, &worktree.path)?;
+    let (python, launcher_env) = probe.measured_with(&runner);
+    let arms = [
+        arm(&checked, &python, &worktree.path, &repo.root),
+        arm(&checked, &python, &repo.root, &repo.root),
+    ];
+    let mut env = launcher_env;
+    env.extend(checked.env.iter().cloned());
+
+    let load_start = crate::bench::load_average();
+    let mut warnings = Vec::new();
+    let (lock, lock_wait) =
+        crate::bench::machine_lock(cancel, &|e| say(0, 0, e), &mut warnings).await?;
+    let limits = Limits {
+        timeout: Duration::from_secs_f64(req.timeout_s),
+        ..Limits::default()
+    };
+    let mut ex = WorkloadExecutor::new(
+        arms,
+        env,
+        &checked.targets,
+        memray,
+        req.compare_output,
+        limits,
+        cancel,
+    )?;
+    let seed = req.seed.unwrap_or_else(rng::seed_from_clock);
+    let schedule = Schedule {
+        domain: checked.domain,
+        looks: &checked.looks,
+        threshold: &checked.threshold,
+        max_pairs: req.max_pairs,
+    };
+    let budget = Duration::from_secs_f64(req.max_seconds);
+    let measured = unpaired::run(
+        &mut ex,
+        &schedule,
+        &mut SplitMix64::new(seed),
+        started,
+        budget,
+        &say,
+    )
+    .await;
+    drop(lock);
+    let out = match measured {
+        Ok(out) => out,
+        Err(error) => {
+            let hint = hint(&error, &repo, &worktree.path, &checked).await;
+            return Err(E2eError::Run { error, hint });
+        }
+    };
+    drop(worktree);
+
+    let cores = std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(1);
+    let load_end = crate::bench::load_average();
+    let mut warnings: Vec<String> = warnings.iter().map(ToString::to_string).collect();
+    warnings.extend(
+        crate::bench::warnings::machine_load(load_start, load_end, cores).map(|w| w.to_string()),
+    );
+    let environment = Environment::new(probe, cores, load_start, load_end);
+    warnings.extend(crate::bench::warnings::governor(&environment.hardware).map(|w| w.to_string()));
+    let targets = result::targets(&req.target_functions, &ex.figures);
+    let target_hook = target_hook(&ex, &checked);
+    let noise = result::noise(&out.a, &out.b, req.max_pairs);
+    warnings.extend(plan::warnings(
+        &ex,
+        &out.analysis,
+        noise.as_ref(),
+        &checked,
+        &targets,
+    ));
+
+    let now = SystemTime::now();
+    let unit = checked.domain.unit();
+    let mut result = E2eResult {
+        run_id: format!("e2e-{}", ledger::new_run_id(now, rng::seed_from_clock())),
+        micro_run_id: req.micro_run_id.clone(),
+        domain: checked.domain,
+        repo: repo.root.display().to_string(),
+        revisions: Revisions {
+            base: req.base.clone().unwrap_or_else(|| match change.new {
+                Some(_) => "HEAD^".into(),
+                None => "HEAD".into(),
+            }),
+            base_commit: change.old.clone(),
+            candidate_commit: change.new.clone(),
+            change: change.described.clone(),
+            files: change.files.iter().map(|f| f.path.clone()).collect(),
+        },
+        command: checked.words.clone(),
+        runner,
+        commands: E2eCommands {
+            base: ex.commands[0].clone(),
+            candidate: ex.commands[1].clone(),
+        },
+        measured_by: plan::measured_by(checked.domain),
+        design: plan::design(&checked, req),
+        base: ArmSummary::new(&out.a, unit),
+        candidate: ArmSummary::new(&out.b, unit),
+        targets,
+        target_hook,
+        threshold: checked.threshold.clone(),
+        comparison: out.analysis,
+        noise,
+        looks: checked.looks.clone(),
+        stopped_at_look: out.stopped_at_look,
+        stopped_because: out.stopped_because,
+        order: out.order,
+        seed,
+        copied_to_base: copied,
+        codeflash_command: codeflash_command(&repo.root, &change, &req.target_functions),
+        elapsed_s: started.elapsed().as_secs_f64(),
+        lock_wait_s: lock_wait.as_secs_f64(),
+        warnings,
+        environment,
+    };
+    record(&mut result, req, ledger_dir, now).await;
+    Ok(result)
+}
+
+/// The runner's version and what it imports, asked in the work tree.
+async fn probe(
+    runner: &Runner,
+    cwd: &Path,
+    env: &[(String, String)],
+    cancel: &CancellationToken,
+) -> Result<crate::python::probe::Probe, E2eError> {
+    crate::python::probe::probe_python(&runner.argv, Some(cwd.to_path_buf()), env, None, cancel)
+        .await
+        .map_err(|e| {
+            if cancel.is_cancelled() {
+                RunError::Cancelled.into()
+            } else {
+                invalid(format!(
+                    "runner `{}` ({}) {e}; pass `runner` naming a working Python command",
+                    runner.shown(),
+                    runner.chosen_because
+                ))
+            }
+        })
+}
+
+/// memray for a memory run: the runner's own (`None`), or provisioned.
+async fn memray(
+    runner: &Runner,
+    probe: &crate::python::probe::Probe,
+    cancel: &CancellationToken,
+    notify: &(dyn Fn(Event) + Sync),
+) -> Result<Option<PathBuf>, E2eError> {
+    if probe.memray {
+        return Ok(None);
+    }
+    crate::provision::memray(runner, &probe.tag, &probe.executable, cancel, |dir| {
+        notify(Event::ProvisioningMemray {
+            runner: runner.shown(),
+            version: crate::provision::MEMRAY_VERSION,
+            dir: dir.to_path_buf(),
+        })
+    })
+    .await
+    .map(Some)
+    .map_err(|e| {
+        if cancel.is_cancelled() {
+            RunError::Cancelled.into()
+        } else {
+            invalid(e.to_string())
+        }
+    })
+}
+
+/// One revision's arm: its tree, the working directory in it, the command
+/// with its program resolved (python → the runner; a relative program path
+/// from this tree when it has it, else from the work tree).
+fn arm(checked: &Checked, python: &[String], root: &Path, work_tree: &Path) -> Arm {
+    let cwd = checked.cwd_in(root);
+    let mut argv = checked.words.clone();
+    let program = argv[0].clone();
+    if plan::is_python(&program) {
+        argv.splice(0..1, python.iter().cloned());
+    } else if program.contains('/') && !Path::new(&program).is_absolute() {
+        let own = cwd.join(&program);
+        let resolved = if own.exists() {
+            own
+        } else {
+            checked.cwd_in(work_tree).join(&program)
+        };
+        argv[0] = resolved.display().to_string();
+    }
+    Arm {
+        root: root.to_path_buf(),
+        cwd,
+        argv,
+    }
+}
+
+/// How the targets were timed, from the processes' reports.
+fn target_hook(ex: &WorkloadExecutor, checked: &Checked) -> Option<TargetHook> {
+    if checked.targets.is_empty() {
+        return None;
+    }
+    let method = ex
+        .figures
+        .iter()
+        .flatten()
+        .find_map(|f| f.report.as_ref()?.hook.clone())
+        .unwrap_or_else(|| "none (no process reported)".into());
+    let overhead = match method.as_str() {
+        "sys.monitoring" => "a callback at the first event of each code object, which disables every one that is not a target; the targets pay two callbacks per call (measured in BENCHMARKS.md)",
+        "wrapper" => "Python before 3.12: each target is wrapped in its module as the module is imported, so only target calls pay (one extra Python call each); a target defined in the command's own script (__main__) is not reached, and a coroutine target's time includes its awaits",
+        "sys.setprofile" => "Python before 3.12 with a generator target: every Python and C call in the workload pays a filtered profile callback, so the wall times include that overhead on both revisions, which dilutes the measured gain; run with Python 3.12+ for exact figures",
+        _ => "none",
+    };
+    Some(TargetHook {
+        method,
+        overhead: overhead.into(),
+    })
+}
+
+/// What to try after a failed process: a base that fails while the work
+/// tree holds files the base lacks probably needs them.
+async fn hint(error: &RunError, repo: &Repo, base_tree: &Path, checked: &Checked) -> String {
+    let base_failed = matches!(error, RunError::VariantFailed { variant, .. } if variant == "base");
+    if !base_failed {
+        return String::new();
+    }
+    let untracked = repo.untracked().await.unwrap_or_default();
+    let missing: Vec<&String> = untracked
+        .iter()
+        .filter(|p| !base_tree.join(p).exists())
+        .filter(|p| !checked.copies.iter().any(|c| p.starts_with(c.as_str())))
+        .take(10)
+        .collect();
+    if missing.is_empty() {
+        "\nthe base revision itself fails: fix the command, or choose a `base` where the workload runs".into()
+    } else {
+        format!(
+            "\nthe base worktree holds committed files only; the work tree has untracked files it lacks: {}. If the workload needs them, pass them as `copy_to_base` (or commit them)",
+            missing.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")
+        )
+    }
+}
+
+/// `codeflash compare` for the same revisions, when codeflash is on PATH
+/// and the project configures `[tool.codeflash] benchmarks-root`.
+fn codeflash_command(
+    root: &Path,
+    change: &crate::git::Change,
+    targets: &[String],
+) -> Option<String> {
+    runner::find_on_path("codeflash")?;
+    let pyproject = std::fs::read_to_string(root.join("pyproject.toml")).ok()?;
+    let configured =
+        pyproject.contains("[tool.codeflash]") && pyproject.contains("benchmarks-root");
+    if !configured {
+        return None;
+    }
+    let head = change
+        .new
+        .as_deref()
+        .map(|h| h[..12].to_string())
+        .unwrap_or_else(|| "<a commit of the work tree>".into());
+    let functions = if targets.is_empty() {
+        String::new()
+    } else {
+        format!(" --functions '{}'", targets.join(","))
+    };
+    Some(format!(
+        "codeflash compare {} {head}{functions}",
+        &change.old[..12]
+    ))
+}
+
+/// Files the run; on failure adds a warning instead.
+async fn record(
+    result: &mut E2eResult,
+    req: &E2eRequest,
+    ledger_dir: Option<&Path>,
+    now: SystemTime,
+) {
+    let record: FiledE2e = RunRecord {
+        run_id: result.run_id.clone(),
+        kind: RunKind::E2e,
+        created_at: ledger::rfc3339(now),
+        script: format!("{}: {}", result.repo, shell_words::join(&result.command)),
+        domain: result.domain,
+        verdict: result.comparison.verdict,
+        request: req.clone(),
+        result: result.clone(),
+        abbench_version: ledger::this_version(),
+    };
+    let warning = match ledger::file_run(record, ledger_dir).await {
+        Ok(set_aside) => set_aside,
+        Err(e) => Some(format!(
+            "the ledger could not record e2e run {}: {e}; the result above is complete but `e2e_run_id` will not find it",
+            result.run_id
+        )),
+    };
+    result.warnings.extend(warning);
+}
+
+/// A filed e2e run, from the ledger in `ledger_dir`.
+pub fn filed(run_id: &str, ledger: &Ledger) -> Result<Option<FiledE2e>, ledger::LedgerError> {
+    ledger.get_run_of(RunKind::E2e, run_id)
+}

@@ -1,0 +1,319 @@
+//! Checking an e2e run's arguments before anything starts, and the words
+//! its result uses to say how it measured and where it is weak.
+
+use std::path::{Component, Path, PathBuf};
+
+use super::executor::WorkloadExecutor;
+use super::result::{Noise, TargetReport};
+use super::{invalid, E2eError, E2eRequest, DEFAULT_E2E_MIN_GAIN};
+use crate::bench::{MAX_PAIRS_LIMIT, MIN_PAIRS_LIMIT};
+use crate::domain::{Domain, Threshold};
+use crate::revision::Target;
+use crate::verdict::{self, Analysis, Look, Verdict};
+
+/// The arguments, checked and resolved.
+pub(super) struct Checked {
+    /// The command's words.
+    pub(super) words: Vec<String>,
+    /// The targets, parsed.
+    pub(super) targets: Vec<Target>,
+    /// The working directory, relative to the root.
+    pub(super) cwd: PathBuf,
+    /// The caller's variables.
+    pub(super) env: Vec<(String, String)>,
+    /// cpu (time) or memory.
+    pub(super) domain: Domain,
+    pub(super) threshold: Threshold,
+    pub(super) looks: Vec<Look>,
+    /// `copy_to_base`, normalized.
+    pub(super) copies: Vec<String>,
+}
+
+impl Checked {
+    /// The workload's directory in the tree at `root`.
+    pub(super) fn cwd_in(&self, root: &Path) -> PathBuf {
+        if self.cwd.as_os_str().is_empty() {
+            root.to_path_buf()
+        } else {
+            root.join(&self.cwd)
+        }
+    }
+}
+
+/// A path inside the repository: relative, no `..`.
+fn inside(field: &str, path: &Path) -> Result<PathBuf, E2eError> {
+    let fine = path
+        .components()
+        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+    if !fine || path.is_absolute() {
+        return Err(invalid(format!(
+            "`{field}` {} must be a path relative to the repository root, without `..`",
+            path.display()
+        )));
+    }
+    Ok(path
+        .components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .collect())
+}
+
+/// Every argument that can be checked without git or Python.
+pub(super) fn check(req: &E2eRequest) -> Result<Checked, E2eError> {
+    let words = crate::python::command::split_command("command", &req.command)
+        .map_err(|e| invalid(e.to_string()))?;
+    let targets = req
+        .target_functions
+        .iter()
+        .map(|t| {
+            Target::parse(t).map_err(|e| {
+                invalid(
+                    e.to_string()
+                        .replacen("`target`", "`target_functions` entry", 1),
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let domain = match req.domain.unwrap_or(Domain::Cpu) {
+        Domain::Structure => return Err(invalid("`domain` structure times imports in a micro script; an e2e run times the whole workload, which includes its imports: use cpu")),
+        d => d,
+    };
+    let threshold = threshold(req, domain)?;
+    if req.min_pairs < MIN_PAIRS_LIMIT
+        || req.min_pairs > req.max_pairs
+        || req.max_pairs > MAX_PAIRS_LIMIT
+    {
+        return Err(invalid(format!(
+            "`min_pairs` = {} and `max_pairs` = {} must satisfy {MIN_PAIRS_LIMIT} <= min_pairs <= max_pairs <= {MAX_PAIRS_LIMIT}",
+            req.min_pairs, req.max_pairs
+        )));
+    }
+    for (name, v) in [
+        ("timeout_s", req.timeout_s),
+        ("max_seconds", req.max_seconds),
+    ] {
+        if !(v.is_finite() && v > 0.0) {
+            return Err(invalid(format!(
+                "`{name}` = {v} must be a positive number of seconds"
+            )));
+        }
+    }
+    let cwd = inside("cwd", req.cwd.as_deref().unwrap_or(Path::new(".")))?;
+    let copies = req
+        .copy_to_base
+        .iter()
+        .map(|c| inside("copy_to_base", Path::new(c)).map(|p| p.display().to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    if copies.iter().any(|c| c.is_empty()) {
+        return Err(invalid("`copy_to_base` cannot copy the whole repository: name the files or folders the base lacks"));
+    }
+    let env =
+        crate::bench::plan::checked_variables(&req.env).map_err(|e| invalid(e.to_string()))?;
+    if env.iter().any(|(k, _)| k.starts_with("ABBENCH_E2E_")) {
+        return Err(invalid(
+            "`env` names starting with ABBENCH_E2E_ are abbench's own: rename them",
+        ));
+    }
+    Ok(Checked {
+        words,
+        targets,
+        cwd,
+        env,
+        domain,
+        threshold,
+        looks: verdict::planned_looks(req.min_pairs, req.max_pairs),
+        copies,
+    })
+}
+
+/// The bar: the e2e default gain for time, the domain's for memory.
+fn threshold(req: &E2eRequest, domain: Domain) -> Result<Threshold, E2eError> {
+    Threshold::checked(
+        domain,
+        req.min_gain,
+        req.min_saved_bytes,
+        req.min_saved_fraction,
+        DEFAULT_E2E_MIN_GAIN,
+    )
+    .map_err(E2eError::Invalid)
+}
+
+/// `copy_to_base` entries that exist in the work tree (an error names one that does not).
+pub(super) fn copies(checked: &Checked, root: &Path) -> Result<Vec<String>, E2eError> {
+    for c in &checked.copies {
+        if !root.join(c).exists() {
+            return Err(invalid(format!(
+                "`copy_to_base` {c} does not exist in {}",
+                root.display()
+            )));
+        }
+    }
+    Ok(checked.copies.clone())
+}
+
+/// Copies the work tree's `paths` into the base worktree (files and whole folders).
+pub(super) fn copy_into(paths: &[String], from: &Path, to: &Path) -> Result<(), E2eError> {
+    fn copy(src: &Path, dst: &Path) -> std::io::Result<()> {
+        if src.is_dir() {
+            std::fs::create_dir_all(dst)?;
+            for entry in std::fs::read_dir(src)? {
+                let entry = entry?;
+                copy(&entry.path(), &dst.join(entry.file_name()))?;
+            }
+            Ok(())
+        } else {
+            if let Some(parent) = dst.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::copy(src, dst).map(drop)
+        }
+    }
+    for p in paths {
+        copy(&from.join(p), &to.join(p)).map_err(|e| {
+            invalid(format!(
+                "cannot copy `copy_to_base` {p} into the base worktree: {e}"
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+/// `python`, `python3`, `python3.12`: the runner stands in for it.
+pub(super) fn is_python(program: &str) -> bool {
+    let rest = match program.strip_prefix("python") {
+        Some(rest) => rest,
+        None => return false,
+    };
+    rest.chars().all(|c| c.is_ascii_digit() || c == '.')
+}
+
+/// What one process's value is.
+pub(super) fn measured_by(domain: Domain) -> String {
+    match domain {
+        Domain::Memory => "the workload process's peak memory under memray's tracker (every Python allocation, from interpreter start-up to exit; child processes not included), bytes".into(),
+        _ => "the wall time of the whole workload process, start-up and exit included (child processes it waits for included), seconds".into(),
+    }
+}
+
+/// How the processes were scheduled, in one sentence.
+pub(super) fn design(checked: &Checked, req: &E2eRequest) -> String {
+    let looks: Vec<String> = checked.looks.iter().map(|l| l.pairs.to_string()).collect();
+    format!(
+        "each process runs one revision: the base in a temporary git worktree, the candidate in the work tree; one uncounted warm-up each, then pairs in a seeded random order (AB = base first), with looks at {} pairs (the 5 % error split over them), at most {} pairs or {:.0} s",
+        looks.join(", "),
+        req.max_pairs,
+        req.max_seconds
+    )
+}
+
+/// Where the measurement is weak, and what to do.
+pub(super) fn warnings(
+    ex: &WorkloadExecutor,
+    analysis: &Analysis,
+    noise: Option<&Noise>,
+    checked: &Checked,
+    targets: &[TargetReport],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(n) = noise {
+        if analysis.verdict == Verdict::Inconclusive {
+            out.push(format!(
+                "the workload's value varies {:.1} % from process to process, so {} pairs can only tell a change of about {:.1} % from none: lengthen the workload (more iterations per process), raise `max_pairs`, or accept that the end-to-end effect is smaller than that",
+                100.0 * n.process_log_sd,
+                analysis.pairs.max(1),
+                100.0 * n.detectable_at_max_pairs
+            ));
+        }
+    }
+    let walls: Vec<f64> = ex.figures.iter().flatten().map(|f| f.wall_s).collect();
+    if !walls.is_empty() && crate::stats::median(&walls) < 0.05 {
+        out.push("a workload process takes under 50 ms, mostly interpreter start-up: the end-to-end value says little about the code; make the workload do more".into());
+    }
+    let missing = ex
+        .figures
+        .iter()
+        .flatten()
+        .filter(|f| f.report.is_none())
+        .count();
+    if missing > 0 && (!checked.targets.is_empty() || checked.domain == Domain::Memory) {
+        out.push(format!(
+            "{missing} workload process(es) wrote no hook report (a `python -I`/`-S` command, a non-Python program, or an exit through os._exit): their target figures are missing"
+        ));
+    }
+    for t in targets {
+        if t.base.is_none() || t.candidate.is_none() {
+            out.push(t.summary.clone());
+        }
+    }
+    for (i, seen) in ex.stderr_seen.iter().enumerate() {
+        if let Some(line) = seen {
+            out.push(format!(
+                "the {}'s workload wrote to stderr (first line: {line:?}); check that it is not a warning that changes what runs",
+                if i == 0 { "base" } else { "candidate" }
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(command: &str) -> E2eRequest {
+        E2eRequest {
+            repo: "/r".into(),
+            command: command.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn arguments_are_checked_before_anything_runs() {
+        let c = check(&req("python -m pytest -q 'tests/a b.py'")).unwrap();
+        assert_eq!(c.words, ["python", "-m", "pytest", "-q", "tests/a b.py"]);
+        assert_eq!(c.threshold.min_gain(), Some(DEFAULT_E2E_MIN_GAIN));
+        assert_eq!(c.looks.first().map(|l| l.pairs), Some(5));
+        let err = |r: E2eRequest| check(&r).err().expect("refused").to_string();
+        assert!(err(req("  ")).contains("`command` is empty"));
+        assert!(err(E2eRequest {
+            target_functions: vec!["nope".into()],
+            ..req("python w.py")
+        })
+        .contains("`target_functions` entry"));
+        assert!(err(E2eRequest {
+            cwd: Some("../up".into()),
+            ..req("python w.py")
+        })
+        .contains("without `..`"));
+        assert!(err(E2eRequest {
+            copy_to_base: vec!["/etc".into()],
+            ..req("python w.py")
+        })
+        .contains("relative"));
+        assert!(err(E2eRequest {
+            domain: Some(Domain::Structure),
+            ..req("python w.py")
+        })
+        .contains("use cpu"));
+        assert!(err(E2eRequest {
+            min_saved_bytes: Some(1),
+            ..req("python w.py")
+        })
+        .contains("apply to memory"));
+        assert!(err(E2eRequest {
+            min_pairs: 40,
+            ..req("python w.py")
+        })
+        .contains("min_pairs"));
+    }
+
+    #[test]
+    fn python_words_are_recognised() {
+        for p in ["python", "python3", "python3.12"] {
+            assert!(is_python(p), "{p}");
+        }
+        for p in ["pytest", "pythonista", ".venv/bin/python", "ipython"] {
+            assert!(!is_python(p), "{p}");
+        }
+    }
+}

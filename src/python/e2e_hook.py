@@ -1,0 +1,316 @@
+"""abbench's run_e2e_benchmark hook, installed as `sitecustomize` (first on
+PYTHONPATH) for one workload process. It reads its orders from ABBENCH_E2E_*
+variables and removes them, so the workload's own child processes run
+untouched; it imports the sitecustomize it shadows, if any; it never prints.
+
+- targets: each target function's own time (outermost calls, so recursion is
+  not counted twice) and call count, through sys.monitoring on 3.12+ (a code
+  object that is not a target is disabled at its first event, so the rest of
+  the workload runs at full speed); before 3.12, by wrapping each target in
+  its module's namespace as the module is imported (only target calls pay),
+  or, for a generator target, a sys.setprofile filter (every call pays);
+- memory: the process's peak under memray's tracker, from start-up to exit;
+- foreign: modules this process imported from the *other* tree (a base
+  process running the work tree's code through an editable install would
+  measure the candidate twice).
+
+At exit it writes one JSON object to ABBENCH_E2E_OUT.
+"""
+
+import os
+import sys
+
+
+def _chain():
+    """Runs the sitecustomize this file shadows (a virtualenv's own)."""
+    import importlib.machinery
+    import importlib.util
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    rest = [p for p in sys.path if os.path.abspath(p or ".") != here]
+    spec = importlib.machinery.PathFinder.find_spec("sitecustomize", rest)
+    if spec is not None and spec.loader is not None:
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+
+
+def _timers(targets, root):
+    """Counters and the enter/leave/index functions over them."""
+    import time
+
+    wanted = {}
+    for i, t in enumerate(targets):
+        path = os.path.realpath(os.path.join(root, t["file"]))
+        wanted.setdefault(path, {})[t["qualname"]] = i
+    n = len(targets)
+    calls, seconds, depth, since = [0] * n, [0.0] * n, [0] * n, [0.0] * n
+    by_file = {}
+    clock = time.perf_counter
+
+    def index(code):
+        names = by_file.get(code.co_filename, False)
+        if names is False:
+            names = wanted.get(os.path.realpath(code.co_filename))
+            by_file[code.co_filename] = names
+        if names is None:
+            return None
+        return names.get(getattr(code, "co_qualname", code.co_name))
+
+    def enter(i):
+        if depth[i] == 0:
+            since[i] = clock()
+        depth[i] += 1
+
+    def leave(i):
+        if depth[i] > 0:
+            depth[i] -= 1
+            if depth[i] == 0:
+                seconds[i] += clock() - since[i]
+
+    return calls, seconds, index, enter, leave, wanted
+
+
+def _monitor(index, enter, leave, calls):
+    """sys.monitoring (3.12+); False when no tool id is free."""
+    mon = sys.monitoring
+    tool = next((t for t in (2, 3, 4, 5) if mon.get_tool(t) is None), None)
+    if tool is None:
+        return False
+    mon.use_tool_id(tool, "abbench-e2e")
+    events, disable = mon.events, mon.DISABLE
+
+    def on_start(code, offset):
+        i = index(code)
+        if i is None:
+            return disable
+        calls[i] += 1
+        enter(i)
+
+    def on_resume(code, offset):
+        i = index(code)
+        if i is None:
+            return disable
+        enter(i)
+
+    def on_exit(code, offset, value):
+        i = index(code)
+        if i is None:
+            return disable
+        leave(i)
+
+    def on_unwind(code, offset, exc):  # cannot be disabled
+        i = index(code)
+        if i is not None:
+            leave(i)
+
+    mon.register_callback(tool, events.PY_START, on_start)
+    mon.register_callback(tool, events.PY_RESUME, on_resume)
+    mon.register_callback(tool, events.PY_RETURN, on_exit)
+    mon.register_callback(tool, events.PY_YIELD, on_exit)
+    mon.register_callback(tool, events.PY_UNWIND, on_unwind)
+    mon.set_events(tool, events.PY_START | events.PY_RESUME | events.PY_RETURN
+                   | events.PY_YIELD | events.PY_UNWIND)
+    return True
+
+
+def _wrapper(f, i, enter, leave, calls):
+    """f, timed: a coroutine function's time includes its awaits."""
+    import functools
+    import inspect
+
+    if inspect.iscoroutinefunction(f):
+        @functools.wraps(f)
+        async def timed(*args, **kwargs):
+            calls[i] += 1
+            enter(i)
+            try:
+                return await f(*args, **kwargs)
+            finally:
+                leave(i)
+    else:
+        @functools.wraps(f)
+        def timed(*args, **kwargs):
+            calls[i] += 1
+            enter(i)
+            try:
+                return f(*args, **kwargs)
+            finally:
+                leave(i)
+    return timed
+
+
+def _wrap(module, names, enter, leave, calls):
+    """Replaces each target in the freshly executed module by its timed wrapper."""
+    for qualname, i in names.items():
+        *owners, last = qualname.split(".")
+        holder = module
+        for part in owners:
+            holder = getattr(holder, part, None)
+        if holder is None:
+            continue
+        raw = holder.__dict__.get(last) if isinstance(holder, type) else getattr(holder, last, None)
+        if isinstance(raw, (staticmethod, classmethod)):
+            setattr(holder, last, type(raw)(_wrapper(raw.__func__, i, enter, leave, calls)))
+        elif callable(raw):
+            setattr(holder, last, _wrapper(raw, i, enter, leave, calls))
+
+
+def _generators(wanted):
+    """True when a target file defines a target as a generator (checked from
+    its source: a wrapper cannot time a generator's resumptions)."""
+    import ast
+
+    for path, names in wanted.items():
+        try:
+            tree = ast.parse(open(path).read())
+        except (OSError, SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in {
+                    q.rsplit(".", 1)[-1] for q in names}:
+                if any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(node)):
+                    return True
+    return False
+
+
+def _wrap_on_import(wanted, enter, leave, calls):
+    """A meta-path finder in front of the others: when a target file is
+    imported, its targets are wrapped right after the module runs, before
+    any importer can take a reference."""
+    import importlib.abc
+
+    class Loader(importlib.abc.Loader):
+        def __init__(self, inner, names):
+            self._inner, self._names = inner, names
+
+        def __getattr__(self, name):
+            return getattr(self._inner, name)
+
+        def create_module(self, spec):
+            return self._inner.create_module(spec)
+
+        def exec_module(self, module):
+            self._inner.exec_module(module)
+            _wrap(module, self._names, enter, leave, calls)
+
+    class Finder:
+        def find_spec(self, name, path=None, target=None):
+            for finder in sys.meta_path:
+                find = getattr(finder, "find_spec", None)
+                if finder is self or find is None:
+                    continue
+                spec = find(name, path, target)
+                if spec is not None:
+                    break
+            else:
+                return None
+            names = spec.origin and wanted.get(os.path.realpath(spec.origin))
+            if names and hasattr(spec.loader, "exec_module"):
+                spec.loader = Loader(spec.loader, names)
+            return spec
+
+    sys.meta_path.insert(0, Finder())
+
+
+def _profile(index, enter, leave, calls):
+    """sys.setprofile with a filter (before 3.12), in every thread."""
+    import threading
+
+    known = {}
+
+    def hook(frame, event, arg):
+        if event == "call" or event == "return":
+            code = frame.f_code
+            i = known.get(code, -1)
+            if i == -1:
+                i = known[code] = index(code)
+            if i is None:
+                return
+            if event == "call":
+                calls[i] += 1
+                enter(i)
+            else:
+                leave(i)
+
+    sys.setprofile(hook)
+    threading.setprofile(hook)
+
+
+def _foreign(other):
+    """Files of imported modules that lie in the other tree (outside any
+    installation prefix, so a virtualenv inside the work tree does not count)."""
+    if not other:
+        return []
+    import site
+
+    prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    try:
+        prefixes.update(os.path.realpath(p) for p in site.getsitepackages())
+    except Exception:
+        pass
+    found = set()
+    for module in list(sys.modules.values()):
+        f = getattr(module, "__file__", None)
+        if not f:
+            continue
+        f = os.path.realpath(f)
+        if f.startswith(other + os.sep) and not any(f.startswith(p + os.sep) for p in prefixes):
+            found.add(f)
+    return sorted(found)[:20]
+
+
+def _install(out):
+    import atexit
+    import json
+
+    root = os.environ.pop("ABBENCH_E2E_ROOT", ".")
+    other = os.environ.pop("ABBENCH_E2E_OTHER", "")
+    targets = json.loads(os.environ.pop("ABBENCH_E2E_TARGETS", "[]"))
+    memray_dir = os.environ.pop("ABBENCH_E2E_MEMRAY", "")
+    memray_path = os.environ.pop("ABBENCH_MEMRAY_PATH", "")
+    report = {"hook": None, "targets": [], "foreign": [], "peak_bytes": None}
+
+    tracker = None
+    if memray_dir:
+        if memray_path:
+            sys.path.append(memray_path)  # provisioned by abbench; last, so it shadows nothing
+        import memray
+
+        capture = os.path.join(memray_dir, "e2e-%d.bin" % os.getpid())
+        tracker = memray.Tracker(capture, native_traces=False, trace_python_allocators=True,
+                                 file_format=memray.FileFormat.AGGREGATED_ALLOCATIONS)
+        tracker.__enter__()
+
+    calls = seconds = None
+    if targets:
+        calls, seconds, index, enter, leave, wanted = _timers(targets, root)
+        if hasattr(sys, "monitoring") and _monitor(index, enter, leave, calls):
+            report["hook"] = "sys.monitoring"
+        elif not _generators(wanted):
+            _wrap_on_import(wanted, enter, leave, calls)
+            report["hook"] = "wrapper"
+        else:
+            _profile(index, enter, leave, calls)
+            report["hook"] = "sys.setprofile"
+
+    def finish():
+        if report["hook"] == "sys.setprofile":
+            sys.setprofile(None)
+        if calls is not None:
+            report["targets"] = [{"calls": c, "seconds": s} for c, s in zip(calls, seconds)]
+        report["foreign"] = _foreign(os.path.realpath(other) if other else "")
+        if tracker is not None:
+            tracker.__exit__(None, None, None)
+            with memray.FileReader(capture) as reader:
+                report["peak_bytes"] = reader.metadata.peak_memory
+            os.remove(capture)
+        with open(out, "w") as f:
+            json.dump(report, f)
+
+    atexit.register(finish)
+
+
+_OUT = os.environ.pop("ABBENCH_E2E_OUT", None)
+_chain()
+if _OUT:
+    _install(_OUT)
