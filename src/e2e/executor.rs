@@ -1,8 +1,15 @@
 //! The workload processes of an e2e run: the same command in the base
 //! worktree (variant A) and in the work tree (variant B), each a fresh
-//! process with abbench's hook first on PYTHONPATH. It implements the
-//! process-isolation [`Executor`], so the micro run's schedule drives it:
-//! warm-up, the seeded order inside pairs, the planned looks.
+//! process. It implements the process-isolation [`Executor`], so the micro
+//! run's schedule drives it: warm-up, the seeded order inside pairs, the
+//! planned looks.
+//!
+//! The counted time processes run the workload bare: a hook's cost grows
+//! with the target's calls (a recursive target pays per call), so a hooked
+//! wall time would bias the verdict. abbench's hook (first on PYTHONPATH)
+//! runs in the warm-ups (the foreign-import check, and target figures), in
+//! [`WorkloadExecutor::profile`]'s extra processes for target figures, and
+//! in every memory process (memray's tracker is the measurement).
 
 use std::path::{Path, PathBuf};
 
@@ -76,9 +83,9 @@ pub(super) struct WorkloadExecutor<'a> {
     pub(super) tmp: tempfile::TempDir,
     /// Processes started.
     pub(super) count: usize,
-    /// The exact command of each arm's first process.
+    /// The exact command of each arm's first counted process.
     pub(super) commands: [Option<String>; 2],
-    /// Per arm, each counted process's figures, in order.
+    /// Per arm, each hooked process's figures (warm-ups and [`Self::profile`]'s; memory: the counted ones), in order.
     pub(super) figures: [Vec<Figures>; 2],
     /// The warm-ups' stdout, per arm (for `compare_output`).
     warm_stdout: [Option<String>; 2],
@@ -131,13 +138,24 @@ impl<'a> WorkloadExecutor<'a> {
         })
     }
 
-    /// The process for `variant`, and the hook's output file.
-    fn spec(&self, variant: Variant) -> (ProcessSpec, PathBuf) {
+    /// The process for `variant` (with abbench's hook when `hooked`), and
+    /// the hook's output file.
+    fn spec(&self, variant: Variant, hooked: bool) -> (ProcessSpec, PathBuf) {
         let arm = &self.arms[variant.index()];
         let other = &self.arms[1 - variant.index()];
         let out = self.tmp.path().join(format!("report-{}.json", self.count));
         let mut env = self.env.clone();
-        env.push(("PYTHONPATH".into(), python_path(self.tmp.path(), &arm.root)));
+        let hook = hooked.then(|| self.tmp.path());
+        env.push(("PYTHONPATH".into(), python_path(hook, &arm.root)));
+        if !hooked {
+            let spec = ProcessSpec {
+                argv: arm.argv.clone(),
+                cwd: Some(arm.cwd.clone()),
+                env,
+                stdin: None,
+            };
+            return (spec, out);
+        }
         let targets: Vec<serde_json::Value> = self
             .targets
             .iter()
@@ -172,8 +190,8 @@ impl<'a> WorkloadExecutor<'a> {
 
     /// The command as a person would type it in the arm's directory: the
     /// variables that differ from the server's, then the words.
-    pub(super) fn shown(&self, variant: Variant) -> String {
-        let (spec, _) = self.spec(variant);
+    pub(super) fn shown(&self, variant: Variant, hooked: bool) -> String {
+        let (spec, _) = self.spec(variant, hooked);
         let env: String = spec
             .env
             .iter()
@@ -192,12 +210,15 @@ impl<'a> WorkloadExecutor<'a> {
     async fn run(
         &mut self,
         variant: Variant,
+        hooked: bool,
     ) -> Result<(f64, String, Option<HookReport>), RunError> {
-        let (spec, out) = self.spec(variant);
-        let command = self.shown(variant);
+        let (spec, out) = self.spec(variant, hooked);
+        let command = self.shown(variant, hooked);
         self.count += 1;
         let idx = variant.index();
-        self.commands[idx].get_or_insert(command.clone());
+        if !hooked || self.memray.is_some() {
+            self.commands[idx].get_or_insert(command.clone());
+        }
         let who = name(variant).to_string();
         let finished = match process::run(&spec, self.limits, self.cancel).await {
             Ok(f) if f.exit.success() => f,
@@ -261,6 +282,21 @@ impl<'a> WorkloadExecutor<'a> {
         Ok((finished.wall.as_secs_f64(), finished.stdout.text, report))
     }
 
+    /// `per_arm` more hooked processes of each revision, alternated, for
+    /// the target figures (time domains; memory processes are all hooked).
+    pub(super) async fn profile(&mut self, per_arm: usize) -> Result<(), RunError> {
+        if self.memray.is_some() || self.targets.is_empty() {
+            return Ok(());
+        }
+        for i in 0..per_arm {
+            for variant in Variant::in_order(i % 2 == 0) {
+                let (wall_s, _, report) = self.run(variant, true).await?;
+                self.figures[variant.index()].push(Figures { wall_s, report });
+            }
+        }
+        Ok(())
+    }
+
     /// With `compare_output`, once both warm-ups ran: equal stdout.
     fn check_output(&self) -> Result<(), RunError> {
         if let [Some(base), Some(candidate)] = &self.warm_stdout {
@@ -279,10 +315,11 @@ impl<'a> WorkloadExecutor<'a> {
     }
 }
 
-/// The hook's folder first, then the tree (and its `src/`), then what the
-/// server's PYTHONPATH held: each revision imports its own code.
-fn python_path(hook: &Path, root: &Path) -> String {
-    let mut paths = vec![hook.display().to_string(), root.display().to_string()];
+/// The hook's folder first (when hooked), then the tree (and its `src/`),
+/// then what the server's PYTHONPATH held: each revision imports its own code.
+fn python_path(hook: Option<&Path>, root: &Path) -> String {
+    let mut paths: Vec<String> = hook.iter().map(|h| h.display().to_string()).collect();
+    paths.push(root.display().to_string());
     if root.join("src").is_dir() {
         paths.push(root.join("src").display().to_string());
     }
@@ -307,16 +344,20 @@ impl Executor for WorkloadExecutor<'_> {
             None => vec![Variant::A, Variant::B],
         };
         for variant in variants {
-            let (_, stdout, _) = self.run(variant).await?;
+            let (wall_s, stdout, report) = self.run(variant, true).await?;
             self.warm_stdout[variant.index()] = Some(stdout);
             self.check_output()?;
+            if self.memray.is_none() && !self.targets.is_empty() {
+                self.figures[variant.index()].push(Figures { wall_s, report });
+            }
         }
         Ok(())
     }
 
     /// One counted process: its wall seconds, or (memory) its peak bytes.
     async fn single(&mut self, variant: Variant) -> Result<Single, RunError> {
-        let (wall_s, _, report) = self.run(variant).await?;
+        let memory = self.memray.is_some();
+        let (wall_s, _, report) = self.run(variant, memory).await?;
         let value = match &self.memray {
             None => wall_s,
             Some(_) => report
@@ -328,7 +369,9 @@ impl Executor for WorkloadExecutor<'_> {
                     command: self.commands[variant.index()].clone().unwrap_or_default(),
                 })?,
         };
-        self.figures[variant.index()].push(Figures { wall_s, report });
+        if memory {
+            self.figures[variant.index()].push(Figures { wall_s, report });
+        }
         Ok(Single {
             value,
             process_peak: None,

@@ -208,6 +208,7 @@ pub(super) fn design(checked: &Checked, req: &E2eRequest) -> String {
 /// Where the measurement is weak, and what to do.
 pub(super) fn warnings(
     ex: &WorkloadExecutor,
+    values: &[f64],
     analysis: &Analysis,
     noise: Option<&Noise>,
     checked: &Checked,
@@ -224,8 +225,7 @@ pub(super) fn warnings(
             ));
         }
     }
-    let walls: Vec<f64> = ex.figures.iter().flatten().map(|f| f.wall_s).collect();
-    if !walls.is_empty() && crate::stats::median(&walls) < 0.05 {
+    if checked.domain.is_time() && crate::stats::median(values) < 0.05 {
         out.push("a workload process takes under 50 ms, mostly interpreter start-up: the end-to-end value says little about the code; make the workload do more".into());
     }
     let missing = ex
