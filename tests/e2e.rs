@@ -514,3 +514,51 @@ async fn memory_compares_the_workloads_peaks_under_memray() {
     assert!(r["measured_by"].as_str().unwrap().contains("memray"));
     nothing_left(repo.path(), &marker);
 }
+
+#[tokio::test]
+async fn a_pytest_benchmark_suite_reports_its_medians() {
+    let server = common::start().await;
+    let repo = project();
+    std::fs::write(
+        repo.path().join("tests/bench_normalize.py"),
+        "from shop.report import normalize\n\nWORDS = ['Alpha%dBeta' % i for i in range(2000)]\n\n\ndef test_normalize(benchmark):\n    benchmark(normalize, WORDS)\n",
+    )
+    .unwrap();
+    common::git(repo.path(), &["add", "-A"]);
+    common::git(repo.path(), &["commit", "-q", "-m", "a benchmark"]);
+    apply(repo.path(), FAST);
+    let r = server
+        .call_ok(
+            "run_e2e_benchmark",
+            json!({
+                "repo": repo.path(), "runner": common::test_python(), "max_pairs": 10,
+                "command": "python -m pytest -q -p no:cacheprovider tests/bench_normalize.py --benchmark-max-time=0.05",
+            }),
+        )
+        .await;
+    assert_eq!(
+        r["pytest_benchmarks"],
+        json!(["tests/bench_normalize.py::test_normalize"]),
+        "{r:#}"
+    );
+    assert!(r["measured_by"]
+        .as_str()
+        .unwrap()
+        .contains("pytest-benchmark"));
+    // Per-round medians, not process wall times.
+    assert!(r["base"]["median"].as_f64().unwrap() < 0.05, "{r:#}");
+    assert_eq!(r["comparison"]["verdict"], "above_threshold", "{r:#}");
+    assert!(
+        r["comparison"]["speedup"]["estimate"].as_f64().unwrap() > 3.0,
+        "{r:#}"
+    );
+    nothing_left(repo.path(), "bench_normalize.py");
+    // abbench gives the JSON file itself.
+    let msg = server
+        .call_err(
+            "run_e2e_benchmark",
+            json!({"repo": repo.path(), "command": "python -m pytest tests/bench_normalize.py --benchmark-json=out.json"}),
+        )
+        .await;
+    assert!(msg.contains("drop it"), "{msg}");
+}

@@ -56,6 +56,15 @@ pub(super) struct TargetFigures {
     pub(super) seconds: f64,
 }
 
+/// One finished process.
+struct Ran {
+    wall_s: f64,
+    stdout: String,
+    report: Option<HookReport>,
+    /// pytest-benchmark's (name, median seconds), when it wrote its JSON.
+    suite: Option<Vec<(String, f64)>>,
+}
+
 /// What one counted process measured beyond its value.
 #[derive(Debug, Clone)]
 pub(super) struct Figures {
@@ -91,6 +100,30 @@ pub(super) struct WorkloadExecutor<'a> {
     warm_stdout: [Option<String>; 2],
     /// The first non-empty stderr line of each arm.
     pub(super) stderr_seen: [Option<String>; 2],
+    /// A pytest workload with pytest-benchmark: give each process a
+    /// `--benchmark-json` file (until the first warm-up shows no benchmark).
+    pub(super) benchmark_json: bool,
+    /// The suite's benchmark names, once the first warm-up reported some:
+    /// the value of a process is then the sum of their medians.
+    pub(super) suite: Option<Vec<String>>,
+}
+
+/// pytest-benchmark's `--benchmark-json` file, the parts abbench reads.
+#[derive(Debug, Deserialize)]
+struct BenchmarkFile {
+    benchmarks: Vec<BenchmarkEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+struct BenchmarkEntry {
+    fullname: String,
+    stats: BenchmarkStats,
+}
+
+#[derive(Debug, Deserialize)]
+struct BenchmarkStats {
+    /// Seconds per round, the median over the process's rounds.
+    median: f64,
 }
 
 /// `base` or `candidate`.
@@ -135,6 +168,8 @@ impl<'a> WorkloadExecutor<'a> {
             figures: [Vec::new(), Vec::new()],
             warm_stdout: [None, None],
             stderr_seen: [None, None],
+            benchmark_json: false,
+            suite: None,
         })
     }
 
@@ -147,9 +182,13 @@ impl<'a> WorkloadExecutor<'a> {
         let mut env = self.env.clone();
         let hook = hooked.then(|| self.tmp.path());
         env.push(("PYTHONPATH".into(), python_path(hook, &arm.root)));
+        let mut argv = arm.argv.clone();
+        if self.benchmark_json {
+            argv.push(format!("--benchmark-json={}", self.bench_file().display()));
+        }
         if !hooked {
             let spec = ProcessSpec {
-                argv: arm.argv.clone(),
+                argv,
                 cwd: Some(arm.cwd.clone()),
                 env,
                 stdin: None,
@@ -180,12 +219,43 @@ impl<'a> WorkloadExecutor<'a> {
             }
         }
         let spec = ProcessSpec {
-            argv: arm.argv.clone(),
+            argv,
             cwd: Some(arm.cwd.clone()),
             env,
             stdin: None,
         };
         (spec, out)
+    }
+
+    /// The `--benchmark-json` file of the next process.
+    fn bench_file(&self) -> PathBuf {
+        self.tmp.path().join(format!("bench-{}.json", self.count))
+    }
+
+    /// The (name, median seconds) pytest-benchmark wrote for this process, if it wrote any.
+    fn read_suite(
+        &self,
+        file: &Path,
+        who: &str,
+        command: &str,
+    ) -> Result<Option<Vec<(String, f64)>>, RunError> {
+        let Ok(text) = std::fs::read_to_string(file) else {
+            return Ok(None);
+        };
+        let _ = std::fs::remove_file(file);
+        let parsed: BenchmarkFile =
+            serde_json::from_str(&text).map_err(|e| RunError::BadOutput {
+                variant: who.into(),
+                problem: format!("its pytest-benchmark JSON is unreadable ({e})"),
+                command: command.into(),
+            })?;
+        Ok(Some(
+            parsed
+                .benchmarks
+                .into_iter()
+                .map(|b| (b.fullname, b.stats.median))
+                .collect(),
+        ))
     }
 
     /// The command as a person would type it in the arm's directory: the
@@ -207,12 +277,9 @@ impl<'a> WorkloadExecutor<'a> {
     }
 
     /// Runs one process of `variant`; its wall time, stdout and hook report.
-    async fn run(
-        &mut self,
-        variant: Variant,
-        hooked: bool,
-    ) -> Result<(f64, String, Option<HookReport>), RunError> {
+    async fn run(&mut self, variant: Variant, hooked: bool) -> Result<Ran, RunError> {
         let (spec, out) = self.spec(variant, hooked);
+        let bench = self.bench_file();
         let command = self.shown(variant, hooked);
         self.count += 1;
         let idx = variant.index();
@@ -279,7 +346,61 @@ impl<'a> WorkloadExecutor<'a> {
                 });
             }
         }
-        Ok((finished.wall.as_secs_f64(), finished.stdout.text, report))
+        let suite = if self.benchmark_json {
+            self.read_suite(
+                &bench,
+                name(variant),
+                &self.commands[idx].clone().unwrap_or(command),
+            )?
+        } else {
+            None
+        };
+        Ok(Ran {
+            wall_s: finished.wall.as_secs_f64(),
+            stdout: finished.stdout.text,
+            report,
+            suite,
+        })
+    }
+
+    /// The suite of a process measured against the first warm-up's: the
+    /// same benchmarks, or an error naming the difference; its value is the
+    /// sum of their medians.
+    fn suite_value(&mut self, variant: Variant, ran: &Ran) -> Result<Option<f64>, RunError> {
+        if !self.benchmark_json {
+            return Ok(None);
+        }
+        let found: Vec<(String, f64)> = ran.suite.clone().unwrap_or_default();
+        let names: Vec<String> = found.iter().map(|b| b.0.clone()).collect();
+        let Some(suite) = &self.suite else {
+            if names.is_empty() {
+                // No benchmark in this workload: its wall time is the value.
+                self.benchmark_json = false;
+                return Ok(None);
+            }
+            self.suite = Some(names);
+            return Ok(Some(found.iter().map(|b| b.1).sum()));
+        };
+        if &names != suite {
+            let only = |a: &[String], b: &[String]| {
+                a.iter()
+                    .filter(|n| !b.contains(n))
+                    .take(3)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            return Err(RunError::BadOutput {
+                variant: name(variant).into(),
+                problem: format!(
+                    "its pytest-benchmark suite differs from the first process's, so their sums do not compare: only here: [{}], missing here: [{}]; run the same benchmarks on both revisions (select them by node id)",
+                    only(&names, suite),
+                    only(suite, &names)
+                ),
+                command: self.commands[variant.index()].clone().unwrap_or_default(),
+            });
+        }
+        Ok(Some(found.iter().map(|b| b.1).sum()))
     }
 
     /// `per_arm` more hooked processes of each revision, alternated, for
@@ -290,8 +411,11 @@ impl<'a> WorkloadExecutor<'a> {
         }
         for i in 0..per_arm {
             for variant in Variant::in_order(i % 2 == 0) {
-                let (wall_s, _, report) = self.run(variant, true).await?;
-                self.figures[variant.index()].push(Figures { wall_s, report });
+                let ran = self.run(variant, true).await?;
+                self.figures[variant.index()].push(Figures {
+                    wall_s: ran.wall_s,
+                    report: ran.report,
+                });
             }
         }
         Ok(())
@@ -344,11 +468,15 @@ impl Executor for WorkloadExecutor<'_> {
             None => vec![Variant::A, Variant::B],
         };
         for variant in variants {
-            let (wall_s, stdout, report) = self.run(variant, true).await?;
-            self.warm_stdout[variant.index()] = Some(stdout);
+            let ran = self.run(variant, true).await?;
+            self.suite_value(variant, &ran)?;
+            self.warm_stdout[variant.index()] = Some(ran.stdout);
             self.check_output()?;
             if self.memray.is_none() && !self.targets.is_empty() {
-                self.figures[variant.index()].push(Figures { wall_s, report });
+                self.figures[variant.index()].push(Figures {
+                    wall_s: ran.wall_s,
+                    report: ran.report,
+                });
             }
         }
         Ok(())
@@ -357,9 +485,11 @@ impl Executor for WorkloadExecutor<'_> {
     /// One counted process: its wall seconds, or (memory) its peak bytes.
     async fn single(&mut self, variant: Variant) -> Result<Single, RunError> {
         let memory = self.memray.is_some();
-        let (wall_s, _, report) = self.run(variant, memory).await?;
+        let ran = self.run(variant, memory).await?;
+        let suite = self.suite_value(variant, &ran)?;
+        let Ran { wall_s, report, .. } = ran;
         let value = match &self.memray {
-            None => wall_s,
+            None => suite.unwrap_or(wall_s),
             Some(_) => report
                 .as_ref()
                 .and_then(|r| r.peak_bytes)

@@ -153,6 +153,7 @@ pub async fn run_e2e(
     let worktree = repo.worktree(&change.old).await?;
     plan::copy_into(&copied, &repo.root, &worktree.path)?;
     let (python, launcher_env) = probe.measured_with(&runner);
+    let pytest_benchmark = probe.pytest_benchmark;
     let arms = [
         arm(&checked, &python, &worktree.path, &repo.root),
         arm(&checked, &python, &repo.root, &repo.root),
@@ -177,6 +178,8 @@ pub async fn run_e2e(
         limits,
         cancel,
     )?;
+    // A pytest-benchmark suite reports its own medians: they are the value.
+    ex.benchmark_json = checked.pytest && pytest_benchmark && checked.domain.is_time();
     let seed = req.seed.unwrap_or_else(rng::seed_from_clock);
     let schedule = Schedule {
         domain: checked.domain,
@@ -254,7 +257,8 @@ pub async fn run_e2e(
             base: ex.commands[0].clone(),
             candidate: ex.commands[1].clone(),
         },
-        measured_by: plan::measured_by(checked.domain),
+        measured_by: plan::measured_by(checked.domain, ex.suite.as_deref()),
+        pytest_benchmarks: ex.suite.clone().unwrap_or_default(),
         design: plan::design(&checked, req),
         base: ArmSummary::new(&out.a, unit),
         candidate: ArmSummary::new(&out.b, unit),

@@ -27,6 +27,8 @@ pub(super) struct Checked {
     pub(super) looks: Vec<Look>,
     /// `copy_to_base`, normalized.
     pub(super) copies: Vec<String>,
+    /// The command runs pytest (`python -m pytest`, `pytest`, `py.test`).
+    pub(super) pytest: bool,
 }
 
 impl Checked {
@@ -113,7 +115,12 @@ pub(super) fn check(req: &E2eRequest) -> Result<Checked, E2eError> {
             "`env` names starting with ABBENCH_E2E_ are abbench's own: rename them",
         ));
     }
+    let pytest = runs_pytest(&words);
+    if pytest && words.iter().any(|w| w.starts_with("--benchmark-json")) {
+        return Err(invalid("`command` passes --benchmark-json: drop it, abbench gives pytest-benchmark a file of its own in every process and reads the suite's medians from it"));
+    }
     Ok(Checked {
+        pytest,
         words,
         targets,
         cwd,
@@ -177,6 +184,34 @@ pub(super) fn copy_into(paths: &[String], from: &Path, to: &Path) -> Result<(), 
     Ok(())
 }
 
+/// `python -m pytest …`, `pytest …` or `py.test …`.
+fn runs_pytest(words: &[String]) -> bool {
+    let program = Path::new(&words[0])
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    if matches!(program, "pytest" | "py.test") {
+        return true;
+    }
+    if !program.starts_with("python") {
+        return false;
+    }
+    // The interpreter's own options come before the script or `-m MODULE`.
+    let mut rest = words[1..].iter();
+    while let Some(w) = rest.next() {
+        match w.as_str() {
+            "-m" => return rest.next().is_some_and(|m| m == "pytest"),
+            "-c" => return false,
+            "-X" | "-W" => {
+                rest.next();
+            }
+            w if w.starts_with('-') => continue,
+            _ => return false,
+        }
+    }
+    false
+}
+
 /// `python`, `python3`, `python3.12`: the runner stands in for it.
 pub(super) fn is_python(program: &str) -> bool {
     let rest = match program.strip_prefix("python") {
@@ -187,9 +222,13 @@ pub(super) fn is_python(program: &str) -> bool {
 }
 
 /// What one process's value is.
-pub(super) fn measured_by(domain: Domain) -> String {
-    match domain {
-        Domain::Memory => "the workload process's peak memory under memray's tracker (every Python allocation, from interpreter start-up to exit; child processes not included), bytes".into(),
+pub(super) fn measured_by(domain: Domain, suite: Option<&[String]>) -> String {
+    match (domain, suite) {
+        (Domain::Memory, _) => "the workload process's peak memory under memray's tracker (every Python allocation, from interpreter start-up to exit; child processes not included), bytes".into(),
+        (_, Some(names)) => format!(
+            "the sum of pytest-benchmark's per-benchmark medians over the suite's {} benchmark(s), from the --benchmark-json file abbench gives each process, seconds (not the process's wall time)",
+            names.len()
+        ),
         _ => "the wall time of the whole workload process, start-up and exit included (child processes it waits for included), seconds".into(),
     }
 }
@@ -271,10 +310,16 @@ mod tests {
     fn arguments_are_checked_before_anything_runs() {
         let c = check(&req("python -m pytest -q 'tests/a b.py'")).unwrap();
         assert_eq!(c.words, ["python", "-m", "pytest", "-q", "tests/a b.py"]);
+        assert!(c.pytest);
+        assert!(check(&req(".venv/bin/pytest -q")).unwrap().pytest);
+        assert!(check(&req("python3 -X dev -m pytest")).unwrap().pytest);
+        assert!(!check(&req("python bench.py -m pytest")).unwrap().pytest);
+        assert!(!check(&req("python bench.py")).unwrap().pytest);
         assert_eq!(c.threshold.min_gain(), Some(DEFAULT_E2E_MIN_GAIN));
         assert_eq!(c.looks.first().map(|l| l.pairs), Some(5));
         let err = |r: E2eRequest| check(&r).err().expect("refused").to_string();
         assert!(err(req("  ")).contains("`command` is empty"));
+        assert!(err(req("pytest --benchmark-json=x.json")).contains("drop it"));
         assert!(err(E2eRequest {
             target_functions: vec!["nope".into()],
             ..req("python w.py")

@@ -101,6 +101,8 @@ pub struct E2eResult {
     pub commands: E2eCommands,
     /// What the value of one process is, and how it was taken.
     pub measured_by: String,
+    /// A pytest-benchmark suite: the benchmarks whose medians are summed into each process's value (empty: wall time).
+    pub pytest_benchmarks: Vec<String>,
     /// How processes were scheduled.
     pub design: String,
     /// The base's per-process values (seconds or bytes).

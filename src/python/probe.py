@@ -46,6 +46,7 @@ print(json.dumps({
     "memray_version": in_env_version,
     "memray_provisioned": provisioned,
     "pytest": found("pytest"),
+    "pytest_benchmark": found("pytest_benchmark"),
     "pip": found("pip"),
     "path": os.environ.get("PATH"),
     "virtual_env": os.environ.get("VIRTUAL_ENV"),

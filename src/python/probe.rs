@@ -33,6 +33,9 @@ pub(crate) struct Probe {
     pub(crate) pytest: bool,
     #[serde(default)]
     pub(crate) pip: bool,
+    /// pytest-benchmark importable (an e2e pytest workload reports its JSON).
+    #[serde(default)]
+    pub(crate) pytest_benchmark: bool,
     /// PATH as the interpreter saw it (a launcher may have changed it).
     #[serde(default)]
     pub(crate) path: Option<String>,

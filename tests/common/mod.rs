@@ -58,7 +58,12 @@ pub fn tools_dir() -> PathBuf {
 
 /// Pinned Python packages the tests need beyond the standard library:
 /// pytest (keep checks), maturin (the wheel), uv (the plugin's uvx path).
-pub const TEST_PACKAGES: [&str; 3] = ["pytest==8.4.2", "maturin==1.16.0", "uv==0.13.9"];
+pub const TEST_PACKAGES: [&str; 4] = [
+    "pytest==8.4.2",
+    "pytest-benchmark==5.2.3",
+    "maturin==1.16.0",
+    "uv==0.13.9",
+];
 
 /// Holds an exclusive flock on `path` while `make` runs, so test binaries
 /// that start together provision a shared folder once.
