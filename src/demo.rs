@@ -19,7 +19,6 @@ use crate::render;
 /// The example project, embedded: (path, text). Its suite needs only the
 /// standard library (unittest), so the demo runs on a bare machine.
 pub const PROJECT: [(&str, &str); 6] = [
-    ("bench_report.py", include_str!("../demo/bench_report.py")),
     ("shop/__init__.py", include_str!("../demo/shop/__init__.py")),
     (
         "shop/inventory.py",
@@ -34,6 +33,7 @@ pub const PROJECT: [(&str, &str); 6] = [
         "tests/test_inventory.py",
         include_str!("../demo/tests/test_inventory.py"),
     ),
+    ("bench_report.py", include_str!("../demo/bench_report.py")),
 ];
 /// The demo's full test suite and the test that exercises the target.
 pub const TEST_COMMAND: &str = "python3 -m unittest -q";
