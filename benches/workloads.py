@@ -100,15 +100,18 @@ return out"""
 ASYNC_ONE_AWAIT_PER_BATCH = """await asyncio.sleep(0)
 return [r.split(",") for r in ROWS]"""
 
-SLOTS_SETUP = """class Point:
-    def __init__(self, x, y):
-        self.x = x
-        self.y = y
-class SlotPoint:
-    __slots__ = ("x", "y")
-    def __init__(self, x, y):
-        self.x = x
-        self.y = y
+# One class with and without __slots__, as the change makes it (the same
+# name, so the equivalence check compares the objects by their attributes).
+SLOTS_SETUP = """def point_class(slots):
+    class Point:
+        if slots:
+            __slots__ = ("x", "y")
+        def __init__(self, x, y):
+            self.x = x
+            self.y = y
+    return Point
+Point = point_class(False)
+SlotPoint = point_class(True)
 XS = list(range(20000))
 """
 

@@ -77,8 +77,17 @@ fn markdown_run(r: &RunResult) -> String {
         r.domain,
         c.verdict.as_str()
     );
+    if let Some(e) = &r.equivalence {
+        let detail = e.first_difference.as_deref().or(e.reason.as_deref());
+        out.push_str(&format!(
+            "Same result: **{}**{}\n\n",
+            e.status.as_str(),
+            detail.map(|d| format!(" — `{d}`")).unwrap_or_default()
+        ));
+    }
     out.push_str("| Variant | Median | Min | Max | CV | n |\n|:---|---:|---:|---:|---:|---:|\n");
     for (label, arm) in [("A (current)", &r.a), ("B (optimized)", &r.b)] {
+        let Some(arm) = arm else { continue };
         out.push_str(&format!(
             "| {label} | {} | {} | {} | {:.1} % | {} |\n",
             quantity(arm.summary.median, &arm.unit),
@@ -235,6 +244,7 @@ fn csv_run(r: &RunResult) -> String {
     ]
     .map(String::from));
     for (variant, arm) in [("a", &r.a), ("b", &r.b)] {
+        let Some(arm) = arm else { continue };
         let s = &arm.summary;
         out.push_str(&row(&[
             r.run_id.clone(),

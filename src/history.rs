@@ -345,6 +345,12 @@ fn compared(r: RunResult) -> Result<ComparedRun, HistoryError> {
     let (estimate, unit) = match (c.speedup, c.saved_bytes) {
         (Some(s), _) => (s, "x"),
         (None, Some(b)) => (b, "bytes"),
+        (None, None) if c.verdict == crate::verdict::Verdict::DifferentResults => {
+            return Err(HistoryError::Invalid(format!(
+                "run {} timed nothing (different_results: A and B compute different results), so it has no estimate to compare",
+                r.run_id
+            )))
+        }
         (None, None) => {
             return Err(HistoryError::Invalid(format!(
                 "run {} has no estimate to compare",

@@ -31,6 +31,7 @@ pub mod demo;
 pub mod doctor;
 pub mod domain;
 pub mod e2e;
+pub mod equivalence;
 pub mod export;
 #[cfg(test)]
 mod fuzz;

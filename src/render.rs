@@ -58,15 +58,24 @@ pub fn run_summary(r: &RunResult) -> String {
         r.runner.shown(),
         r.runner.chosen_because
     ));
+    let (Some(arm_a), Some(arm_b)) = (&r.a, &r.b) else {
+        // Nothing was timed: the check found that B computes something else.
+        out.push_str("  nothing timed\n\n");
+        out.push_str(&verdict_and_warnings(r));
+        return out;
+    };
     out.push_str(&format!("  measured {}\n", r.measured_by));
     out.push_str(&format!("  design   {}\n\n", design_line(r)));
     out.push_str(&format!(
         "  {:<16} {:>12}  {:>12}  {:>12}  {:>9}  {:>3}\n",
         "variant", "median", "min", "max", "cv", "n"
     ));
-    out.push_str(&arm_row("A (current)", &r.a));
-    out.push_str(&arm_row("B (optimized)", &r.b));
+    out.push_str(&arm_row("A (current)", arm_a));
+    out.push_str(&arm_row("B (optimized)", arm_b));
     out.push('\n');
+    if let Some(e) = &r.equivalence {
+        out.push_str(&equivalence_line(e));
+    }
     let c = &r.comparison;
     let level = format!("{:.2} % one-sided bounds", c.confidence * 100.0);
     out.push_str(&time_lines(c, &level));
@@ -107,15 +116,28 @@ pub fn run_summary(r: &RunResult) -> String {
         r.lock_wait_s,
         r.seed
     ));
-    out.push_str(&format!(
-        "  VERDICT  {}: {}\n",
-        c.verdict.as_str(),
-        c.reason
-    ));
+    out.push_str(&verdict_and_warnings(r));
+    out
+}
+
+fn verdict_and_warnings(r: &RunResult) -> String {
+    let c = &r.comparison;
+    let mut out = format!("  VERDICT  {}: {}\n", c.verdict.as_str(), c.reason);
     for w in &r.warnings {
         out.push_str(&format!("  warning: {w}\n"));
     }
     out
+}
+
+/// The equivalence check in one line: its status and what it found.
+fn equivalence_line(e: &crate::equivalence::Equivalence) -> String {
+    let detail = e
+        .first_difference
+        .as_deref()
+        .or(e.reason.as_deref())
+        .map(|d| format!(": {d}"))
+        .unwrap_or_else(|| format!(" ({} compared)", e.checked.join(", ")));
+    format!("  results  {}{detail}\n", e.status.as_str())
 }
 
 /// What `abbench e2e` prints.

@@ -320,12 +320,7 @@ fn ctrl_c_interrupts_keep_and_leaves_nothing_behind() {
 fn fail_on_exports_history_run_and_compare() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    let script = cpu_script(
-        tmp.path(),
-        "slower",
-        "return sum(range(2000))",
-        "return sum(range(6000))",
-    );
+    let script = cpu_script(tmp.path(), "slower", "sum(range(2000))", "sum(range(6000))");
     let (md, csv, js) = (
         tmp.path().join("r.md"),
         tmp.path().join("r.csv"),

@@ -20,8 +20,10 @@ async fn script(
     a: &str,
     b: &str,
 ) -> String {
+    // The faults are the run's to meet: generate does not try the variants.
     common::generate(server, dir, json!({
         "name": name, "domain": "cpu", "setup": setup, "code_a": a, "code_b": b, "number": 1, "repeat": 1,
+        "equivalence": "off",
     })).await
 }
 
@@ -79,10 +81,11 @@ async fn a_flood_of_output_is_capped_and_the_server_stays_small() {
     // 200 MB on stdout from every A process, then the measurement line.
     let a = "chunk = 'x' * 1048575 + '\\n'\nfor _ in range(200):\n    sys.stdout.write(chunk)\nreturn 1";
     let s = script(&server, dir.path(), "flood", "", a, "return 1").await;
+    // (What A prints differs from B's: the check would say so and time nothing.)
     let r = server
         .call_ok(
             "run_ab_benchmark",
-            json!({"script": s, "cwd": dir.path(), "max_pairs": 6}),
+            json!({"script": s, "cwd": dir.path(), "max_pairs": 6, "equivalence": "off"}),
         )
         .await;
     let warnings = r["warnings"].to_string();
@@ -127,9 +130,10 @@ async fn variants_killed_by_signals_are_named() {
             .call_err("run_ab_benchmark", json!({"script": s, "cwd": dir.path()}))
             .await;
         assert!(msg.contains(expected), "{msg}");
-        // The process that failed ran both (the paired pilot); the marker it
-        // wrote names the variant at fault, and is not quoted back.
-        assert!(msg.contains(&format!("{s} ab --pilot")), "{msg}");
+        // The process that failed ran both (the equivalence check, before
+        // any timing); the marker it wrote names the variant at fault, and
+        // is not quoted back.
+        assert!(msg.contains(&format!("{s} --domain cpu")), "{msg}");
         assert!(!msg.contains("ABBENCH-R"), "{msg}");
     }
     server.assert_alive().await;
@@ -141,8 +145,13 @@ async fn a_long_traceback_is_cut_to_its_last_lines() {
     let dir = tempfile::tempdir().unwrap();
     let b = "raise RuntimeError('\\n'.join(f'detail {i}' for i in range(5000)))";
     let s = script(&server, dir.path(), "longtb", "", "return 1", b).await;
+    // With the check, B raising is different_results (tests/equivalence.rs);
+    // without it, the pilot fails and its traceback is quoted.
     let msg = server
-        .call_err("run_ab_benchmark", json!({"script": s, "cwd": dir.path()}))
+        .call_err(
+            "run_ab_benchmark",
+            json!({"script": s, "cwd": dir.path(), "equivalence": "off"}),
+        )
         .await;
     assert!(msg.contains("variant b failed with exit code 1"), "{msg}");
     assert!(
@@ -187,7 +196,7 @@ async fn a_script_deleted_during_the_run_is_a_clear_error() {
         "vanish",
         "import os",
         "return 1",
-        "if os.path.exists(__file__):\n    os.remove(__file__)",
+        "if os.path.exists(__file__):\n    os.remove(__file__)\nreturn 1",
     )
     .await;
     let msg = server
@@ -225,7 +234,7 @@ async fn an_unwritable_ledger_still_returns_the_measurement() {
     let server =
         common::start_with_env(data, &[("ABBENCH_DATA_DIR", ledger_dir.to_str().unwrap())]).await;
     let dir = tempfile::tempdir().unwrap();
-    let s = script(&server, dir.path(), "noledger", "", "return 1", "return 2").await;
+    let s = script(&server, dir.path(), "noledger", "", "return 1", "return 1").await;
     let r = server
         .call_ok(
             "run_ab_benchmark",
@@ -250,7 +259,7 @@ async fn a_corrupt_ledger_is_kept_aside_and_named() {
     std::fs::write(data.path().join("abbench.db"), &garbage).unwrap();
     let server = common::start_with_data_dir(data).await;
     let dir = tempfile::tempdir().unwrap();
-    let s = script(&server, dir.path(), "corrupt", "", "return 1", "return 2").await;
+    let s = script(&server, dir.path(), "corrupt", "", "return 1", "return 1").await;
     let r = server
         .call_ok(
             "run_ab_benchmark",
@@ -328,8 +337,8 @@ async fn two_servers_never_measure_at_the_same_time() {
             .max(r2["lock_wait_s"].as_f64().unwrap())
             > 0.3
     );
-    // Every process of both runs: the pilot and the counted processes.
-    let processes = r1["pairs"].as_u64().unwrap() + r2["pairs"].as_u64().unwrap() + 2;
+    // Every process of both runs: the equivalence check, the pilot and the counted processes.
+    let processes = r1["pairs"].as_u64().unwrap() + r2["pairs"].as_u64().unwrap() + 4;
     common::assert_no_overlap(&log, processes as usize);
     one.assert_alive().await;
     two.assert_alive().await;
@@ -610,7 +619,7 @@ async fn shell_metacharacters_stay_argv_words() {
     let server = common::start().await;
     let dir = tempfile::tempdir().unwrap();
     let pwned = std::env::temp_dir().join(common::unique("pwned"));
-    let s = script(&server, dir.path(), "meta", "", "return 1", "return 2").await;
+    let s = script(&server, dir.path(), "meta", "", "return 1", "return 1").await;
     let evil = format!("python3; touch {}", pwned.display());
     let msg = server
         .call_err(
@@ -734,8 +743,12 @@ async fn logging_levels_and_completions() {
 
     let dir = tempfile::tempdir().unwrap();
     let generated = raw
-        .call(3, "generate_ab_script", json!({"name": "logged", "domain": "cpu",
-            "code_a": "return sum(range(4000))", "code_b": "return sum(range(1000))", "dir": dir.path()}))
+        .call(
+            3,
+            "generate_ab_script",
+            json!({"name": "logged", "domain": "cpu",
+            "code_a": "sum(range(4000))", "code_b": "sum(range(1000))", "dir": dir.path()}),
+        )
         .await;
     let script = generated["result"]["structuredContent"]["path"]
         .as_str()
@@ -787,8 +800,12 @@ async fn long_calls_run_as_tasks_for_a_client_that_asks() {
         Raw::start_with(json!({"extensions": {"io.modelcontextprotocol/tasks": {}}})).await;
     let dir = tempfile::tempdir().unwrap();
     let generated = raw
-        .call(1, "generate_ab_script", json!({"name": "tasked", "domain": "cpu",
-            "code_a": "return sum(range(4000))", "code_b": "return sum(range(1000))", "dir": dir.path()}))
+        .call(
+            1,
+            "generate_ab_script",
+            json!({"name": "tasked", "domain": "cpu",
+            "code_a": "sum(range(4000))", "code_b": "sum(range(1000))", "dir": dir.path()}),
+        )
         .await;
     assert!(
         generated["result"]["structuredContent"].is_object(),
@@ -869,9 +886,13 @@ async fn a_90_second_run_completes_through_the_task_api() {
     )
     .await;
     let generated = raw
-        .call(1, "generate_ab_script", json!({"name": "ninety", "domain": "cpu",
+        .call(
+            1,
+            "generate_ab_script",
+            json!({"name": "ninety", "domain": "cpu", "equivalence": "off",
             "setup": "import time\ntime.sleep(12)",
-            "code_a": "return sum(range(4000))", "code_b": "return sum(range(1000))", "dir": dir.path()}))
+            "code_a": "sum(range(4000))", "code_b": "sum(range(1000))", "dir": dir.path()}),
+        )
         .await;
     let script = generated["result"]["structuredContent"]["path"]
         .as_str()

@@ -62,6 +62,7 @@ async fn run(
     let script = common::generate(server, bench.path(), json!({
         "name": name, "domain": "cpu", "setup": setup,
         "code_a": "return count_known(ORDERS, CATALOGUE)", "code_b": code_b, "number": 3, "repeat": 3,
+        "env": {"PYTHONPATH": repo},
     })).await;
     let mut args = json!({"script": script, "cwd": repo, "env": {"PYTHONPATH": repo}});
     for (k, v) in extra.as_object().unwrap() {

@@ -24,7 +24,7 @@ async fn cpu_3x_speedup_is_above_threshold_with_every_figure() {
         dir.path(),
         json!({
             "name": "work3x", "domain": "cpu", "setup": WORK,
-            "code_a": "return work(30000)", "code_b": "return work(10000)", "repeat": 3,
+            "code_a": "work(30000)", "code_b": "work(10000)", "repeat": 3,
         }),
     )
     .await;
@@ -133,7 +133,7 @@ async fn process_isolation_runs_each_variant_alone_when_asked() {
         dir.path(),
         json!({
             "name": "work3x_iso", "domain": "cpu", "setup": WORK,
-            "code_a": "return work(30000)", "code_b": "return work(10000)", "repeat": 3,
+            "code_a": "work(30000)", "code_b": "work(10000)", "repeat": 3,
         }),
     )
     .await;
@@ -170,7 +170,7 @@ async fn identical_variants_are_not_above_threshold() {
         dir.path(),
         json!({
             "name": "same", "domain": "cpu", "setup": WORK,
-            "code_a": "return work(5000)", "code_b": "return work(5000)", "repeat": 3,
+            "code_a": "work(5000)", "code_b": "work(5000)", "repeat": 3,
         }),
     )
     .await;
@@ -307,23 +307,49 @@ async fn deferred_heavy_import_beats_eager_import() {
     assert_eq!(r["verdict"], "above_threshold", "{r:#}");
 }
 
+/// A candidate that raises where A returns: generate names the argument
+/// and its line, the run says different_results without timing anything,
+/// and with the check off the pilot's failure is an error with its traceback.
 #[tokio::test]
-async fn a_raising_variant_is_an_error_naming_it_with_its_traceback() {
+async fn a_raising_variant_is_named_by_generate_and_run() {
     let server = common::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let script = common::generate(
-        &server,
-        dir.path(),
-        json!({
-            "name": "raises", "domain": "cpu",
-            "code_a": "return 1", "code_b": "raise ValueError('candidate is broken')", "number": 10,
-        }),
-    )
-    .await;
+    let args = json!({
+        "name": "raises", "domain": "cpu", "dir": dir.path(),
+        "code_a": "return 1", "code_b": "x = 1\nraise ValueError('candidate is broken')", "number": 10,
+    });
+    let msg = server.call_err("generate_ab_script", args.clone()).await;
+    assert!(
+        msg.starts_with("in `code_b`, line 2: ValueError: candidate is broken")
+            && msg.contains("nothing was written"),
+        "{msg}"
+    );
+    let mut off = args.clone();
+    off["equivalence"] = json!("off");
+    let script = common::generate(&server, dir.path(), off).await;
+    let r = server
+        .call_ok(
+            "run_ab_benchmark",
+            json!({"script": script, "cwd": dir.path()}),
+        )
+        .await;
+    assert_eq!(r["verdict"], "different_results", "{r:#}");
+    let difference = r["equivalence"]["first_difference"].as_str().unwrap();
+    assert!(
+        difference.starts_with("B raised ValueError: candidate is broken")
+            && difference.ends_with("where A returned 1"),
+        "{difference}"
+    );
+    assert!(
+        r["a"].is_null() && r["pairs"] == 0,
+        "nothing was timed: {r:#}"
+    );
+    assert!(r["commands"]["verify"].as_str().unwrap().contains(&script));
+
     let msg = server
         .call_err(
             "run_ab_benchmark",
-            json!({"script": script, "cwd": dir.path()}),
+            json!({"script": script, "cwd": dir.path(), "equivalence": "off"}),
         )
         .await;
     assert!(msg.contains("variant b failed with exit code 1"), "{msg}");
@@ -345,7 +371,7 @@ async fn a_hanging_variant_times_out_and_leaves_nothing_running() {
         dir.path(),
         json!({
             "name": name, "domain": "cpu", "setup": "import time",
-            "code_a": "return 1", "code_b": "time.sleep(600)", "number": 1,
+            "code_a": "return 1", "code_b": "time.sleep(600)", "number": 1, "equivalence": "off",
         }),
     )
     .await;
@@ -375,7 +401,7 @@ async fn a_cancelled_request_kills_its_processes_within_a_second() {
         dir.path(),
         json!({
             "name": name, "domain": "cpu", "setup": "import time",
-            "code_a": "time.sleep(600)", "code_b": "time.sleep(600)", "number": 1,
+            "code_a": "time.sleep(600)", "code_b": "time.sleep(600)", "number": 1, "equivalence": "off",
         }),
     )
     .await;
@@ -500,7 +526,7 @@ async fn runs_survive_a_server_restart_in_the_ledger() {
         dir.path(),
         json!({
             "name": "ledger", "domain": "cpu", "setup": WORK,
-            "code_a": "return work(20000)", "code_b": "return work(5000)", "repeat": 3,
+            "code_a": "work(20000)", "code_b": "work(5000)", "repeat": 3,
         }),
     )
     .await;
@@ -531,7 +557,7 @@ async fn runs_survive_a_server_restart_in_the_ledger() {
         .unwrap()
         .expect("first run still in the ledger");
     assert_eq!(stored.verdict, abbench::verdict::Verdict::AboveThreshold);
-    assert_eq!(json!(stored.result.a.values), r["a"]["values"]);
+    assert_eq!(json!(stored.result.a.unwrap().values), r["a"]["values"]);
     assert_eq!(stored.request.script.to_str(), Some(script.as_str()));
     assert!(ledger
         .get_run::<serde_json::Value, serde_json::Value>(r2["run_id"].as_str().unwrap())
@@ -556,7 +582,7 @@ async fn memory_without_memray_falls_back_to_tracemalloc_or_fails_as_asked() {
         json!({
             "name": "nomemray", "domain": "memory",
             "code_a": "block = [0] * (40 * 1048576 // 8)\nreturn len(block)",
-            "code_b": "return 1",
+            "code_b": "return 40 * 1048576 // 8",
         }),
     )
     .await;
@@ -608,10 +634,17 @@ async fn concurrent_runs_take_turns_on_the_machine_lock() {
     for tag in ["first", "second"] {
         // Every process logs its own lifetime, so overlap can be checked.
         let setup = format!("{}\n{WORK}", common::lifetime_logger(&log, tag));
-        scripts.push(common::generate(&server, dir.path(), json!({
-            "name": format!("lock_{tag}"), "domain": "cpu", "setup": setup,
-            "code_a": "return work(9000)", "code_b": "return work(3000)", "number": 20, "repeat": 3,
-        })).await);
+        scripts.push(
+            common::generate(
+                &server,
+                dir.path(),
+                json!({
+                    "name": format!("lock_{tag}"), "domain": "cpu", "setup": setup,
+                    "code_a": "work(9000)", "code_b": "work(3000)", "number": 20, "repeat": 3,
+                }),
+            )
+            .await,
+        );
     }
     let (r1, r2) = tokio::join!(
         server.call_ok(
@@ -627,8 +660,8 @@ async fn concurrent_runs_take_turns_on_the_machine_lock() {
     assert_eq!(r2["verdict"], "above_threshold");
     let waited = f(&r1["lock_wait_s"]).max(f(&r2["lock_wait_s"]));
     assert!(waited > 0.5, "one run waited for the other: {waited}");
-    // Every process of both runs: pilot and counted processes each.
-    let processes = r1["pairs"].as_u64().unwrap() + r2["pairs"].as_u64().unwrap() + 2;
+    // Every process of both runs: the equivalence check, the pilot and the counted processes.
+    let processes = r1["pairs"].as_u64().unwrap() + r2["pairs"].as_u64().unwrap() + 4;
     common::assert_no_overlap(&log, processes as usize);
 }
 
@@ -664,7 +697,7 @@ async fn a_venv_without_memray_is_measured_with_a_provisioned_one_and_left_uncha
         dir.path(),
         json!({
             "name": "slots", "domain": "memory",
-            "setup": "class P:\n    def __init__(self, x):\n        self.x = x\nclass S:\n    __slots__ = ('x',)\n    def __init__(self, x):\n        self.x = x\nXS = list(range(20000))",
+            "setup": "def point_class(slots):\n    class P:\n        if slots:\n            __slots__ = ('x',)\n        def __init__(self, x):\n            self.x = x\n    return P\nP = point_class(False)\nS = point_class(True)\nXS = list(range(20000))",
             "code_a": "return [P(x) for x in XS]", "code_b": "return [S(x) for x in XS]",
         }),
     )

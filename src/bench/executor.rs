@@ -16,6 +16,7 @@ use super::blocks::{Counted, Pilot};
 use super::plan::Plan;
 use super::result::{shown_output, ProcessOutput};
 use super::{RunCommands, RunError, Variant};
+use crate::equivalence::{self, Equivalence, Verified};
 use crate::measurement;
 use crate::process::{self, ProcessError, ProcessSpec};
 pub(crate) use crate::python::probe::{probe_python, Probe};
@@ -486,6 +487,66 @@ impl PairedExecutor for PythonExecutor<'_> {
         self.short_samples[1] |= short;
         counted.wall_s = finished.wall.as_secs_f64();
         Ok(counted)
+    }
+}
+
+impl PythonExecutor<'_> {
+    /// The equivalence check: one uncounted process before any timing
+    /// (setup, A twice and B once, compared). A check that cannot answer
+    /// is `not_checked` with the reason; the run goes on.
+    pub(super) async fn verify(&mut self) -> Result<Verified, RunError> {
+        let plan = self.plan;
+        let mut env = self.launcher_env.clone();
+        env.extend(plan.env.iter().cloned());
+        let spec = ProcessSpec {
+            argv: equivalence::command(
+                &self.python,
+                &plan.script,
+                plan.domain,
+                &plan.equivalence,
+                plan.generated,
+            ),
+            cwd: Some(plan.cwd.clone()),
+            env,
+            stdin: None,
+        };
+        let command = equivalence::display(&spec.argv);
+        self.commands.verify = Some(command.clone());
+        let not_checked = |reason: String| Verified::Checked {
+            equivalence: Equivalence::not_checked(reason),
+            failure: None,
+        };
+        match process::run(&spec, plan.limits, self.cancel).await {
+            Ok(f) => match equivalence::read(&f.stdout.text) {
+                Some(answer) => Ok(answer),
+                // Killed by a signal or exited on its own mid-call: the
+                // timed processes, which make the same calls, would too.
+                None if !f.exit.success() => Err(RunError::VariantFailed {
+                    variant: blamed(&f.stderr.text)
+                        .unwrap_or_else(|| "a or b (setup had not finished)".into()),
+                    exit: f.exit,
+                    command,
+                    stderr_tail: tail_without_marks(&f.stderr.text, STDERR_TAIL_LINES),
+                }),
+                None => Ok(not_checked(format!(
+                    "the check ended before answering (did setup or a variant exit the process?); its stderr ends: {}",
+                    tail_without_marks(&f.stderr.text, 3).replace('\n', " | ")
+                ))),
+            },
+            // One call past timeout_s: the timed processes, which call it
+            // many times, could not finish either.
+            Err(ProcessError::TimedOut { after, stderr, .. }) => Err(RunError::VariantTimedOut {
+                variant: blamed(&stderr.text)
+                    .unwrap_or_else(|| "a or b (setup had not finished)".into()),
+                after_s: after.as_secs_f64(),
+                command,
+                stderr_tail: tail_without_marks(&stderr.text, STDERR_TAIL_LINES),
+            }),
+            Err(ProcessError::Cancelled) => Err(RunError::Cancelled),
+            Err(e) => Err(RunError::Runner(format!(
+                "{e}; pass `runner` naming a working Python command (command: {command})"
+            ))),
+        }
     }
 }
 

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::Domain;
+use crate::equivalence::{Equivalence, EquivalenceStatus, FailedPart, Verified};
 use crate::ledger::{self, RunRecord};
 use crate::process::Exit;
 use crate::rng::{self, SplitMix64};
@@ -99,6 +100,8 @@ pub enum Stop {
     MaxPairs,
     /// The time budget would have been overrun by the next process.
     MaxSeconds,
+    /// Before any timing: A and B compute different results.
+    DifferentResults,
 }
 
 /// A run as the ledger files it and reads it back.
@@ -145,6 +148,17 @@ pub enum RunError {
         /// What is wrong, quoting the line.
         problem: String,
         /// The exact command.
+        command: String,
+    },
+    /// Setup or variant A raised in the equivalence check: the benchmark
+    /// cannot run on this input.
+    #[error("{who} raised before anything was timed: {error}; fix the script (generate_ab_script names the argument and its line for such errors)\ncommand: {command}")]
+    Raised {
+        /// "setup" or "variant a".
+        who: String,
+        /// The error and where it was raised.
+        error: String,
+        /// The exact command of the check.
         command: String,
     },
     /// The caller cancelled; every process was killed.
@@ -213,7 +227,21 @@ pub async fn run_ab(
     let mut ex = PythonExecutor::new(&plan, &probe, memory.clone(), cancel)?;
     let runner = measured_runner(&plan, &probe);
     let seed = req.seed.unwrap_or_else(rng::seed_from_clock);
-    let measured = measure(&mut ex, &plan, seed, started, req.max_seconds, &say).await?;
+    let equivalence = check_equivalence(&mut ex, &plan).await?;
+    let measured = match equivalence.status {
+        EquivalenceStatus::Different => Measured::not_timed(
+            &plan,
+            equivalence.first_difference.as_deref().unwrap_or("?"),
+        ),
+        _ => {
+            warnings.extend(
+                equivalence
+                    .warning()
+                    .map(|sentence| RunWarning::Equivalence { sentence }),
+            );
+            measure(&mut ex, &plan, seed, started, req.max_seconds, &say).await?
+        }
+    };
     drop(lock);
 
     warnings.extend(measured.warnings.iter().cloned());
@@ -237,8 +265,9 @@ pub async fn run_ab(
         commands: ex.commands.clone(),
         first_output: std::mem::take(&mut ex.outputs),
         measured_by,
-        a: ArmSummary::new(&measured.a, plan.domain.unit()),
-        b: ArmSummary::new(&measured.b, plan.domain.unit()),
+        equivalence: Some(equivalence),
+        a: (!measured.a.is_empty()).then(|| ArmSummary::new(&measured.a, plan.domain.unit())),
+        b: (!measured.b.is_empty()).then(|| ArmSummary::new(&measured.b, plan.domain.unit())),
         design: measured.design,
         process_peak: measured.process_peak,
         threshold: plan.threshold.clone(),
@@ -256,6 +285,35 @@ pub async fn run_ab(
     };
     record(&mut result, req, ledger_dir, now).await;
     Ok(result)
+}
+
+/// The equivalence check before any timing (none when it is off or the
+/// domain has nothing to compare). Setup or A raising is an error; B
+/// raising where A returned is a difference.
+async fn check_equivalence(
+    ex: &mut PythonExecutor<'_>,
+    plan: &plan::Plan,
+) -> Result<Equivalence, RunError> {
+    if let Some(skipped) = plan.equivalence.skipped(plan.domain) {
+        return Ok(skipped);
+    }
+    let script = plan
+        .script
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match ex.verify().await? {
+        Verified::Checked { equivalence, .. } => Ok(equivalence),
+        Verified::Failed(failure) => Err(RunError::Raised {
+            who: match failure.part {
+                FailedPart::Setup => "setup".into(),
+                FailedPart::A => "variant a".into(),
+                FailedPart::B => "variant b".into(),
+            },
+            error: failure.describe(&script),
+            command: ex.commands.verify.clone().unwrap_or_default(),
+        }),
+    }
 }
 
 /// Runs the plan's design to its stop.

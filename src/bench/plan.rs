@@ -36,6 +36,10 @@ pub(super) struct Plan {
     pub(super) show_output: bool,
     /// Where the variants' code comes from (revision-form scripts).
     pub(super) revision: Option<RevisionInfo>,
+    /// The script carries abbench's marker (its setup failing is an error, not a doubt).
+    pub(super) generated: bool,
+    /// How A's and B's results are compared before timing.
+    pub(super) equivalence: crate::equivalence::Options,
 }
 
 impl Plan {
@@ -120,9 +124,12 @@ pub(super) fn plan(req: &RunRequest) -> Result<Plan, RunError> {
     let ScriptFacts {
         script,
         domain,
+        generated,
         paired_mode,
         revision,
     } = script_facts(req, &cwd)?;
+    let equivalence =
+        crate::equivalence::Options::new(req.equivalence, req.rel_tol).map_err(invalid)?;
     let env = checked_env(req)?;
     let (isolation, isolation_why) = isolation(req, domain, paired_mode)?;
     let floor = match isolation {
@@ -177,6 +184,8 @@ pub(super) fn plan(req: &RunRequest) -> Result<Plan, RunError> {
         },
         show_output: req.show_output,
         revision,
+        generated,
+        equivalence,
     })
 }
 
@@ -184,6 +193,8 @@ pub(super) fn plan(req: &RunRequest) -> Result<Plan, RunError> {
 struct ScriptFacts {
     script: PathBuf,
     domain: Domain,
+    /// It carries abbench's marker line.
+    generated: bool,
     /// A generated script says on its marker line whether it has `ab`.
     paired_mode: bool,
     /// A revision-form script says where its variants' code comes from.
@@ -231,6 +242,7 @@ fn script_facts(req: &RunRequest, cwd: &std::path::Path) -> Result<ScriptFacts, 
     Ok(ScriptFacts {
         script,
         domain,
+        generated: marker.is_some(),
         paired_mode,
         revision: template::revision::read_revision(&head),
     })

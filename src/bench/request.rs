@@ -10,6 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Domain;
+use crate::equivalence::EquivalenceMode;
 
 /// Largest `max_pairs`: keeps the exact rank distribution cheap and accurate.
 pub const MAX_PAIRS_LIMIT: usize = 200;
@@ -106,6 +107,13 @@ pub struct RunRequest {
     /// Return in `first_output` what the first counted process of each role (a and b, or ab) printed: its stdout and stderr, up to 4 KiB each, the ABBENCH line included. Default false.
     #[serde(default)]
     pub show_output: bool,
+    /// Before any timing, one process runs setup, A twice and B once on their own copies of setup's objects and compares the results, setup's objects after each call and stdout; when they differ the verdict is different_results and nothing is timed. "strict" (default), "unordered" (lists compared as multisets, when order does not matter), or "off".
+    #[serde(default)]
+    pub equivalence: EquivalenceMode,
+    /// Relative tolerance for comparing floats in that check. Default 1e-9.
+    #[serde(default)]
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub rel_tol: Option<f64>,
 }
 
 impl Default for RunRequest {
@@ -127,6 +135,8 @@ impl Default for RunRequest {
             seed: None,
             allow_fallback: true,
             show_output: false,
+            equivalence: EquivalenceMode::Strict,
+            rel_tol: None,
         }
     }
 }

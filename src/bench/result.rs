@@ -27,6 +27,9 @@ pub struct RunCommands {
     pub b: Option<String>,
     /// Paired: a counted process running both.
     pub ab: Option<String>,
+    /// The equivalence check: setup, A twice and B once, compared.
+    #[serde(default)]
+    pub verify: Option<String>,
 }
 
 /// What one process printed, for `show_output`.
@@ -76,6 +79,27 @@ pub struct DesignReport {
     pub process_log_sd: Option<f64>,
     /// Paired: the checks that the pairing is fair.
     pub interference: Option<Interference>,
+}
+
+impl DesignReport {
+    /// A design without the paired design's blocks, rounds and checks.
+    fn without_blocks(
+        isolation: Isolation,
+        chosen_because: String,
+        first_look_because: String,
+    ) -> Self {
+        DesignReport {
+            isolation,
+            chosen_because,
+            first_look_because,
+            block: None,
+            rounds: Vec::new(),
+            variance: None,
+            process_speedups: Vec::new(),
+            process_log_sd: None,
+            interference: None,
+        }
+    }
 }
 
 /// Memory under memray: the whole process's peak, next to the variants' own.
@@ -174,10 +198,13 @@ pub struct RunResult {
     pub first_output: Vec<ProcessOutput>,
     /// How values were obtained, in words (the script's blocks, its ABBENCH line, process wall time, memray or tracemalloc).
     pub measured_by: String,
-    /// Variant A (current approach): one value per counted process (paired: the median of its blocks).
-    pub a: ArmSummary,
-    /// Variant B (optimized approach).
-    pub b: ArmSummary,
+    /// Whether B computes what A computes on the script's input, checked before any timing (null in runs filed before the check existed).
+    #[serde(default)]
+    pub equivalence: Option<crate::equivalence::Equivalence>,
+    /// Variant A (current approach): one value per counted process (paired: the median of its blocks); null when nothing was timed (different_results).
+    pub a: Option<ArmSummary>,
+    /// Variant B (optimized approach); null when nothing was timed.
+    pub b: Option<ArmSummary>,
     /// Which design ran and why, with what it was chosen from.
     pub design: DesignReport,
     /// Memory under memray: the whole process's peak and the saving against it.
@@ -259,6 +286,28 @@ pub(super) struct Measured {
 }
 
 impl Measured {
+    /// Nothing timed: A and B compute different results (`difference`).
+    pub(super) fn not_timed(plan: &plan::Plan, difference: &str) -> Self {
+        Measured {
+            a: Vec::new(),
+            b: Vec::new(),
+            design: DesignReport::without_blocks(
+                plan.isolation,
+                plan.isolation_why.clone(),
+                "no look: nothing was timed".into(),
+            ),
+            process_peak: None,
+            analysis: crate::verdict::different_results(difference),
+            looks: Vec::new(),
+            stopped_at_look: 0,
+            stopped_because: Stop::DifferentResults,
+            order: Vec::new(),
+            unit_spread: None,
+            printed: None,
+            warnings: Vec::new(),
+        }
+    }
+
     pub(super) fn from_paired(out: paired::PairedOutcome, plan: &plan::Plan) -> Self {
         let s = &out.schedule;
         let median_of = |v: &[f64]| stats::median(v);
@@ -328,10 +377,10 @@ impl Measured {
             }
         });
         Measured {
-            design: DesignReport {
-                isolation: Isolation::Process,
-                chosen_because: plan.isolation_why.clone(),
-                first_look_because: match plan.min_pairs {
+            design: DesignReport::without_blocks(
+                Isolation::Process,
+                plan.isolation_why.clone(),
+                match plan.min_pairs {
                     Some(n) => format!("{n} pairs: given as `min_pairs`"),
                     None => format!(
                         "{} pairs: the default first look of this design (an exact rank test of {0} against {0} can reach the first look's {:.0} %)",
@@ -339,13 +388,7 @@ impl Measured {
                         crate::verdict::FIRST_LOOK_ALPHA * 100.0
                     ),
                 },
-                block: None,
-                rounds: Vec::new(),
-                variance: None,
-                process_speedups: Vec::new(),
-                process_log_sd: None,
-                interference: None,
-            },
+            ),
             a: out.a,
             b: out.b,
             process_peak,

@@ -149,6 +149,8 @@ fn plan(domain: Domain, isolation: Isolation, max_pairs: usize) -> Plan {
         limits: Limits::default(),
         show_output: false,
         revision: None,
+        generated: true,
+        equivalence: Default::default(),
     }
 }
 

@@ -91,9 +91,23 @@ impl ExportArgs {
     }
 }
 
+/// How A's and B's results are compared before timing (template and run).
+#[derive(Debug, Args, Default)]
+pub struct EquivalenceArgs {
+    /// Check that B computes what A computes before timing: strict (default), unordered (lists as multisets), off.
+    #[arg(long, value_name = "MODE", default_value = "strict")]
+    pub equivalence: crate::equivalence::EquivalenceMode,
+    /// Relative tolerance for comparing floats (default 1e-9).
+    #[arg(long, value_name = "F")]
+    pub rel_tol: Option<f64>,
+}
+
 /// A verdict that makes `abbench run` exit with [`EXIT_GATE`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FailOn {
+    /// A and B compute different results (nothing was timed).
+    #[value(alias = "different_results")]
+    Different,
     /// B is significantly slower (or bigger) than A.
     Regression,
     /// The budget ran out before the statistics settled.
@@ -110,6 +124,7 @@ impl FailOn {
             (FailOn::Regression, Verdict::Regression)
                 | (FailOn::Inconclusive, Verdict::Inconclusive)
                 | (FailOn::Below, Verdict::BelowThreshold)
+                | (FailOn::Different, Verdict::DifferentResults)
         )
     }
 }
@@ -272,6 +287,9 @@ pub struct RunArgs {
     /// Print what the first counted process of each variant printed (stdout and stderr, up to 4 KiB each).
     #[arg(long)]
     pub show_output: bool,
+    /// How A's and B's results are compared before timing.
+    #[command(flatten)]
+    pub equivalence: EquivalenceArgs,
     /// Exit with status 3 when the verdict is one of these (comma-separated), e.g. `--fail-on regression,inconclusive` to gate CI.
     #[arg(long, value_delimiter = ',', value_name = "VERDICT")]
     pub fail_on: Vec<FailOn>,
@@ -364,6 +382,12 @@ pub struct TemplateArgs {
     /// Where the script will run: the project root or a folder in it (default: the current directory).
     #[arg(long)]
     pub cwd: Option<PathBuf>,
+    /// An environment variable for the checks that run the script once, KEY=VALUE, as `abbench run --env` (repeat for more).
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// How A's and B's results are compared when each runs once.
+    #[command(flatten)]
+    pub equivalence: EquivalenceArgs,
     /// Print the script instead of its path.
     #[arg(long, conflicts_with = "json")]
     pub print: bool,
@@ -473,6 +497,8 @@ async fn run(args: RunArgs) -> Result<i32> {
         seed: args.seed,
         allow_fallback: !args.no_fallback,
         show_output: args.show_output,
+        equivalence: args.equivalence.equivalence,
+        rel_tol: args.equivalence.rel_tol,
     };
     let (bar, progress) = progress_bar(1 + request.max_pairs as u64);
     let result = bench::run_ab(&request, None, &cancel_on_ctrl_c(), progress).await;
@@ -574,6 +600,9 @@ async fn template(args: TemplateArgs) -> Result<()> {
         dir: args.dir,
         runner: args.runner,
         cwd: args.cwd,
+        env: env_pairs(&args.env)?,
+        equivalence: args.equivalence.equivalence,
+        rel_tol: args.equivalence.rel_tol,
     };
     let generated = generate::generate(&request).await?;
     for warning in &generated.warnings {

@@ -260,8 +260,7 @@ impl<'a> WorkloadExecutor<'a> {
 
     /// The command as a person would type it in the arm's directory: the
     /// variables that differ from the server's, then the words.
-    pub(super) fn shown(&self, variant: Variant, hooked: bool) -> String {
-        let (spec, _) = self.spec(variant, hooked);
+    fn shown(spec: &ProcessSpec) -> String {
         let env: String = spec
             .env
             .iter()
@@ -280,7 +279,7 @@ impl<'a> WorkloadExecutor<'a> {
     async fn run(&mut self, variant: Variant, hooked: bool) -> Result<Ran, RunError> {
         let (spec, out) = self.spec(variant, hooked);
         let bench = self.bench_file();
-        let command = self.shown(variant, hooked);
+        let command = Self::shown(&spec);
         self.count += 1;
         let idx = variant.index();
         if !hooked || self.memray.is_some() {
@@ -419,6 +418,25 @@ impl<'a> WorkloadExecutor<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Whether the two revisions' outputs were compared (they were equal,
+    /// or the call failed), and what that means.
+    pub(super) fn output_check(&self) -> crate::equivalence::Equivalence {
+        use crate::equivalence::{Equivalence, EquivalenceStatus};
+        match &self.warm_stdout {
+            [Some(_), Some(_)] if self.compare_output => Equivalence {
+                status: EquivalenceStatus::Same,
+                first_difference: None,
+                reason: None,
+                checked: vec!["stdout".into()],
+                notes: Vec::new(),
+            },
+            _ if self.compare_output => Equivalence::not_checked("the warm-ups did not both run"),
+            _ => Equivalence::not_checked(
+                "compare_output is off, so the workload's output was not compared; pass compare_output: true when the workload prints its results (not its timings)",
+            ),
+        }
     }
 
     /// With `compare_output`, once both warm-ups ran: equal stdout.

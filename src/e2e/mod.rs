@@ -77,19 +77,6 @@ impl From<RunError> for E2eError {
     }
 }
 
-impl E2eError {
-    /// True when the caller cancelled.
-    pub fn is_cancelled(&self) -> bool {
-        matches!(
-            self,
-            E2eError::Run {
-                error: RunError::Cancelled,
-                ..
-            }
-        )
-    }
-}
-
 fn invalid(msg: impl Into<String>) -> E2eError {
     E2eError::Invalid(msg.into())
 }
@@ -266,6 +253,7 @@ pub async fn run_e2e(
         target_hook,
         threshold: checked.threshold.clone(),
         comparison: out.analysis,
+        equivalence: Some(ex.output_check()),
         noise,
         looks: checked.looks.clone(),
         stopped_at_look: out.stopped_at_look,
@@ -463,7 +451,7 @@ async fn record(
     result.warnings.extend(warning);
 }
 
-/// A filed e2e run, from the ledger in `ledger_dir`.
+/// A filed e2e run, if `ledger` has it.
 pub fn filed(run_id: &str, ledger: &Ledger) -> Result<Option<FiledE2e>, ledger::LedgerError> {
     ledger.get_run_of(RunKind::E2e, run_id)
 }

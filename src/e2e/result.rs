@@ -117,6 +117,9 @@ pub struct E2eResult {
     pub threshold: Threshold,
     /// The verdict (above_threshold | below_threshold | regression | inconclusive), its reason and estimates (speedup = base / candidate).
     pub comparison: Analysis,
+    /// Whether the base's and the candidate's stdout were compared (`compare_output`; a difference fails the call): status same, or not_checked with the reason (null in runs filed before this field).
+    #[serde(default)]
+    pub equivalence: Option<crate::equivalence::Equivalence>,
     /// Process-to-process noise and what it allows.
     pub noise: Option<Noise>,
     /// The planned looks.

@@ -19,10 +19,33 @@ use crate::revision::ResolvedRevision;
 
 /// The check writes no bytecode beside the project's files (the worker's
 /// children write theirs under abbench's own `pycache_prefix`).
-const NO_BYTECODE: (&str, &str) = ("PYTHONDONTWRITEBYTECODE", "1");
+pub(super) const NO_BYTECODE: (&str, &str) = ("PYTHONDONTWRITEBYTECODE", "1");
+
+/// The staged script as the checks run it: with the project's Python, in
+/// `cwd`, with the caller's `env`, under the name it is about to get.
+#[derive(Clone, Copy)]
+pub(super) struct Staged<'a> {
+    /// The Python command.
+    pub(super) python: &'a [String],
+    /// The staged file.
+    pub(super) script: &'a Path,
+    /// Its final path.
+    pub(super) final_path: &'a Path,
+    /// Where the script will run.
+    pub(super) cwd: &'a Path,
+    /// The caller's variables.
+    pub(super) env: &'a [(String, String)],
+}
+
+/// `env` and abbench's own: no bytecode beside the project's files.
+pub(super) fn with_no_bytecode(env: &[(String, String)]) -> Vec<(String, String)> {
+    let mut all = vec![(NO_BYTECODE.0.to_string(), NO_BYTECODE.1.to_string())];
+    all.extend(env.iter().cloned());
+    all
+}
 
 /// How long the check may take: it imports the project's modules.
-const CHECK_TIMEOUT: Duration = Duration::from_secs(120);
+pub(super) const CHECK_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// One target as the check found it in both variants.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -57,11 +80,15 @@ struct Answer {
 /// server costs a fork and the imports themselves, not an interpreter start.
 static IMPORT_WORKERS: WorkerPool = WorkerPool::new();
 
+/// What a worker's fork printed and how it ended.
 #[derive(Deserialize)]
-struct WorkerAnswer {
-    output: String,
-    timed_out: bool,
-    status: i32,
+pub(super) struct WorkerAnswer {
+    /// stdout and stderr together, the last MiB.
+    pub(super) output: String,
+    /// True when it ran past its timeout and was killed.
+    pub(super) timed_out: bool,
+    /// Its exit status.
+    pub(super) status: i32,
 }
 
 /// Runs the staged script's `check` mode in `cwd` (a worker's fork, else a
@@ -69,12 +96,16 @@ struct WorkerAnswer {
 /// under `final_path`, the name it is about to get, so the compiled script
 /// is cached across regenerations.
 pub(super) async fn run(
-    python: &[String],
-    script: &Path,
-    final_path: &Path,
-    cwd: &Path,
+    staged: &Staged<'_>,
     rev: &ResolvedRevision,
 ) -> Result<Vec<CheckedTarget>, GenerateError> {
+    let Staged {
+        python,
+        script,
+        cwd,
+        env,
+        ..
+    } = *staged;
     let failed = |reason: String| GenerateError::Check {
         python: shell_words::join(python),
         reason,
@@ -84,11 +115,11 @@ pub(super) async fn run(
     let spec = ProcessSpec {
         argv,
         cwd: Some(cwd.to_path_buf()),
-        env: vec![(NO_BYTECODE.0.into(), NO_BYTECODE.1.into())],
+        env: with_no_bytecode(env),
         stdin: None,
     };
     let command = spec.display();
-    let (output, ended) = match in_worker(python, script, final_path, cwd).await {
+    let (output, ended) = match in_worker(staged, None, CHECK_TIMEOUT).await {
         Some(done) if done.timed_out => {
             return Err(failed(format!(
                 "`{command}` ran past {} s (the targets' modules do slow work at import time?)",
@@ -124,22 +155,34 @@ pub(super) async fn run(
     interpret(answer, rev)
 }
 
-/// The check in a fork of `python`'s worker; `None` when no worker answers.
-async fn in_worker(
-    python: &[String],
-    script: &Path,
-    final_path: &Path,
-    cwd: &Path,
+/// The check (or, with `verify`, the equivalence check with those
+/// options) in a fork of `python`'s worker; `None` when no worker answers.
+pub(super) async fn in_worker(
+    staged: &Staged<'_>,
+    verify: Option<serde_json::Value>,
+    timeout: Duration,
 ) -> Option<WorkerAnswer> {
+    let Staged {
+        python,
+        script,
+        final_path,
+        cwd,
+        env,
+    } = *staged;
     let spawn = || {
-        let script = format!("{}\n\n{}", scripts::COMPILED, scripts::IMPORT_CHECK);
+        let script = format!(
+            "{}\n\n{}\n\n{}",
+            scripts::COMPILED,
+            scripts::VERIFY,
+            scripts::IMPORT_CHECK
+        );
         let helper = Helper {
             python,
             flags: &[],
             script: &script,
             cwd: None,
             env: Vec::new(),
-            timeout: CHECK_TIMEOUT,
+            timeout,
         };
         ProcessSpec {
             env: vec![(NO_BYTECODE.0.into(), NO_BYTECODE.1.into())],
@@ -153,15 +196,17 @@ async fn in_worker(
         "script": script,
         "path": final_path,
         "cwd": cwd,
-        "timeout_s": CHECK_TIMEOUT.as_secs(),
+        "timeout_s": timeout.as_secs_f64(),
         "pycache_prefix": pycache,
+        "env": env.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
+        "verify": verify,
     });
     let line = IMPORT_WORKERS
         .ask(
             python,
             spawn,
             &request.to_string(),
-            CHECK_TIMEOUT + Duration::from_secs(5),
+            timeout + Duration::from_secs(5),
         )
         .await?;
     serde_json::from_str(line.trim()).ok()

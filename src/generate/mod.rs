@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::{Domain, Threshold};
+use crate::equivalence::{Equivalence, EquivalenceMode, Options};
 use crate::process::ProcessSpec;
 use crate::python::helper::{Helper, WorkerPool};
 use crate::python::runner::{self, Runner, RunnerError};
@@ -19,6 +20,7 @@ use crate::revision::{self, RevisionError, RevisionForm, RevisionInfo};
 use crate::template::{self, ScriptSpec, SpecError};
 
 mod import_check;
+mod verify;
 pub use import_check::CheckedTarget;
 
 /// Arguments of `generate_ab_script` / `abbench template`: the MCP tool
@@ -77,6 +79,16 @@ pub struct GenerateRequest {
     /// Where the script will run: the project root or a folder in it (the runner is detected from here). Default: the server's working directory.
     #[serde(default)]
     pub cwd: Option<PathBuf>,
+    /// Environment variables for the checks that run the script once, as run_ab_benchmark's `env` (e.g. {"PYTHONPATH": "src"} when setup imports the project's modules). Default: none.
+    #[serde(default)]
+    pub env: std::collections::BTreeMap<String, String>,
+    /// Before writing, setup and each variant run once and B's result is compared with A's (return value, setup's objects after the call, stdout): "strict" (default), "unordered" (lists compared as multisets, when order does not matter), or "off".
+    #[serde(default)]
+    pub equivalence: EquivalenceMode,
+    /// Relative tolerance for comparing floats. Default 1e-9.
+    #[serde(default)]
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub rel_tol: Option<f64>,
 }
 
 impl GenerateRequest {
@@ -183,6 +195,8 @@ pub struct GeneratedScript {
     pub revision: Option<RevisionInfo>,
     /// Revision form: each target as the import check found it in both variants.
     pub targets_checked: Vec<CheckedTarget>,
+    /// Whether B computed what A computed when setup and each variant ran once (run_ab_benchmark checks again before timing).
+    pub equivalence: Equivalence,
     /// Things worth knowing, e.g. arguments this domain ignores.
     pub warnings: Vec<String>,
 }
@@ -251,6 +265,18 @@ pub enum GenerateError {
         file: String,
         /// The names the module has.
         names: String,
+    },
+    /// Setup or a variant raised when run once.
+    #[error("in `{part}`{line}: {error}{context}; nothing was written")]
+    Raised {
+        /// The argument, e.g. `code_b` or `call (variant B: the work tree)`.
+        part: String,
+        /// ", line N" within it, when known.
+        line: String,
+        /// `Type: message`.
+        error: String,
+        /// Where in the project it was raised, and what it means.
+        context: String,
     },
     /// The import check could not run or answered nothing.
     #[error("could not check the script's imports with {python:?}: {reason}")]
@@ -425,6 +451,9 @@ pub fn variant_commands(python: &[String], path: &Path, domain: Domain) -> Varia
 /// Validates, renders, compile-checks and writes the script.
 pub async fn generate(req: &GenerateRequest) -> Result<GeneratedScript, GenerateError> {
     req.check_form()?;
+    let options = Options::new(req.equivalence, req.rel_tol).map_err(GenerateError::Form)?;
+    let env = crate::bench::plan::checked_variables(&req.env)
+        .map_err(|e| GenerateError::Form(e.to_string()))?;
     let mut spec = req.spec();
     // The structure domain is refused before git is asked anything.
     if req.is_revision_form() && spec.domain == Some(Domain::Structure) {
@@ -471,13 +500,18 @@ pub async fn generate(req: &GenerateRequest) -> Result<GeneratedScript, Generate
 
     let rendered = template::render(spec, domain);
     let staged = stage(&dir, &rendered.text).map_err(|e| dir_error(&e.to_string()))?;
+    let checked = import_check::Staged {
+        python: &python,
+        script: staged.path(),
+        final_path: &path,
+        cwd: &cwd,
+        env: &env,
+    };
     // The compile check and the import check at once; a syntax error is
     // reported from the compile check, which names the part and its line.
     let imports = async {
         match &spec.revision {
-            Some(rev) => import_check::run(&python, staged.path(), &path, &cwd, rev)
-                .await
-                .map(Some),
+            Some(rev) => import_check::run(&checked, rev).await.map(Some),
             None => Ok(None),
         }
     };
@@ -495,6 +529,15 @@ pub async fn generate(req: &GenerateRequest) -> Result<GeneratedScript, Generate
         }
         _ => Vec::new(),
     };
+    let equivalence = verify::run(
+        &checked,
+        domain,
+        &options,
+        &rendered,
+        spec.revision.as_ref(),
+    )
+    .await?;
+    warnings.extend(equivalence.warning());
     let replaced_existing = path.exists();
     staged
         .persist(&path)
@@ -512,6 +555,7 @@ pub async fn generate(req: &GenerateRequest) -> Result<GeneratedScript, Generate
         compile_checked_with: compiled_with,
         revision: spec.revision.as_ref().map(|r| r.info.clone()),
         targets_checked,
+        equivalence,
         warnings,
     })
 }

@@ -39,7 +39,10 @@ pub(crate) fn improvement(run: &FiledRun) -> (Condition, bool, bool) {
         }
     };
     let any_gain = est.and_then(|e| e.low).is_some_and(|l| l > 0.0);
-    let summary = format!(
+    let summary = if verdict == Verdict::DifferentResults {
+        format!("verdict different_results: {}", c.reason)
+    } else {
+        format!(
         "verdict {}: {what} {} (bounds {} to {}, {:.2} % one-sided) against the threshold {}, after {} pairs",
         verdict.as_str(),
         fmt(est.map(|e| e.estimate)),
@@ -48,7 +51,8 @@ pub(crate) fn improvement(run: &FiledRun) -> (Condition, bool, bool) {
         c.confidence * 100.0,
         r.threshold.description,
         c.pairs
-    );
+    )
+    };
     let condition = Condition {
         name: ConditionName::Improvement,
         passed: verdict == Verdict::AboveThreshold,
@@ -63,6 +67,7 @@ pub(crate) fn improvement(run: &FiledRun) -> (Condition, bool, bool) {
             "saved_fraction": c.saved_fraction,
             "threshold": r.threshold,
             "pairs": c.pairs,
+            "equivalence": r.equivalence,
         }),
     };
     (condition, verdict == Verdict::Regression, any_gain)

@@ -6,7 +6,9 @@ use crate::verdict::Verdict;
 
 /// What the conditions say beyond passed / failed.
 #[derive(Debug, Clone, Copy, Default)]
-pub(super) struct Evidence {
+pub(super) struct Evidence<'a> {
+    /// The micro run found that B computes something else: the first difference.
+    pub(super) different: Option<&'a str>,
     /// The full test suite passed.
     pub(super) tests_passed: bool,
     /// The micro-benchmark's verdict is `regression`.
@@ -25,7 +27,9 @@ pub(super) fn decide(
         .filter(|c| !c.passed)
         .map(|c| c.name)
         .collect();
-    let (decision, reason) = if blocking.is_empty() {
+    let (decision, reason) = if let Some(difference) = evidence.different {
+        (Decision::Discard, changes_behaviour(difference, evidence))
+    } else if blocking.is_empty() {
         (Decision::Keep, "all four conditions hold".to_string())
     } else if !evidence.tests_passed {
         (
@@ -52,6 +56,18 @@ pub(super) fn decide(
     (decision, reason, blocking)
 }
 
+/// Why a candidate that computes something else is discarded, tests or not.
+fn changes_behaviour(difference: &str, evidence: Evidence) -> String {
+    format!(
+        "the candidate changes behaviour on the benchmark input ({difference}){}",
+        if evidence.tests_passed {
+            ", although the tests pass: they do not cover this difference"
+        } else {
+            ""
+        }
+    )
+}
+
 /// The decision when an e2e run judged the improvement: it settles what
 /// the micro run could not; `needs_e2e` stays only for an inconclusive e2e
 /// run, or a confirmed gain whose change is not simple, each with its reason.
@@ -72,7 +88,9 @@ pub(super) fn decide_e2e(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let (decision, reason) = if blocking.is_empty() {
+    let (decision, reason) = if let Some(difference) = evidence.different {
+        (Decision::Discard, changes_behaviour(difference, evidence))
+    } else if blocking.is_empty() {
         (
             Decision::Keep,
             "all four conditions hold, the improvement judged end to end".to_string(),
@@ -103,6 +121,10 @@ pub(super) fn decide_e2e(
             Verdict::AboveThreshold => (
                 Decision::NeedsE2e,
                 format!("the end-to-end gain clears the threshold, but a keep is blocked by: {}", names()),
+            ),
+            Verdict::DifferentResults => (
+                Decision::Discard,
+                "the end-to-end run found that the candidate's workload output differs from the base's".into(),
             ),
         }
     };
@@ -178,6 +200,7 @@ mod tests {
     #[test]
     fn every_branch_of_the_decision() {
         let fine = Evidence {
+            different: None,
             tests_passed: true,
             regression: false,
             any_gain: true,
@@ -215,6 +238,7 @@ mod tests {
     #[test]
     fn an_e2e_run_settles_what_the_micro_run_could_not() {
         let fine = Evidence {
+            different: None,
             tests_passed: true,
             regression: false,
             any_gain: true,
@@ -263,6 +287,31 @@ mod tests {
             d([true, false, true, true], failing, Verdict::AboveThreshold).0,
             Decision::Discard
         );
+    }
+
+    /// A candidate that computes something else is discarded whatever the
+    /// other conditions say, with the difference in the reason.
+    #[test]
+    fn different_results_discard_even_when_tests_pass() {
+        let wrong = Evidence {
+            different: Some("result[0]: 'w1' (A) != 'w9' (B)"),
+            tests_passed: true,
+            regression: false,
+            any_gain: true,
+        };
+        for decide_with in [
+            |c: &[Condition], e| decide(c, e),
+            |c: &[Condition], e| decide_e2e(c, e, Verdict::AboveThreshold),
+        ] {
+            let (decision, reason, _) = decide_with(&conditions([false, true, true, true]), wrong);
+            assert_eq!(decision, Decision::Discard);
+            assert!(
+                reason.contains("changes behaviour")
+                    && reason.contains("'w9' (B)")
+                    && reason.contains("tests pass"),
+                "{reason}"
+            );
+        }
     }
 
     #[test]

@@ -401,7 +401,16 @@ pub async fn check(
     };
 
     let conditions = vec![improvement, tests, simplicity, hot_path];
+    let different = (run.result.comparison.verdict == crate::verdict::Verdict::DifferentResults)
+        .then(|| {
+            run.result
+                .equivalence
+                .as_ref()
+                .and_then(|e| e.first_difference.as_deref())
+                .unwrap_or("A and B compute different results")
+        });
     let evidence = decide::Evidence {
+        different,
         tests_passed,
         regression,
         any_gain,

@@ -16,6 +16,10 @@ pub(crate) mod scripts {
     /// Runs a revision-form script's `check` mode in a fork per request (a
     /// line worker); run it after [`COMPILED`], whose `_compiled` it calls.
     pub(crate) const IMPORT_CHECK: &str = include_str!("import_check.py");
+    /// The equivalence check (`_verify`, `_main`): does B compute what A
+    /// computes? Run as a program by run_ab_benchmark, inside the
+    /// import-check worker by generate_ab_script.
+    pub(crate) const VERIFY: &str = include_str!("verify.py");
     /// `_compiled`: compile() with a content-keyed bytecode cache, shared by
     /// the import-check worker and the generated scripts' loader.
     pub(crate) const COMPILED: &str = include_str!("../templates/compiled.py");

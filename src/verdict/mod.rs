@@ -41,6 +41,8 @@ pub enum Verdict {
     Regression,
     /// The budget ran out with the interval straddling the threshold.
     Inconclusive,
+    /// A and B compute different results on the benchmark's input: nothing was timed, no speed verdict is given.
+    DifferentResults,
 }
 
 impl Verdict {
@@ -51,6 +53,7 @@ impl Verdict {
             Verdict::BelowThreshold => "below_threshold",
             Verdict::Regression => "regression",
             Verdict::Inconclusive => "inconclusive",
+            Verdict::DifferentResults => "different_results",
         }
     }
 }
@@ -183,6 +186,26 @@ pub struct Analysis {
     /// True when this look settles the run (always true at the final look).
     #[serde(skip)]
     pub settled: bool,
+}
+
+/// The analysis of a run that timed nothing because A and B compute
+/// different results: no estimate, no bounds, the difference as the reason.
+pub fn different_results(difference: &str) -> Analysis {
+    Analysis {
+        speedup: None,
+        gain: None,
+        saved_bytes: None,
+        saved_fraction: None,
+        effective_min_saved_bytes: None,
+        confidence: 0.0,
+        pairs: 0,
+        pairs_b_better: 0,
+        verdict: Verdict::DifferentResults,
+        reason: format!(
+            "A and B compute different results on the script's input, so nothing was timed and no speed verdict is given: {difference}"
+        ),
+        settled: true,
+    }
 }
 
 /// Analyzes one look at level `alpha` (one-sided, each bound).

@@ -57,12 +57,15 @@ pub fn tools_dir() -> PathBuf {
 }
 
 /// Pinned Python packages the tests need beyond the standard library:
-/// pytest (keep checks), maturin (the wheel), uv (the plugin's uvx path).
-pub const TEST_PACKAGES: [&str; 4] = [
+/// pytest (keep checks), maturin (the wheel), uv (the plugin's uvx path),
+/// numpy and pandas (the equivalence check's comparisons of their results).
+pub const TEST_PACKAGES: [&str; 6] = [
     "pytest==8.4.2",
     "pytest-benchmark==5.2.3",
     "maturin==1.16.0",
     "uv==0.13.9",
+    "numpy==2.3.5",
+    "pandas==2.3.3",
 ];
 
 /// Holds an exclusive flock on `path` while `make` runs, so test binaries
