@@ -517,3 +517,33 @@ async fn errors_name_the_part_and_the_cli_gates_on_different_results() {
     assert_eq!(result["equivalence"]["status"], "same", "{result:#}");
     assert_ne!(result["verdict"], "different_results");
 }
+
+/// generate_ab_script runs the variants once: what they start is killed
+/// with the check (its own process group), and stdin is not the worker's.
+#[tokio::test]
+async fn generate_leaves_no_process_behind() {
+    let server = common::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let marker = common::unique("genchild");
+    let g = server
+        .call_ok(
+            "generate_ab_script",
+            json!({"name": marker, "domain": "cpu", "dir": dir.path(),
+                   "setup": format!("import subprocess, sys\nMARK = {marker:?}"),
+                   "code_a": "return 1",
+                   "code_b": "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)', MARK])\nreturn 1"}),
+        )
+        .await;
+    assert_eq!(g["equivalence"]["status"], "same", "{g:#}");
+    common::all_gone(&marker, Instant::now(), Duration::from_secs(2)).await;
+    // A variant that reads stdin gets EOF, not the worker's next request.
+    let g = server
+        .call_ok(
+            "generate_ab_script",
+            json!({"name": "stdin", "domain": "cpu", "dir": dir.path(), "setup": "import sys",
+                   "code_a": "return sys.stdin.read()", "code_b": "return ''"}),
+        )
+        .await;
+    assert_eq!(g["equivalence"]["status"], "same", "{g:#}");
+    server.assert_alive().await;
+}

@@ -507,36 +507,41 @@ pub async fn generate(req: &GenerateRequest) -> Result<GeneratedScript, Generate
         cwd: &cwd,
         env: &env,
     };
-    // The compile check and the import check at once; a syntax error is
-    // reported from the compile check, which names the part and its line.
-    let imports = async {
-        match &spec.revision {
-            Some(rev) => import_check::run(&checked, rev).await.map(Some),
-            None => Ok(None),
-        }
+    // The compile check beside the import check and then the equivalence
+    // check (both in the import worker); a syntax error is reported from the
+    // compile check, which names the part and its line, then an import
+    // error, then what running the parts found.
+    let runs = async {
+        let imports = match &spec.revision {
+            Some(rev) => Some(import_check::run(&checked, rev).await?),
+            None => None,
+        };
+        let equivalence = verify::run(
+            &checked,
+            domain,
+            &options,
+            &rendered,
+            spec.revision.as_ref(),
+        )
+        .await;
+        Ok::<_, GenerateError>((imports, equivalence))
     };
-    let (compiled_with, imports) = tokio::join!(compile_check(&python, &rendered), imports);
+    let (compiled_with, runs) = tokio::join!(compile_check(&python, &rendered), runs);
     let compiled_with = compiled_with?;
+    let (imports, equivalence) = runs?;
     let mut warnings: Vec<String> = spec
         .ignored_arguments(domain)
         .into_iter()
         .map(|arg| format!("`{arg}` does not apply to the {domain} domain and was ignored"))
         .collect();
-    let targets_checked = match (&spec.revision, imports?) {
+    let targets_checked = match (&spec.revision, imports) {
         (Some(rev), Some(checked)) => {
             warnings.extend(import_check::warnings(rev, &checked));
             checked
         }
         _ => Vec::new(),
     };
-    let equivalence = verify::run(
-        &checked,
-        domain,
-        &options,
-        &rendered,
-        spec.revision.as_ref(),
-    )
-    .await?;
+    let equivalence = equivalence?;
     warnings.extend(equivalence.warning());
     let replaced_existing = path.exists();
     staged

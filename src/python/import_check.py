@@ -8,6 +8,14 @@
 # instead of `check`}; one JSON answer per line: {"output", "timed_out",
 # "status"}.
 import builtins
+import collections  # noqa: F401  (what the equivalence check needs, imported once here)
+import contextlib  # noqa: F401
+import copy  # noqa: F401
+import functools  # noqa: F401
+import reprlib  # noqa: F401
+import sysconfig  # noqa: F401
+import traceback  # noqa: F401
+import zlib  # noqa: F401
 import hashlib  # noqa: F401  (for _compiled, imported once here)
 import importlib.abc  # noqa: F401  (what the script's loader needs, imported once here)
 import importlib.machinery  # noqa: F401
