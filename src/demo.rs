@@ -137,6 +137,16 @@ pub async fn run(
         "   wrote {} ({})",
         generated.path, generated.measurement
     ));
+    let e = &generated.equivalence;
+    say(&format!(
+        "   ran setup and each variant once: {} ({} compared){}",
+        e.status.as_str(),
+        e.checked.join(", "),
+        e.first_difference
+            .as_deref()
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default()
+    ));
 
     let run_args = json!({"script": generated.path, "cwd": repo.root});
     step(
