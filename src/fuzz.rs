@@ -200,12 +200,12 @@ proptest! {
 
     #[test]
     fn json_rpc_lines_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..300), id in any::<u32>(), method in "[a-z/]{1,20}") {
-        if let Some(reply) = crate::mcp_stdio::check_message(&bytes) {
+        if let Some(reply) = crate::mcp::stdio::check_message(&bytes) {
             let reply: Value = serde_json::from_slice(&reply).unwrap();
             prop_assert!(reply["error"]["code"].is_i64());
         }
         let valid = serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method}).to_string();
-        prop_assert!(crate::mcp_stdio::check_message(valid.as_bytes()).is_none());
+        prop_assert!(crate::mcp::stdio::check_message(valid.as_bytes()).is_none());
     }
 
     #[test]

@@ -27,12 +27,10 @@
 
 pub mod bench;
 pub mod cli;
-pub mod demo;
 pub mod doctor;
 pub mod domain;
 pub mod e2e;
 pub mod equivalence;
-pub mod export;
 #[cfg(test)]
 mod fuzz;
 pub mod generate;
@@ -43,16 +41,10 @@ pub mod ledger;
 pub mod lock;
 pub mod machine;
 pub mod mcp;
-pub mod mcp_log;
-pub mod mcp_stdio;
-pub mod mcp_tasks;
 pub mod measurement;
-pub mod portable;
 pub mod process;
 pub mod provision;
 pub mod python;
-pub mod references;
-pub mod render;
 pub mod revision;
 pub mod rng;
 pub mod stats;

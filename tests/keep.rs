@@ -8,7 +8,7 @@ use std::process::Command;
 
 use serde_json::{json, Value};
 
-use abbench::demo::{OPTIMIZED_INVENTORY as OPTIMIZED, PROJECT};
+use abbench::cli::demo::{OPTIMIZED_INVENTORY as OPTIMIZED, PROJECT};
 
 const RESTOCK: &str = "\n\ndef restock(levels, minimum):\n    \"\"\"SKUs below the minimum level (no test calls this).\"\"\"\n    return [sku for sku, n in levels.items() if n < minimum]\n";
 const TARGET: &str = "shop/inventory.py::count_known";

@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::{cancel_on_ctrl_c, env_pairs, gate, progress_bar, FailOn};
 use crate::e2e::{self, E2eRequest};
-use crate::render;
+use super::render;
 
 /// Flags of `abbench e2e`.
 #[derive(Debug, Args)]

@@ -12,15 +12,16 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use crate::bench::{self, Event, Isolation, Progress, RunRequest};
-use crate::demo;
-use crate::export::{self, Exported, Exporter};
+use self::export::{Exported, Exporter};
 use crate::generate::{self, GenerateRequest};
 use crate::history::{self, HistoryRequest};
 use crate::keep::{self, KeepRequest};
-use crate::render;
 use crate::verdict::Verdict;
 
+pub mod demo;
 mod e2e;
+pub mod export;
+pub mod render;
 
 /// A/B micro-benchmarks for Python optimization agents: generate the script,
 /// run both variants with an honest verdict, decide whether to keep.

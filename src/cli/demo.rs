@@ -14,33 +14,33 @@ use crate::generate;
 use crate::git::Repo;
 use crate::keep::{self, KeepRequest};
 use crate::process::{self, Limits, ProcessSpec};
-use crate::render;
+use super::render;
 
 /// The example project, embedded: (path, text). Its suite needs only the
 /// standard library (unittest), so the demo runs on a bare machine.
 pub const PROJECT: [(&str, &str); 6] = [
-    ("shop/__init__.py", include_str!("../demo/shop/__init__.py")),
+    ("shop/__init__.py", include_str!("../../demo/shop/__init__.py")),
     (
         "shop/inventory.py",
-        include_str!("../demo/shop/inventory.py"),
+        include_str!("../../demo/shop/inventory.py"),
     ),
-    ("shop/report.py", include_str!("../demo/shop/report.py")),
+    ("shop/report.py", include_str!("../../demo/shop/report.py")),
     (
         "tests/__init__.py",
-        include_str!("../demo/tests/__init__.py"),
+        include_str!("../../demo/tests/__init__.py"),
     ),
     (
         "tests/test_inventory.py",
-        include_str!("../demo/tests/test_inventory.py"),
+        include_str!("../../demo/tests/test_inventory.py"),
     ),
-    ("bench_report.py", include_str!("../demo/bench_report.py")),
+    ("bench_report.py", include_str!("../../demo/bench_report.py")),
 ];
 /// The demo's full test suite and the test that exercises the target.
 pub const TEST_COMMAND: &str = "python3 -m unittest -q";
 /// The test of `count_known`, profiled on the base and on the candidate.
 pub const TARGET_TEST: &str = "tests/test_inventory.py::InventoryTest::test_daily_report";
 /// `shop/inventory.py` with the candidate optimization applied.
-pub const OPTIMIZED_INVENTORY: &str = include_str!("../demo/optimized/inventory.py");
+pub const OPTIMIZED_INVENTORY: &str = include_str!("../../demo/optimized/inventory.py");
 
 const SETUP: &str = "# The real input: the test suite's catalogue and a day of orders.
 from shop.inventory import normalise

@@ -28,9 +28,15 @@ use crate::e2e::{self, E2eRequest, E2eResult};
 use crate::generate::{self, GenerateRequest, GeneratedScript};
 use crate::history::{self, HistoryRequest, HistoryResult};
 use crate::keep::{self, KeepRequest, KeepResult};
-use crate::mcp_log::{Level, LogFloor};
-use crate::portable::{make_portable, Contract};
-use crate::references::{self, REFERENCES};
+use log::{Level, LogFloor};
+use portable::{make_portable, Contract};
+use references::REFERENCES;
+
+mod log;
+mod portable;
+mod references;
+pub(crate) mod stdio;
+mod tasks;
 
 const INSTRUCTIONS: &str = "abbench answers one question for an optimization loop: is variant B of this Python code a clear, repeatable improvement over variant A?\n\
 1. generate_ab_script writes micro_bench_<name>.py: bench_a = current code, bench_b = optimized code, same real input (domains: cpu/data_structures, async, memory, structure); with `target` + `call`, A is the committed code taken from git and B the work tree's.\n\
@@ -51,7 +57,7 @@ pub struct WorkflowArgs {
 
 /// abbench's icon, an SVG served as a data URI.
 fn icon() -> Icon {
-    const SVG: &str = include_str!("../assets/abbench.svg");
+    const SVG: &str = include_str!("../../assets/abbench.svg");
     let mut icon = Icon::new(format!(
         "data:image/svg+xml;base64,{}",
         base64(SVG.as_bytes())
@@ -93,7 +99,7 @@ pub struct AbbenchServer {
     shutdown: CancellationToken,
     /// The level the client set with `logging/setLevel`.
     log: LogFloor,
-    /// Calls running as tasks (see [`crate::mcp_tasks`]).
+    /// Calls running as tasks (see `tasks`).
     tasks: TaskManager,
 }
 
@@ -403,13 +409,15 @@ impl ServerHandler for AbbenchServer {
         request: rmcp::model::CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::CallToolResponse, ErrorData> {
-        if crate::mcp_tasks::as_task(&request, &context) {
-            return Ok(crate::mcp_tasks::spawn(
-                &self.tasks,
-                self.clone(),
-                request,
-                context,
-            ));
+        if tasks::as_task(&request, &context) {
+            let server = self.clone();
+            let name = request.name.to_string();
+            return Ok(tasks::spawn(&self.tasks, &name, move |cancel| async move {
+                let mut context = context;
+                context.ct = cancel;
+                let call = rmcp::handler::server::tool::ToolCallContext::new(&server, request, context);
+                server.routes().call(call).await
+            }));
         }
         let call = rmcp::handler::server::tool::ToolCallContext::new(self, request, context);
         self.tool_router.call(call).await
@@ -516,7 +524,7 @@ pub async fn serve_stdio() -> anyhow::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
 
     let shutdown = CancellationToken::new();
-    let io = crate::mcp_stdio::guard(shutdown.clone());
+    let io = stdio::guard(shutdown.clone());
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     let on_signal = shutdown.clone();

@@ -8,14 +8,13 @@
 
 use std::time::Duration;
 
-use rmcp::handler::server::tool::ToolCallContext;
+use std::future::Future;
+
 use rmcp::model::{CallToolRequestParams, CallToolResponse, CreateTaskResult};
 use rmcp::service::RequestContext;
 use rmcp::task_manager::{TaskExit, TaskManager, TaskOptions};
 use rmcp::{ErrorData, RoleServer};
 use tokio_util::sync::CancellationToken;
-
-use crate::mcp::AbbenchServer;
 
 /// The tools a task-capable client gets as tasks.
 pub const TASK_TOOLS: [&str; 3] = [
@@ -35,30 +34,29 @@ pub fn as_task(request: &CallToolRequestParams, context: &RequestContext<RoleSer
             .is_some_and(|c| c.supports_tasks())
 }
 
-/// Starts the call as a task of `tasks` and returns its handle.
-pub fn spawn(
-    tasks: &TaskManager,
-    server: AbbenchServer,
-    request: CallToolRequestParams,
-    mut context: RequestContext<RoleServer>,
-) -> CallToolResponse {
+/// Starts `call` (tool `name`) as a task of `tasks` and returns its
+/// handle; `call` gets the token that tasks/cancel cancels.
+pub fn spawn<F, Fut>(tasks: &TaskManager, name: &str, call: F) -> CallToolResponse
+where
+    F: FnOnce(CancellationToken) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<CallToolResponse, ErrorData>> + Send + 'static,
+{
     let options = TaskOptions::new()
         .with_ttl_ms(TASK_TTL.as_millis() as u64)
         .with_poll_interval_ms(1000)
-        .with_status_message(format!("{} running", request.name));
+        .with_status_message(format!("{name} running"));
     let task = tasks.spawn(options, move |task| {
         Box::pin(async move {
             // The call's own token: cancelled by tasks/cancel (the request
             // itself has already been answered with the task).
             let cancel = CancellationToken::new();
-            context.ct = cancel.clone();
             let watched = task.clone();
+            let token = cancel.clone();
             let watcher = tokio::spawn(async move {
                 watched.cancelled().await;
-                cancel.cancel();
+                token.cancel();
             });
-            let call = ToolCallContext::new(&server, request, context);
-            let outcome = server.routes().call(call).await;
+            let outcome = call(cancel).await;
             watcher.abort();
             if task.is_cancel_requested() {
                 return Err(TaskExit::Cancelled);

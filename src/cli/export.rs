@@ -7,7 +7,7 @@
 use crate::bench::RunResult;
 use crate::history::HistoryResult;
 use crate::keep::KeepResult;
-use crate::render::quantity;
+use super::render::quantity;
 use crate::verdict::Estimate;
 
 /// What is exported.

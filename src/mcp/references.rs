@@ -20,19 +20,19 @@ pub const REFERENCES: &[Reference] = &[
         file: "micro-benchmark.md",
         title: "The A/B micro-benchmark method",
         description: "How abbench's A/B micro-benchmarks work: the script, the four domains, thresholds and the four keep conditions.",
-        text: include_str!("../references/micro-benchmark.md"),
+        text: include_str!("../../references/micro-benchmark.md"),
     },
     Reference {
         file: "tools.md",
         title: "abbench tools",
         description: "Each tool's arguments and result fields, with an example call and result.",
-        text: include_str!("../references/tools.md"),
+        text: include_str!("../../references/tools.md"),
     },
     Reference {
         file: "statistics.md",
         title: "How abbench reaches a verdict",
         description: "The statistics behind run_ab_benchmark's verdicts: fresh interleaved processes, Hodges-Lehmann intervals, planned looks.",
-        text: include_str!("../references/statistics.md"),
+        text: include_str!("../../references/statistics.md"),
     },
 ];
 
