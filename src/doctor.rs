@@ -13,23 +13,26 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use crate::bench::executor::{probe_python, Probe};
 use crate::domain::Domain;
 use crate::provision;
+use crate::python::probe::{probe_python, Probe};
 use crate::python::runner::{self, Runner};
 
 /// Arguments of `check_environment` / `abbench doctor`.
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct DoctorRequest {
     /// The project directory (or a folder in it) whose Python would run, e.g. "/home/me/shop". Default: the server's working directory.
     #[serde(default)]
+    #[arg(long)]
     pub cwd: Option<PathBuf>,
     /// A Python command to check instead of the detected one, e.g. ".venv/bin/python" or "uv run python".
     #[serde(default)]
+    #[arg(long)]
     pub runner: Option<String>,
     /// Environment variables as run_ab_benchmark would get them (an active VIRTUAL_ENV here counts).
     #[serde(default)]
+    #[arg(skip)]
     pub env: BTreeMap<String, String>,
 }
 
@@ -127,7 +130,7 @@ pub struct EnvironmentReport {
     pub advice: Vec<String>,
 }
 
-use crate::machine::read;
+use crate::measure::machine::read;
 
 /// (idle, steal, total) jiffies of all CPUs.
 fn cpu_times() -> Option<(u64, u64, u64)> {
@@ -193,8 +196,8 @@ async fn machine() -> Machine {
             .collect();
         (v.len() == 3).then(|| [v[0], v[1], v[2]])
     });
-    let hardware = crate::machine::Hardware::read();
-    let lock_file = crate::lock::lock_path();
+    let hardware = crate::measure::machine::Hardware::read();
+    let lock_file = crate::measure::lock::lock_path();
     Machine {
         cores: std::thread::available_parallelism()
             .map(usize::from)

@@ -19,24 +19,29 @@ pub const DEFAULT_LIMIT: usize = 20;
 pub const MAX_LIMIT: usize = 1000;
 
 /// Arguments of `benchmark_history` / `abbench history`.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryRequest {
     /// Only runs whose script path contains this, e.g. the benchmark name "parse_rows".
     #[serde(default)]
+    #[arg(long)]
     pub name: Option<String>,
     /// Only runs of this domain: cpu, data_structures, async, memory or structure.
     #[serde(default)]
+    #[arg(long)]
     pub domain: Option<Domain>,
     /// Only runs with a keep decision about a function whose name contains this, or whose revision-form script targets one, e.g. "parse_rows".
     #[serde(default)]
+    #[arg(long)]
     pub function: Option<String>,
     /// Most runs returned, newest first (1 to 1000). Default 20.
     #[serde(default = "default_limit")]
     #[schemars(range(min = 1, max = MAX_LIMIT))]
+    #[arg(long, default_value_t = DEFAULT_LIMIT)]
     pub limit: usize,
     /// Only runs at or after this RFC 3339 time, e.g. "2026-11-27T09:00:00Z" (a bare date means its midnight UTC).
     #[serde(default)]
+    #[arg(long)]
     pub since: Option<String>,
 }
 

@@ -14,15 +14,24 @@
 //! | `benchmark_history` | [`history::HistoryRequest`] → [`history::HistoryResult`] | [`history`] |
 //! | `check_environment` | [`doctor::DoctorRequest`] → [`doctor::EnvironmentReport`] | [`doctor`] |
 //!
-//! Underneath: [`bench`] plans a run ([`domain`]'s thresholds), lets a
-//! schedule drive an `Executor` (the seam a mock replaces in tests), and
-//! judges it with [`verdict`] over [`stats`]; every child process goes
-//! through [`process`] (own process group, timeouts, cancellation, nothing
-//! left behind); [`python`] knows the project's interpreter and runs
-//! abbench's embedded helpers; [`ledger`] files runs and decisions in
-//! SQLite and reads them back typed; [`provision`] installs memray outside
-//! the project; [`render`] is the CLI's text; [`references`] the documents
-//! served as MCP resources.
+//! Underneath, one measuring engine, [`measure`], which both measuring
+//! tools stand on and which depends on neither: the arms, the
+//! process-isolation schedule behind the `Executor` seam (the seam a mock
+//! replaces in tests), the machine lock and load, progress events,
+//! warnings, the environment record, and the session every run goes
+//! through (probe, memray, lock, environment, ledger). [`bench`] adds the
+//! micro run's paired design and its Python executor, [`e2e`] the
+//! workload executor over a base worktree; both judge with [`verdict`]
+//! over [`stats`]. Before anything is timed, [`equivalence`] checks that B
+//! computes what A computes. Every child process goes through [`process`]
+//! (own process group, timeouts, cancellation, nothing left behind);
+//! [`python`] knows the project's interpreter and runs abbench's embedded
+//! helpers; [`ledger`] files runs and decisions in SQLite and reads them
+//! back typed; [`provision`] installs memray outside the project.
+//!
+//! The two adapters live in their own folders: [`mcp`] (the server, tasks,
+//! the stdio guard, logging, portable schemas, the reference documents) and
+//! [`cli`] (commands, the text summaries, exports, the demo).
 #![warn(missing_docs)]
 
 pub mod bench;
@@ -38,15 +47,15 @@ pub mod git;
 pub mod history;
 pub mod keep;
 pub mod ledger;
-pub mod lock;
-pub mod machine;
+pub mod measure;
+
 pub mod mcp;
 pub mod measurement;
 pub mod process;
 pub mod provision;
 pub mod python;
 pub mod revision;
-pub mod rng;
+
 pub mod stats;
 pub mod template;
 pub mod testsummary;

@@ -359,7 +359,7 @@ mod tests {
     /// the signed-rank test of d - t rejects at alpha (exact p by enumeration).
     #[test]
     fn paired_bounds_are_the_signed_rank_test() {
-        let mut rng = crate::rng::SplitMix64::new(11);
+        let mut rng = crate::measure::rng::SplitMix64::new(11);
         for trial in 0..300 {
             let n = 6 + trial % 6;
             let d: Vec<f64> = (0..n).map(|_| 0.1 + 0.2 * rng.normal()).collect();

@@ -149,8 +149,8 @@ async fn schemas_are_portable_and_state_the_enforced_ranges() {
         let t = tools.iter().find(|t| t.name == tool).unwrap();
         Value::Object((*t.input_schema).clone())["properties"][name].clone()
     };
-    let max = abbench::bench::MAX_PAIRS_LIMIT;
-    let min = abbench::bench::MIN_PAIRS_LIMIT;
+    let max = abbench::measure::MAX_PAIRS_LIMIT;
+    let min = abbench::measure::MIN_PAIRS_LIMIT;
     for (tool, name) in [
         ("run_ab_benchmark", "min_pairs"),
         ("run_ab_benchmark", "max_pairs"),
@@ -180,4 +180,93 @@ async fn schemas_are_portable_and_state_the_enforced_ranges() {
         msg.contains(&abbench::history::MAX_LIMIT.to_string()),
         "{msg}"
     );
+}
+
+/// Every default is written once, in the request's `Default`: the numbers
+/// the schema's descriptions state ("Default 30") and the command line's
+/// defaults are the same values.
+#[test]
+fn defaults_are_the_requests_own() {
+    use abbench::bench::RunRequest;
+    use abbench::cli::{Cli, Command};
+    use abbench::e2e::E2eRequest;
+    use abbench::history::HistoryRequest;
+    use abbench::keep::KeepRequest;
+    use clap::Parser;
+
+    fn stated<T: schemars::JsonSchema + serde::Serialize>(value: &T) {
+        let schema = serde_json::to_value(schemars::schema_for!(T)).unwrap();
+        let value = serde_json::to_value(value).unwrap();
+        for (name, prop) in schema["properties"].as_object().unwrap() {
+            let description = prop["description"].as_str().unwrap_or_default();
+            let Some(default) = value[name].as_f64() else {
+                continue;
+            };
+            for d in defaults(description) {
+                assert_eq!(
+                    d.parse::<f64>().unwrap(),
+                    default,
+                    "{name}: the description says default {d}, `Default` says {default}"
+                );
+            }
+        }
+    }
+    stated(&RunRequest::default());
+    stated(&E2eRequest::default());
+    stated(&KeepRequest::default());
+    stated(&HistoryRequest::default());
+
+    let parse = |words: &[&str]| Cli::try_parse_from(words).unwrap().command.unwrap();
+    match parse(&["abbench", "run", "s.py"]) {
+        Command::Run(args) => assert_eq!(
+            serde_json::to_value(&args.request).unwrap(),
+            serde_json::to_value(RunRequest {
+                script: "s.py".into(),
+                ..RunRequest::default()
+            })
+            .unwrap()
+        ),
+        other => panic!("{other:?}"),
+    }
+    match parse(&["abbench", "e2e", "--command", "python w.py"]) {
+        Command::E2e(args) => assert_eq!(
+            serde_json::to_value(&args.request).unwrap(),
+            serde_json::to_value(E2eRequest {
+                repo: ".".into(), // the command line's own default: the current directory
+                command: "python w.py".into(),
+                ..E2eRequest::default()
+            })
+            .unwrap()
+        ),
+        other => panic!("{other:?}"),
+    }
+    match parse(&[
+        "abbench",
+        "keep",
+        "--run-id",
+        "r",
+        "--repo",
+        ".",
+        "--test-command",
+        "t",
+    ]) {
+        Command::Keep(args) => assert_eq!(
+            serde_json::to_value(&args.request).unwrap(),
+            serde_json::to_value(KeepRequest {
+                run_id: "r".into(),
+                repo: ".".into(),
+                test_command: "t".into(),
+                ..KeepRequest::default()
+            })
+            .unwrap()
+        ),
+        other => panic!("{other:?}"),
+    }
+    match parse(&["abbench", "history"]) {
+        Command::History(args) => assert_eq!(
+            serde_json::to_value(&args.request).unwrap(),
+            serde_json::to_value(HistoryRequest::default()).unwrap()
+        ),
+        other => panic!("{other:?}"),
+    }
 }

@@ -1,54 +1,71 @@
 //! Executing one run's processes. [`Executor`] is the seam between the
 //! schedules (which process next, when to stop: [`super::paired`],
-//! [`super::unpaired`]) and Python, so the schedules are unit-tested on a
+//! [`crate::measure::schedule`]) and Python, so the schedules are unit-tested on a
 //! mock; [`PythonExecutor`] is the real one: the warm-up, the paired
 //! design's pilot and counted `ab` processes, single-variant processes
 //! (process isolation), and memory processes under memray's in-process
 //! tracker. Each is read into typed values; it notes what the warnings will
 //! need (stderr, dropped output, short samples) and the exact command of
-//! the first process of each role. The runner probe lives here too.
+//! the first process of each role.
 
 use std::path::PathBuf;
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::blocks::{Counted, Pilot};
 use super::plan::Plan;
-use super::result::{shown_output, ProcessOutput};
-use super::{RunCommands, RunError, Variant};
 use crate::equivalence::{self, Equivalence, Verified};
+use crate::measure::executor::{
+    blamed, tail_without_marks, truncate, Executor, Single, RUNNING_MARK, STDERR_TAIL_LINES,
+};
+use crate::measure::{Arm, Culprit, RunError};
 use crate::measurement;
 use crate::process::{self, ProcessError, ProcessSpec};
-pub(crate) use crate::python::probe::{probe_python, Probe};
+use crate::python::probe::Probe;
 
-/// Lines of stderr quoted when a variant fails.
-pub(crate) const STDERR_TAIL_LINES: usize = 30;
+/// The exact command of the first process of each role, shell-quoted for
+/// display (never run through a shell), abbench's environment additions first.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct RunCommands {
+    /// The uncounted warm-up processes (paired: the pilot).
+    pub warm_up: Vec<String>,
+    /// Process isolation: a process of variant A.
+    pub a: Option<String>,
+    /// Process isolation: a process of variant B.
+    pub b: Option<String>,
+    /// Paired: a counted process running both.
+    pub ab: Option<String>,
+    /// The equivalence check: setup, A twice and B once, compared.
+    #[serde(default)]
+    pub verify: Option<String>,
+}
 
-/// Asks the run's runner for its version, executable and what it imports.
-pub(super) async fn probe(
-    plan: &Plan,
-    memray_path: Option<&std::path::Path>,
-    cancel: &CancellationToken,
-) -> Result<Probe, RunError> {
-    let shown = plan.runner.shown();
-    probe_python(
-        &plan.runner.argv,
-        Some(plan.cwd.clone()),
-        &plan.env,
-        memray_path,
-        cancel,
-    )
-    .await
-    .map_err(|e| {
-        if cancel.is_cancelled() {
-            RunError::Cancelled
-        } else {
-            RunError::Runner(format!(
-                "runner `{shown}` ({}) {e}; pass `runner` naming a working Python command",
-                plan.runner.chosen_because
-            ))
-        }
-    })
+/// What one process printed, for `show_output`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ProcessOutput {
+    /// a, b (process isolation) or ab (paired).
+    pub role: String,
+    /// The exact command.
+    pub command: String,
+    /// Its stdout, up to 4 KiB (longer: the first 4 KiB, then a note of how much more).
+    pub stdout: String,
+    /// Its stderr, up to 4 KiB.
+    pub stderr: String,
+}
+
+/// At most `OUTPUT_SHOWN` bytes of `text`, cut on a character boundary.
+pub(crate) fn shown_output(text: &str) -> String {
+    const OUTPUT_SHOWN: usize = 4096;
+    if text.len() <= OUTPUT_SHOWN {
+        return text.to_string();
+    }
+    let mut end = OUTPUT_SHOWN;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}\n[... {} more bytes]", &text[..end], text.len() - end)
 }
 
 /// How memory processes are measured.
@@ -61,26 +78,6 @@ pub(super) enum MemoryMethod {
     },
     /// The script's own tracemalloc figure.
     Tracemalloc,
-}
-
-/// One single-variant process's value.
-pub(crate) struct Single {
-    /// Seconds (time domains) or the variant's own peak bytes (memory).
-    pub(crate) value: f64,
-    /// Memory under memray: the process's peak (setup's live bytes + the variant's own peak).
-    pub(crate) process_peak: Option<f64>,
-}
-
-/// The processes of process isolation, each returning its typed report:
-/// what [`super::unpaired`] asks for (and `run_e2e_benchmark`'s workload
-/// processes provide).
-pub(crate) trait Executor {
-    /// Processes started so far (warm-ups and the pilot included).
-    fn started(&self) -> usize;
-    /// An uncounted warm-up: of one variant, or (`None`, memory) both once.
-    async fn warm_up(&mut self, variant: Option<Variant>) -> Result<(), RunError>;
-    /// One process of `variant` alone; its value.
-    async fn single(&mut self, variant: Variant) -> Result<Single, RunError>;
 }
 
 /// The paired design's processes too: both variants in one process.
@@ -155,31 +152,6 @@ impl<'a> PythonExecutor<'a> {
     }
 }
 
-/// Marker lines a paired script writes to stderr: which variant was
-/// running, and which raised.
-const RUNNING_MARK: &str = "ABBENCH-RUNNING ";
-const RAISED_MARK: &str = "ABBENCH-RAISED ";
-
-/// The variant a process running both was busy with when it failed.
-fn blamed(stderr: &str) -> Option<String> {
-    let last = |mark: &str| {
-        stderr
-            .lines()
-            .rev()
-            .find_map(|l| l.strip_prefix(mark).map(|v| v.trim().to_string()))
-    };
-    last(RAISED_MARK).or_else(|| last(RUNNING_MARK))
-}
-
-/// The last `n` lines of stderr without abbench's own marker lines.
-pub(crate) fn tail_without_marks(stderr: &str, n: usize) -> String {
-    let lines: Vec<&str> = stderr
-        .lines()
-        .filter(|l| !l.starts_with(RUNNING_MARK) && !l.starts_with(RAISED_MARK))
-        .collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
-}
-
 /// A command as a person would paste it: abbench's environment additions, then argv.
 fn shown(spec: &ProcessSpec, added: &[(String, String)]) -> String {
     let env = added
@@ -214,17 +186,17 @@ impl PythonExecutor<'_> {
     /// returns its stdout after recording stderr and dropped output.
     async fn run(
         &mut self,
-        variant: Option<Variant>,
+        variant: Option<Arm>,
         args: &[String],
         added: &[(String, String)],
     ) -> Result<(process::Finished, String), RunError> {
         let spec = self.spec(args, added);
         let command = shown(&spec, added);
         self.count += 1;
-        let idx = variant.unwrap_or(Variant::A).index();
+        let idx = variant.unwrap_or(Arm::A).index();
         let name = |stderr: &str| match variant {
-            Some(v) => v.to_string(),
-            None => blamed(stderr).unwrap_or_else(|| "a or b".into()),
+            Some(v) => Culprit::Variant(v),
+            None => blamed(stderr).unwrap_or(Culprit::Either),
         };
         let finished = match process::run(&spec, self.plan.limits, self.cancel).await {
             Ok(f) if f.exit.success() => f,
@@ -268,11 +240,11 @@ impl PythonExecutor<'_> {
     /// The JSON of the process's last ABBENCH line, as `T`.
     fn line<T: serde::de::DeserializeOwned>(
         stdout: &str,
-        variant: Option<Variant>,
+        variant: Option<Arm>,
         command: &str,
     ) -> Result<T, RunError> {
         let bad = |problem: String| RunError::BadOutput {
-            variant: variant.map_or("ab".into(), |v| v.to_string()),
+            variant: variant.map_or(Culprit::Both, Culprit::Variant),
             problem,
             command: command.to_string(),
         };
@@ -325,7 +297,7 @@ impl Executor for PythonExecutor<'_> {
 
     /// An uncounted warm-up: a single variant (time domains, process
     /// isolation) or, for memory, `warmup` (both once, nothing measured).
-    async fn warm_up(&mut self, variant: Option<Variant>) -> Result<(), RunError> {
+    async fn warm_up(&mut self, variant: Option<Arm>) -> Result<(), RunError> {
         let args = vec![variant.map_or("warmup".into(), |v| v.to_string())];
         let (_, command) = self.run(variant, &args, &[]).await?;
         if self.commands.warm_up.len() < 2 {
@@ -335,19 +307,19 @@ impl Executor for PythonExecutor<'_> {
     }
 
     /// One process of `variant` alone; its value.
-    async fn single(&mut self, variant: Variant) -> Result<Single, RunError> {
+    async fn single(&mut self, variant: Arm) -> Result<Single, RunError> {
         let added = self.memory_env();
         let (finished, command) = self
             .run(Some(variant), &[variant.to_string()], &added)
             .await?;
         let slot = match variant {
-            Variant::A => &mut self.commands.a,
-            Variant::B => &mut self.commands.b,
+            Arm::A => &mut self.commands.a,
+            Arm::B => &mut self.commands.b,
         };
         slot.get_or_insert(command.clone());
         self.keep_output(&variant.to_string(), &command, &finished);
         let bad = |problem: String| RunError::BadOutput {
-            variant: variant.to_string(),
+            variant: Culprit::Variant(variant),
             problem,
             command: command.clone(),
         };
@@ -430,7 +402,7 @@ impl PairedExecutor for PythonExecutor<'_> {
         self.commands.warm_up.push(command.clone());
         let mut pilot: Pilot = Self::line(&finished.stdout.text, None, &command)?;
         pilot.check().map_err(|problem| RunError::BadOutput {
-            variant: "ab".into(),
+            variant: Culprit::Both,
             problem,
             command: command.clone(),
         })?;
@@ -468,13 +440,13 @@ impl PairedExecutor for PythonExecutor<'_> {
             .blocks
             .check()
             .map_err(|problem| RunError::BadOutput {
-                variant: "ab".into(),
+                variant: Culprit::Both,
                 problem,
                 command: command.clone(),
             })?;
         if counted.blocks.a.len() != rounds {
             return Err(RunError::BadOutput {
-                variant: "ab".into(),
+                variant: Culprit::Both,
                 problem: format!(
                     "asked for {rounds} rounds, it reported {}",
                     counted.blocks.a.len()
@@ -523,7 +495,7 @@ impl PythonExecutor<'_> {
                 // timed processes, which make the same calls, would too.
                 None if !f.exit.success() => Err(RunError::VariantFailed {
                     variant: blamed(&f.stderr.text)
-                        .unwrap_or_else(|| "a or b (setup had not finished)".into()),
+                        .unwrap_or(Culprit::Setup),
                     exit: f.exit,
                     command,
                     stderr_tail: tail_without_marks(&f.stderr.text, STDERR_TAIL_LINES),
@@ -537,7 +509,7 @@ impl PythonExecutor<'_> {
             // many times, could not finish either.
             Err(ProcessError::TimedOut { after, stderr, .. }) => Err(RunError::VariantTimedOut {
                 variant: blamed(&stderr.text)
-                    .unwrap_or_else(|| "a or b (setup had not finished)".into()),
+                    .unwrap_or(Culprit::Setup),
                 after_s: after.as_secs_f64(),
                 command,
                 stderr_tail: tail_without_marks(&stderr.text, STDERR_TAIL_LINES),
@@ -547,13 +519,5 @@ impl PythonExecutor<'_> {
                 "{e}; pass `runner` naming a working Python command (command: {command})"
             ))),
         }
-    }
-}
-
-pub(crate) fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        format!("{}…", s.chars().take(max).collect::<String>())
     }
 }

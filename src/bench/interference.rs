@@ -19,7 +19,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::blocks::{Counted, Pilot};
-use super::warnings::RunWarning;
+use crate::measure::warnings::RunWarning;
 use crate::stats;
 
 /// Carry-over between the variants, from the order of blocks inside rounds.

@@ -9,7 +9,7 @@
 //!   process runs both variants in alternating blocks, the design chosen by
 //!   [`design`] from an uncounted pilot, the pairing checked by
 //!   [`interference`];
-//! - **process** ([`unpaired`]; always for memory): each process runs one
+//! - **process** ([`crate::measure::schedule`]; always for memory): each process runs one
 //!   variant, A and B processes interleaved in a seeded random order.
 //!
 //! Either stops at a planned look that settles the run
@@ -19,165 +19,42 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::Domain;
-use crate::equivalence::{Equivalence, EquivalenceStatus, FailedPart, Verified};
+use crate::equivalence::{Equivalence, EquivalenceStatus, Verified};
 use crate::ledger::{self, RunRecord};
-use crate::process::Exit;
-use crate::rng::{self, SplitMix64};
+use crate::measure::progress::{reporter, Event, Progress};
+use crate::measure::rng::{self, SplitMix64};
+use crate::measure::session::{self, Session};
+use crate::measure::warnings::RunWarning;
+use crate::measure::{schedule, RunError};
+use crate::python::probe::Probe;
 
 pub use design::{BlockCandidate, BlockChoice, RoundsChoice, VarianceComponents};
+pub use executor::{ProcessOutput, RunCommands};
 pub use interference::{Interference, OrderEffect};
-pub use progress::{Event, Progress, SoFar};
-pub use request::{Isolation, RunRequest, MAX_PAIRS_LIMIT, MIN_PAIRS_LIMIT};
-pub use result::{
-    ArmSummary, DesignReport, Environment, ProcessOutput, ProcessPeak, RunCommands, RunResult,
-};
-pub use warnings::RunWarning;
+pub use request::{Isolation, RunRequest};
+pub use result::{DesignReport, ProcessPeak, RunResult};
 
-use executor::{MemoryMethod, PythonExecutor, STDERR_TAIL_LINES};
+use executor::{MemoryMethod, PythonExecutor};
 use plan::plan;
 use result::{measured_by, Measured};
 
 pub(crate) mod blocks;
 pub(crate) mod design;
-pub(crate) mod executor;
+mod executor;
 mod interference;
 mod paired;
-pub(crate) mod plan;
-mod progress;
+mod plan;
 mod request;
-pub(crate) mod result;
+mod result;
 #[cfg(test)]
 mod schedule_tests;
-pub(crate) mod unpaired;
-pub(crate) mod warnings;
-
-/// One of the two variants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Variant {
-    /// The current approach.
-    A,
-    /// The optimized approach.
-    B,
-}
-
-impl Variant {
-    /// 0 for A, 1 for B.
-    pub fn index(self) -> usize {
-        self as usize
-    }
-
-    /// A then B, or B then A.
-    pub fn in_order(a_first: bool) -> [Variant; 2] {
-        if a_first {
-            [Variant::A, Variant::B]
-        } else {
-            [Variant::B, Variant::A]
-        }
-    }
-}
-
-impl std::fmt::Display for Variant {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Variant::A => "a",
-            Variant::B => "b",
-        })
-    }
-}
-
-/// Why a run stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Stop {
-    /// A planned look before the last one settled it.
-    Verdict,
-    /// The pair budget was reached.
-    MaxPairs,
-    /// The time budget would have been overrun by the next process.
-    MaxSeconds,
-    /// Before any timing: A and B compute different results.
-    DifferentResults,
-}
+mod warnings;
 
 /// A run as the ledger files it and reads it back.
 pub type FiledRun = RunRecord<RunRequest, RunResult>;
-
-/// Why a run returned no result. Each message says what to change.
-#[derive(Debug, thiserror::Error)]
-pub enum RunError {
-    /// A bad argument.
-    #[error("{0}")]
-    Invalid(String),
-    /// The runner could not be used.
-    #[error("{0}")]
-    Runner(String),
-    /// A variant exited non-zero or by a signal.
-    #[error("variant {variant} failed with {exit}\ncommand: {command}\nlast {STDERR_TAIL_LINES} lines of its stderr:\n{stderr_tail}")]
-    VariantFailed {
-        /// `a`, `b`, or `ab` for a process running both.
-        variant: String,
-        /// How it ended.
-        exit: Exit,
-        /// The exact command.
-        command: String,
-        /// The end of its stderr.
-        stderr_tail: String,
-    },
-    /// A variant ran past `timeout_s`.
-    #[error("variant {variant} timed out after {after_s:.1} s (timeout_s); its whole process group was killed\ncommand: {command}\nlast lines of its stderr:\n{stderr_tail}")]
-    VariantTimedOut {
-        /// `a`, `b` or `ab`.
-        variant: String,
-        /// The timeout, seconds.
-        after_s: f64,
-        /// The exact command.
-        command: String,
-        /// The end of its stderr.
-        stderr_tail: String,
-    },
-    /// A malformed measurement line or memray output.
-    #[error("variant {variant}: {problem}\ncommand: {command}")]
-    BadOutput {
-        /// `a`, `b` or `ab`.
-        variant: String,
-        /// What is wrong, quoting the line.
-        problem: String,
-        /// The exact command.
-        command: String,
-    },
-    /// Setup or variant A raised in the equivalence check: the benchmark
-    /// cannot run on this input.
-    #[error("{who} raised before anything was timed: {error}; fix the script (generate_ab_script names the argument and its line for such errors)\ncommand: {command}")]
-    Raised {
-        /// "setup" or "variant a".
-        who: String,
-        /// The error and where it was raised.
-        error: String,
-        /// The exact command of the check.
-        command: String,
-    },
-    /// The caller cancelled; every process was killed.
-    #[error("cancelled; every process of the run was killed")]
-    Cancelled,
-}
-
-fn invalid(msg: impl Into<String>) -> RunError {
-    RunError::Invalid(msg.into())
-}
-
-pub(crate) fn load_average() -> Option<f64> {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
-}
 
 /// Runs the benchmark and files it in `ledger_dir` (the configured data
 /// directory when `None`). A ledger failure becomes a warning.
@@ -189,23 +66,15 @@ pub async fn run_ab(
 ) -> Result<RunResult, RunError> {
     let started = Instant::now();
     let plan = plan(req)?;
-    let mut warnings = Vec::new();
     let processes_total = match plan.isolation {
         Isolation::Paired => 1 + req.max_pairs,
         Isolation::Process => 2 + 2 * req.max_pairs,
     };
-    let say = |processes_done: usize, pairs_done: usize, event: Event| {
-        progress(Progress {
-            processes_done,
-            pairs_done,
-            max_pairs: req.max_pairs,
-            processes_total,
-            event,
-        })
-    };
+    let say = reporter(&*progress, req.max_pairs, processes_total);
     let notify = |event: Event| say(0, 0, event);
 
-    let probe = executor::probe(&plan, None, cancel).await?;
+    let probe = session::probe(&plan.runner, &plan.cwd, &plan.env, None, cancel).await?;
+    let mut warnings = Vec::new();
     let memory = match plan.domain {
         Domain::Memory => Some(
             memory_method(
@@ -221,11 +90,8 @@ pub async fn run_ab(
         _ => None,
     };
 
-    let load_start = load_average();
-    let (lock, lock_wait) = machine_lock(cancel, &notify, &mut warnings).await?;
-
+    let mut session = Session::begin(cancel, &notify).await?;
     let mut ex = PythonExecutor::new(&plan, &probe, memory.clone(), cancel)?;
-    let runner = measured_runner(&plan, &probe);
     let seed = req.seed.unwrap_or_else(rng::seed_from_clock);
     let equivalence = check_equivalence(&mut ex, &plan).await?;
     let measured = match equivalence.status {
@@ -234,28 +100,23 @@ pub async fn run_ab(
             equivalence.first_difference.as_deref().unwrap_or("?"),
         ),
         _ => {
-            warnings.extend(
-                equivalence
-                    .warning()
-                    .map(|sentence| RunWarning::Equivalence { sentence }),
-            );
+            let sentence = equivalence.warning();
+            warnings.extend(sentence.map(|sentence| RunWarning::Equivalence { sentence }));
             measure(&mut ex, &plan, seed, started, req.max_seconds, &say).await?
         }
     };
-    drop(lock);
+    session.release();
 
     warnings.extend(measured.warnings.iter().cloned());
     warnings.extend(warnings::process_warnings(&ex, &measured));
-    let cores = std::thread::available_parallelism()
-        .map(usize::from)
-        .unwrap_or(1);
-    let load_end = load_average();
-    warnings.extend(warnings::machine_load(load_start, load_end, cores));
     let measured_by = measured_by(&plan, memory.as_ref(), &probe, ex.external_timing);
-    let environment = Environment::new(probe, cores, load_start, load_end);
-    warnings.extend(warnings::governor(&environment.hardware));
+    let runner = measured_runner(&plan, &probe);
+    let lock_wait = session.lock_wait;
+    let (environment, machine) = session.end(probe);
+    warnings.extend(machine);
 
     let now = SystemTime::now();
+    let unit = plan.domain.unit();
     let mut result = RunResult {
         run_id: ledger::new_run_id(now, rng::seed_from_clock()),
         domain: plan.domain,
@@ -266,8 +127,8 @@ pub async fn run_ab(
         first_output: std::mem::take(&mut ex.outputs),
         measured_by,
         equivalence: Some(equivalence),
-        a: (!measured.a.is_empty()).then(|| ArmSummary::new(&measured.a, plan.domain.unit())),
-        b: (!measured.b.is_empty()).then(|| ArmSummary::new(&measured.b, plan.domain.unit())),
+        a: result::arm(&measured.a, unit),
+        b: result::arm(&measured.b, unit),
         design: measured.design,
         process_peak: measured.process_peak,
         threshold: plan.threshold.clone(),
@@ -283,7 +144,8 @@ pub async fn run_ab(
         environment,
         revision: plan.revision.clone(),
     };
-    record(&mut result, req, ledger_dir, now).await;
+    let filed = session::file(record(&result, req, now), ledger_dir).await;
+    result.warnings.extend(filed.map(|w| w.to_string()));
     Ok(result)
 }
 
@@ -305,11 +167,7 @@ async fn check_equivalence(
     match ex.verify().await? {
         Verified::Checked { equivalence, .. } => Ok(equivalence),
         Verified::Failed(failure) => Err(RunError::Raised {
-            who: match failure.part {
-                FailedPart::Setup => "setup".into(),
-                FailedPart::A => "variant a".into(),
-                FailedPart::B => "variant b".into(),
-            },
+            part: failure.part,
             error: failure.describe(&script),
             command: ex.commands.verify.clone().unwrap_or_default(),
         }),
@@ -334,35 +192,15 @@ async fn measure(
         }
         Isolation::Process => {
             let out =
-                unpaired::run(ex, &plan.schedule(), &mut order_rng, started, budget, &say).await?;
+                schedule::run(ex, &plan.schedule(), &mut order_rng, started, budget, &say).await?;
             Measured::from_unpaired(out, plan)
         }
     })
 }
 
-/// The machine lock, so two measurements never overlap; without it (an
-/// unusable lock file) the run goes on with a warning.
-pub(crate) async fn machine_lock(
-    cancel: &CancellationToken,
-    notify: &(dyn Fn(Event) + Sync),
-    warnings: &mut Vec<RunWarning>,
-) -> Result<(Option<crate::lock::MachineLock>, Duration), RunError> {
-    let waiting = || notify(Event::WaitingForLock);
-    match crate::lock::acquire(cancel, waiting).await {
-        Ok((lock, wait)) => Ok((Some(lock), wait)),
-        Err(crate::lock::LockError::Cancelled) => Err(RunError::Cancelled),
-        Err(e) => {
-            warnings.push(RunWarning::NoMachineLock {
-                error: e.to_string(),
-            });
-            Ok((None, Duration::ZERO))
-        }
-    }
-}
-
 /// The runner as reported: when the measured processes run the resolved
 /// interpreter directly, its reason says so.
-fn measured_runner(plan: &plan::Plan, probe: &executor::Probe) -> crate::python::runner::Runner {
+fn measured_runner(plan: &plan::Plan, probe: &Probe) -> crate::python::runner::Runner {
     let mut runner = plan.runner.clone();
     if let Some(exe) = crate::python::runner::direct(&runner, &probe.executable) {
         runner.chosen_because = format!(
@@ -378,27 +216,15 @@ fn measured_runner(plan: &plan::Plan, probe: &executor::Probe) -> crate::python:
 /// interpreter, else (when allowed) the script's tracemalloc figure.
 async fn memory_method(
     plan: &plan::Plan,
-    probe: &executor::Probe,
+    probe: &Probe,
     allow_fallback: bool,
     cancel: &CancellationToken,
     notify: &(dyn Fn(Event) + Sync),
     warnings: &mut Vec<RunWarning>,
 ) -> Result<MemoryMethod, RunError> {
-    if probe.memray {
-        return Ok(MemoryMethod::Memray { path: None });
-    }
-    let provisioned =
-        crate::provision::memray(&plan.runner, &probe.tag, &probe.executable, cancel, |dir| {
-            notify(Event::ProvisioningMemray {
-                runner: plan.runner.shown(),
-                version: crate::provision::MEMRAY_VERSION,
-                dir: dir.to_path_buf(),
-            })
-        })
-        .await;
-    match provisioned {
-        Ok(dir) => Ok(MemoryMethod::Memray { path: Some(dir) }),
-        Err(_) if cancel.is_cancelled() => Err(RunError::Cancelled),
+    match session::memray(&plan.runner, probe, cancel, notify).await {
+        Ok(path) => Ok(MemoryMethod::Memray { path }),
+        Err(RunError::Cancelled) => Err(RunError::Cancelled),
         Err(e) if allow_fallback => {
             warnings.push(RunWarning::MemoryFallback {
                 error: e.to_string(),
@@ -411,14 +237,9 @@ async fn memory_method(
     }
 }
 
-/// Files the run; on failure adds a warning instead.
-async fn record(
-    result: &mut RunResult,
-    req: &RunRequest,
-    ledger_dir: Option<&Path>,
-    now: SystemTime,
-) {
-    let record: FiledRun = RunRecord {
+/// The run as the ledger files it.
+fn record(result: &RunResult, req: &RunRequest, now: SystemTime) -> FiledRun {
+    RunRecord {
         run_id: result.run_id.clone(),
         kind: ledger::RunKind::Micro,
         created_at: ledger::rfc3339(now),
@@ -428,13 +249,5 @@ async fn record(
         request: req.clone(),
         result: result.clone(),
         abbench_version: ledger::this_version(),
-    };
-    let warning = match ledger::file_run(record, ledger_dir).await {
-        Ok(set_aside) => set_aside.map(|message| RunWarning::LedgerSetAside { message }),
-        Err(problem) => Some(RunWarning::NotRecorded {
-            problem,
-            run_id: result.run_id.clone(),
-        }),
-    };
-    result.warnings.extend(warning.map(|w| w.to_string()));
+    }
 }

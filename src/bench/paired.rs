@@ -10,9 +10,9 @@ use super::blocks::{Counted, Pilot};
 use super::design::PairedSchedule;
 use super::executor::PairedExecutor;
 use super::plan::Plan;
-use super::progress::Event;
-use super::{RunError, Stop};
-use crate::rng::SplitMix64;
+use crate::measure::progress::Event;
+use crate::measure::rng::SplitMix64;
+use crate::measure::{RunError, Stop};
 use crate::verdict::Analysis;
 
 /// What the paired schedule measured.
@@ -93,7 +93,7 @@ pub(super) async fn run(
     let (stopped_at_look, analysis) = match settled {
         Some(found) => found,
         None if processes.is_empty() => {
-            return Err(super::invalid(format!(
+            return Err(crate::measure::invalid(format!(
                 "max_seconds = {:.1} s was spent before the first counted process (pilot included): raise `max_seconds` or make one call faster",
                 budget.as_secs_f64()
             )))

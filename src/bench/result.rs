@@ -6,57 +6,20 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::executor::{self, MemoryMethod};
-use super::warnings::RunWarning;
-use super::{blocks, interference, paired, plan, unpaired};
-use super::{BlockChoice, Interference, Isolation, RoundsChoice, Stop, VarianceComponents};
+use super::design::{BlockChoice, RoundsChoice, VarianceComponents};
+use super::executor::{MemoryMethod, ProcessOutput, RunCommands};
+use super::interference::{self, Interference};
+use super::request::Isolation;
+use super::{blocks, paired, plan};
 use crate::domain::{Domain, Threshold};
+use crate::measure::environment::{ArmSummary, Environment};
+use crate::measure::schedule;
+use crate::measure::warnings::RunWarning;
+use crate::measure::Stop;
+use crate::python::probe::Probe;
 use crate::python::runner::Runner;
 use crate::stats;
 use crate::verdict::{Analysis, Estimate, Look};
-
-/// The exact command of the first process of each role, shell-quoted for
-/// display (never run through a shell), abbench's environment additions first.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
-pub struct RunCommands {
-    /// The uncounted warm-up processes (paired: the pilot).
-    pub warm_up: Vec<String>,
-    /// Process isolation: a process of variant A.
-    pub a: Option<String>,
-    /// Process isolation: a process of variant B.
-    pub b: Option<String>,
-    /// Paired: a counted process running both.
-    pub ab: Option<String>,
-    /// The equivalence check: setup, A twice and B once, compared.
-    #[serde(default)]
-    pub verify: Option<String>,
-}
-
-/// What one process printed, for `show_output`.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct ProcessOutput {
-    /// a, b (process isolation) or ab (paired).
-    pub role: String,
-    /// The exact command.
-    pub command: String,
-    /// Its stdout, up to 4 KiB (longer: the first 4 KiB, then a note of how much more).
-    pub stdout: String,
-    /// Its stderr, up to 4 KiB.
-    pub stderr: String,
-}
-
-/// At most `OUTPUT_SHOWN` bytes of `text`, cut on a character boundary.
-pub(crate) fn shown_output(text: &str) -> String {
-    const OUTPUT_SHOWN: usize = 4096;
-    if text.len() <= OUTPUT_SHOWN {
-        return text.to_string();
-    }
-    let mut end = OUTPUT_SHOWN;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}\n[... {} more bytes]", &text[..end], text.len() - end)
-}
 
 /// Which design ran, why, and what it was chosen from.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -111,71 +74,6 @@ pub struct ProcessPeak {
     pub b: ArmSummary,
     /// `saved_bytes / median(A's process peak)`: the saving against the whole process.
     pub saved_fraction: Option<Estimate>,
-}
-
-/// One arm's values and their summary.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct ArmSummary {
-    /// n, median, mean, min, max, stdev, cv of the values.
-    #[serde(flatten)]
-    pub summary: stats::Summary,
-    /// Unit of every figure here: `s` or `bytes`.
-    pub unit: String,
-    /// One value per counted process, in run order (pair i = index i).
-    pub values: Vec<f64>,
-}
-
-impl ArmSummary {
-    pub(crate) fn new(values: &[f64], unit: &str) -> Self {
-        ArmSummary {
-            summary: stats::summarize(values),
-            unit: unit.into(),
-            values: values.to_vec(),
-        }
-    }
-}
-
-/// The machine and interpreter the run used.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct Environment {
-    /// Python version, e.g. 3.11.7.
-    pub python_version: String,
-    /// CPython, PyPy, ...
-    pub python_implementation: String,
-    /// The interpreter's sys.executable.
-    pub python_executable: String,
-    /// platform.platform() of that Python.
-    pub platform: String,
-    /// Logical cores available.
-    pub cores: usize,
-    /// 1-minute load average at the start (None where /proc/loadavg is missing).
-    pub load_average_start: Option<f64>,
-    /// 1-minute load average at the end.
-    pub load_average_end: Option<f64>,
-    /// The CPU model, frequency governor, turbo and kernel, where Linux exposes them.
-    #[serde(flatten)]
-    pub hardware: crate::machine::Hardware,
-}
-
-impl Environment {
-    /// From the runner's probe and the machine's figures.
-    pub(crate) fn new(
-        probe: executor::Probe,
-        cores: usize,
-        load_average_start: Option<f64>,
-        load_average_end: Option<f64>,
-    ) -> Self {
-        Environment {
-            python_version: probe.version,
-            python_implementation: probe.implementation,
-            python_executable: probe.executable,
-            platform: probe.platform,
-            cores,
-            load_average_start,
-            load_average_end,
-            hardware: crate::machine::Hardware::read(),
-        }
-    }
 }
 
 /// What `run_ab_benchmark` returns.
@@ -238,10 +136,15 @@ pub struct RunResult {
     pub revision: Option<crate::revision::RevisionInfo>,
 }
 
+/// An arm's summary, or none when nothing was timed.
+pub(super) fn arm(values: &[f64], unit: &str) -> Option<ArmSummary> {
+    (!values.is_empty()).then(|| ArmSummary::new(values, unit))
+}
+
 pub(super) fn measured_by(
     plan: &plan::Plan,
     memory: Option<&MemoryMethod>,
-    probe: &executor::Probe,
+    probe: &Probe,
     external_timing: bool,
 ) -> String {
     match (memory, plan.isolation) {
@@ -363,7 +266,7 @@ impl Measured {
         }
     }
 
-    pub(super) fn from_unpaired(out: unpaired::UnpairedOutcome, plan: &plan::Plan) -> Self {
+    pub(super) fn from_unpaired(out: schedule::UnpairedOutcome, plan: &plan::Plan) -> Self {
         let process_peak = out.peaks.map(|(pa, pb)| {
             let median = stats::median(&pa);
             ProcessPeak {

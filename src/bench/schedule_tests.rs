@@ -6,14 +6,17 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::blocks::{Counted, Pilot};
-use super::executor::{Executor, PairedExecutor, Single};
+use super::executor::PairedExecutor;
+use super::paired;
 use super::plan::Plan;
-use super::progress::Event;
-use super::{paired, unpaired, Isolation, RunError, Stop, Variant};
+use super::request::Isolation;
 use crate::domain::Domain;
+use crate::measure::executor::{Executor, Single};
+use crate::measure::progress::Event;
+use crate::measure::rng::SplitMix64;
+use crate::measure::{schedule as unpaired, Arm, Culprit, RunError, Stop};
 use crate::process::{Exit, Limits};
 use crate::python::runner::Runner;
-use crate::rng::SplitMix64;
 use crate::verdict::{self, Verdict};
 
 /// A made-up machine: variant A takes `ratio` times B's 1 ms per call,
@@ -47,7 +50,7 @@ impl Mock {
         self.log.push(what);
         if self.fail_at == Some(self.log.len()) {
             return Err(RunError::VariantFailed {
-                variant: "ab".into(),
+                variant: Culprit::Both,
                 exit: Exit::Code(1),
                 command: "mock".into(),
                 stderr_tail: "MemoryError".into(),
@@ -72,18 +75,18 @@ impl Executor for Mock {
         self.log.len()
     }
 
-    async fn warm_up(&mut self, variant: Option<Variant>) -> Result<(), RunError> {
+    async fn warm_up(&mut self, variant: Option<Arm>) -> Result<(), RunError> {
         self.start(format!(
             "warm {}",
             variant.map_or("both".into(), |v| v.to_string())
         ))
     }
 
-    async fn single(&mut self, variant: Variant) -> Result<Single, RunError> {
+    async fn single(&mut self, variant: Arm) -> Result<Single, RunError> {
         self.start(format!("single {variant}"))?;
         let value = match variant {
-            Variant::A => self.ratio * 1e-3,
-            Variant::B => 1e-3,
+            Arm::A => self.ratio * 1e-3,
+            Arm::B => 1e-3,
         } * self.noise();
         Ok(Single {
             value,

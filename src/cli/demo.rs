@@ -8,18 +8,21 @@ use anyhow::{bail, Context, Result};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+use super::render;
 use crate::bench::{self, RunRequest};
 use crate::e2e::{self, E2eRequest};
 use crate::generate;
 use crate::git::Repo;
 use crate::keep::{self, KeepRequest};
 use crate::process::{self, Limits, ProcessSpec};
-use super::render;
 
 /// The example project, embedded: (path, text). Its suite needs only the
 /// standard library (unittest), so the demo runs on a bare machine.
 pub const PROJECT: [(&str, &str); 6] = [
-    ("shop/__init__.py", include_str!("../../demo/shop/__init__.py")),
+    (
+        "shop/__init__.py",
+        include_str!("../../demo/shop/__init__.py"),
+    ),
     (
         "shop/inventory.py",
         include_str!("../../demo/shop/inventory.py"),
@@ -33,7 +36,10 @@ pub const PROJECT: [(&str, &str); 6] = [
         "tests/test_inventory.py",
         include_str!("../../demo/tests/test_inventory.py"),
     ),
-    ("bench_report.py", include_str!("../../demo/bench_report.py")),
+    (
+        "bench_report.py",
+        include_str!("../../demo/bench_report.py"),
+    ),
 ];
 /// The demo's full test suite and the test that exercises the target.
 pub const TEST_COMMAND: &str = "python3 -m unittest -q";

@@ -4,10 +4,10 @@
 //! spreadsheet, the full JSON result. Every number carries its unit, in
 //! the column header or beside it.
 
+use super::render::quantity;
 use crate::bench::RunResult;
 use crate::history::HistoryResult;
 use crate::keep::KeepResult;
-use super::render::quantity;
 use crate::verdict::Estimate;
 
 /// What is exported.

@@ -1,10 +1,11 @@
 //! Human-readable summaries for the CLI. Returns strings; never prints.
 
-use crate::bench::{ArmSummary, Isolation, RunResult};
+use crate::bench::{Isolation, RunResult};
 use crate::doctor::EnvironmentReport;
 use crate::domain::MIB;
 use crate::history::HistoryResult;
 use crate::keep::KeepResult;
+use crate::measure::environment::ArmSummary;
 
 /// Formats a value in its unit: seconds scaled to s/ms/µs/ns, bytes to MiB.
 pub fn quantity(value: f64, unit: &str) -> String {

@@ -16,13 +16,13 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
-use crate::bench::executor::{tail_without_marks, truncate, Executor, Single, STDERR_TAIL_LINES};
-use crate::bench::{RunError, Variant};
+use crate::measure::executor::{tail_without_marks, truncate, Executor, Single, STDERR_TAIL_LINES};
+use crate::measure::{Arm, Culprit, RunError};
 use crate::process::{self, Limits, ProcessError, ProcessSpec};
 use crate::revision::Target;
 
 /// One revision's tree and how its processes start.
-pub(super) struct Arm {
+pub(super) struct Tree {
     /// The tree's root (the base worktree, or the work tree).
     pub(super) root: PathBuf,
     /// The workload's working directory in it.
@@ -77,7 +77,7 @@ pub(super) struct Figures {
 /// Runs the workload processes of one e2e run.
 pub(super) struct WorkloadExecutor<'a> {
     /// Base (A) and candidate (B).
-    pub(super) arms: [Arm; 2],
+    pub(super) arms: [Tree; 2],
     /// Environment of every process, before the per-tree variables.
     pub(super) env: Vec<(String, String)>,
     /// The targets, as the hook matches them.
@@ -126,18 +126,10 @@ struct BenchmarkStats {
     median: f64,
 }
 
-/// `base` or `candidate`.
-pub(super) fn name(variant: Variant) -> &'static str {
-    match variant {
-        Variant::A => "base",
-        Variant::B => "candidate",
-    }
-}
-
 impl<'a> WorkloadExecutor<'a> {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn new(
-        arms: [Arm; 2],
+        arms: [Tree; 2],
         env: Vec<(String, String)>,
         targets: &'a [Target],
         memray: Option<Option<PathBuf>>,
@@ -175,7 +167,7 @@ impl<'a> WorkloadExecutor<'a> {
 
     /// The process for `variant` (with abbench's hook when `hooked`), and
     /// the hook's output file.
-    fn spec(&self, variant: Variant, hooked: bool) -> (ProcessSpec, PathBuf) {
+    fn spec(&self, variant: Arm, hooked: bool) -> (ProcessSpec, PathBuf) {
         let arm = &self.arms[variant.index()];
         let other = &self.arms[1 - variant.index()];
         let out = self.tmp.path().join(format!("report-{}.json", self.count));
@@ -236,7 +228,7 @@ impl<'a> WorkloadExecutor<'a> {
     fn read_suite(
         &self,
         file: &Path,
-        who: &str,
+        who: Culprit,
         command: &str,
     ) -> Result<Option<Vec<(String, f64)>>, RunError> {
         let Ok(text) = std::fs::read_to_string(file) else {
@@ -245,7 +237,7 @@ impl<'a> WorkloadExecutor<'a> {
         let _ = std::fs::remove_file(file);
         let parsed: BenchmarkFile =
             serde_json::from_str(&text).map_err(|e| RunError::BadOutput {
-                variant: who.into(),
+                variant: who,
                 problem: format!("its pytest-benchmark JSON is unreadable ({e})"),
                 command: command.into(),
             })?;
@@ -276,7 +268,7 @@ impl<'a> WorkloadExecutor<'a> {
     }
 
     /// Runs one process of `variant`; its wall time, stdout and hook report.
-    async fn run(&mut self, variant: Variant, hooked: bool) -> Result<Ran, RunError> {
+    async fn run(&mut self, variant: Arm, hooked: bool) -> Result<Ran, RunError> {
         let (spec, out) = self.spec(variant, hooked);
         let bench = self.bench_file();
         let command = Self::shown(&spec);
@@ -285,7 +277,7 @@ impl<'a> WorkloadExecutor<'a> {
         if !hooked || self.memray.is_some() {
             self.commands[idx].get_or_insert(command.clone());
         }
-        let who = name(variant).to_string();
+        let who = Culprit::Revision(variant);
         let finished = match process::run(&spec, self.limits, self.cancel).await {
             Ok(f) if f.exit.success() => f,
             Ok(f) => {
@@ -325,7 +317,7 @@ impl<'a> WorkloadExecutor<'a> {
                 let _ = std::fs::remove_file(&out);
                 Some(serde_json::from_str::<HookReport>(&text).map_err(|e| {
                     RunError::BadOutput {
-                        variant: who.clone(),
+                        variant: who,
                         problem: format!("abbench's hook wrote an unreadable report ({e})"),
                         command: command.clone(),
                     }
@@ -348,7 +340,7 @@ impl<'a> WorkloadExecutor<'a> {
         let suite = if self.benchmark_json {
             self.read_suite(
                 &bench,
-                name(variant),
+                Culprit::Revision(variant),
                 &self.commands[idx].clone().unwrap_or(command),
             )?
         } else {
@@ -365,7 +357,7 @@ impl<'a> WorkloadExecutor<'a> {
     /// The suite of a process measured against the first warm-up's: the
     /// same benchmarks, or an error naming the difference; its value is the
     /// sum of their medians.
-    fn suite_value(&mut self, variant: Variant, ran: &Ran) -> Result<Option<f64>, RunError> {
+    fn suite_value(&mut self, variant: Arm, ran: &Ran) -> Result<Option<f64>, RunError> {
         if !self.benchmark_json {
             return Ok(None);
         }
@@ -390,7 +382,7 @@ impl<'a> WorkloadExecutor<'a> {
                     .join(", ")
             };
             return Err(RunError::BadOutput {
-                variant: name(variant).into(),
+                variant: Culprit::Revision(variant),
                 problem: format!(
                     "its pytest-benchmark suite differs from the first process's, so their sums do not compare: only here: [{}], missing here: [{}]; run the same benchmarks on both revisions (select them by node id)",
                     only(&names, suite),
@@ -409,7 +401,7 @@ impl<'a> WorkloadExecutor<'a> {
             return Ok(());
         }
         for i in 0..per_arm {
-            for variant in Variant::in_order(i % 2 == 0) {
+            for variant in Arm::in_order(i % 2 == 0) {
                 let ran = self.run(variant, true).await?;
                 self.figures[variant.index()].push(Figures {
                     wall_s: ran.wall_s,
@@ -444,7 +436,7 @@ impl<'a> WorkloadExecutor<'a> {
         if let [Some(base), Some(candidate)] = &self.warm_stdout {
             if self.compare_output && base != candidate {
                 return Err(RunError::BadOutput {
-                    variant: "candidate".into(),
+                    variant: Culprit::Revision(Arm::B),
                     problem: format!(
                         "its output differs from the base's, so the change alters behaviour and its timing is no win: {}; make the outputs equal, or drop `compare_output` if the workload prints timings",
                         first_difference(base, candidate)
@@ -480,10 +472,10 @@ impl Executor for WorkloadExecutor<'_> {
 
     /// One uncounted process of a revision (`None`, memory: of each); with
     /// `compare_output`, the second revision's stdout must equal the first's.
-    async fn warm_up(&mut self, variant: Option<Variant>) -> Result<(), RunError> {
+    async fn warm_up(&mut self, variant: Option<Arm>) -> Result<(), RunError> {
         let variants = match variant {
             Some(v) => vec![v],
-            None => vec![Variant::A, Variant::B],
+            None => vec![Arm::A, Arm::B],
         };
         for variant in variants {
             let ran = self.run(variant, true).await?;
@@ -501,7 +493,7 @@ impl Executor for WorkloadExecutor<'_> {
     }
 
     /// One counted process: its wall seconds, or (memory) its peak bytes.
-    async fn single(&mut self, variant: Variant) -> Result<Single, RunError> {
+    async fn single(&mut self, variant: Arm) -> Result<Single, RunError> {
         let memory = self.memray.is_some();
         let ran = self.run(variant, memory).await?;
         let suite = self.suite_value(variant, &ran)?;
@@ -512,7 +504,7 @@ impl Executor for WorkloadExecutor<'_> {
                 .as_ref()
                 .and_then(|r| r.peak_bytes)
                 .ok_or_else(|| RunError::BadOutput {
-                    variant: name(variant).into(),
+                    variant: Culprit::Revision(variant),
                     problem: "abbench's hook reported no memray peak: the workload must be a Python process that reads PYTHONPATH (not `python -I`/`-S`) and exits normally (not through os._exit or a signal)".into(),
                     command: self.commands[variant.index()].clone().unwrap_or_default(),
                 })?,

@@ -20,15 +20,17 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::bench::result::{ArmSummary, Environment};
-use crate::bench::unpaired::{self, Schedule};
-use crate::bench::{Event, Progress, RunError};
 use crate::domain::Domain;
 use crate::git::{GitError, Repo};
 use crate::ledger::{self, Ledger, RunKind, RunRecord};
+use crate::measure::environment::ArmSummary;
+use crate::measure::progress::{reporter, Event, Progress};
+use crate::measure::rng::{self, SplitMix64};
+use crate::measure::schedule::{self, Schedule};
+use crate::measure::session::{self, Session};
+use crate::measure::{Arm, Culprit, RunError};
 use crate::process::Limits;
 use crate::python::runner::{self, Runner};
-use crate::rng::{self, SplitMix64};
 
 mod executor;
 mod plan;
@@ -38,7 +40,7 @@ mod result;
 pub use request::{E2eRequest, DEFAULT_E2E_MIN_GAIN};
 pub use result::{E2eCommands, E2eResult, Noise, Revisions, TargetArm, TargetHook, TargetReport};
 
-use executor::{Arm, WorkloadExecutor};
+use executor::{Tree, WorkloadExecutor};
 use plan::Checked;
 
 /// Hooked processes per revision, after the counted ones, that time the
@@ -81,6 +83,21 @@ fn invalid(msg: impl Into<String>) -> E2eError {
     E2eError::Invalid(msg.into())
 }
 
+/// The repository facts a run starts from, checked before anything runs.
+struct Prepared {
+    repo: Repo,
+    change: crate::git::Change,
+    copied: Vec<String>,
+    candidate_cwd: PathBuf,
+    runner: Runner,
+}
+
+/// What measuring left: the schedule's outcome and the executor's records.
+struct Measured<'a> {
+    out: schedule::UnpairedOutcome,
+    ex: WorkloadExecutor<'a>,
+}
+
 /// Runs the comparison and files it in `ledger_dir` (the configured data
 /// directory when `None`). A ledger failure becomes a warning.
 pub async fn run_e2e(
@@ -91,6 +108,77 @@ pub async fn run_e2e(
 ) -> Result<E2eResult, E2eError> {
     let started = Instant::now();
     let checked = plan::check(req)?;
+    let prepared = prepare(req, &checked).await?;
+    let processes_total = 2 + 2 * req.max_pairs;
+    let say = reporter(&*progress, req.max_pairs, processes_total);
+    let notify = |event: Event| say(0, 0, event);
+    let (runner, cwd) = (&prepared.runner, &prepared.candidate_cwd);
+    let probe = session::probe(runner, cwd, &checked.env, None, cancel).await?;
+    let memray = match checked.domain {
+        Domain::Memory => Some(session::memray(runner, &probe, cancel, &notify).await?),
+        _ => None,
+    };
+
+    let repo = &prepared.repo;
+    let worktree = repo.worktree(&prepared.change.old).await?;
+    plan::copy_into(&prepared.copied, &repo.root, &worktree.path)?;
+    let mut ex = executor(
+        &checked,
+        req,
+        &probe,
+        &prepared,
+        &worktree.path,
+        memray,
+        cancel,
+    )?;
+    let seed = req.seed.unwrap_or_else(rng::seed_from_clock);
+    let mut session = Session::begin(cancel, &notify).await?;
+    let schedule = Schedule {
+        domain: checked.domain,
+        looks: &checked.looks,
+        threshold: &checked.threshold,
+        max_pairs: req.max_pairs,
+    };
+    let budget = Duration::from_secs_f64(req.max_seconds);
+    let mut order = SplitMix64::new(seed);
+    let measured = schedule::run(&mut ex, &schedule, &mut order, started, budget, &say).await;
+    let measured = match measured {
+        Ok(out) => ex.profile(TARGET_PROCESSES).await.map(|()| out),
+        Err(e) => Err(e),
+    };
+    session.release();
+    let out = match measured {
+        Ok(out) => out,
+        Err(error) => {
+            let hint = hint(&error, repo, &worktree.path, &checked).await;
+            return Err(E2eError::Run { error, hint });
+        }
+    };
+    drop(worktree);
+
+    let lock_wait = session.lock_wait;
+    let (environment, machine) = session.end(probe);
+    let mut result = assemble(
+        req,
+        &checked,
+        prepared,
+        Measured { out, ex },
+        environment,
+        seed,
+    );
+    result
+        .warnings
+        .splice(0..0, machine.iter().map(ToString::to_string));
+    result.elapsed_s = started.elapsed().as_secs_f64();
+    result.lock_wait_s = lock_wait.as_secs_f64();
+    let filed = session::file(record(&result, req), ledger_dir).await;
+    result.warnings.extend(filed.map(|w| w.to_string()));
+    Ok(result)
+}
+
+/// The repository, the change against the base, the files to copy, the
+/// candidate's working directory and the runner; every problem an error.
+async fn prepare(req: &E2eRequest, checked: &Checked) -> Result<Prepared, E2eError> {
     let repo = Repo::open(&req.repo).await?;
     let change = repo
         .change_against(req.base.as_deref().unwrap_or("HEAD"))
@@ -106,7 +194,7 @@ pub async fn run_e2e(
     if repo.show(&change.old, ".gitmodules").await.is_some() {
         return Err(invalid("the repository has git submodules, which a temporary worktree of the base does not check out: run_e2e_benchmark does not support them yet; compare by hand, or vendor the submodule's files"));
     }
-    let copied = plan::copies(&checked, &repo.root)?;
+    let copied = plan::copies(checked, &repo.root)?;
     let candidate_cwd = checked.cwd_in(&repo.root);
     if !candidate_cwd.is_dir() {
         return Err(invalid(format!(
@@ -121,37 +209,33 @@ pub async fn run_e2e(
         runner::active_virtualenv(&req.env).as_deref(),
     )
     .map_err(|e| invalid(e.to_string()))?;
-    let probe = probe(&runner, &candidate_cwd, &checked.env, cancel).await?;
-    let processes_total = 2 + 2 * req.max_pairs;
-    let say = |processes_done: usize, pairs_done: usize, event: Event| {
-        progress(Progress {
-            processes_done,
-            pairs_done,
-            max_pairs: req.max_pairs,
-            processes_total,
-            event,
-        })
-    };
-    let memray = match checked.domain {
-        Domain::Memory => Some(memray(&runner, &probe, cancel, &|e| say(0, 0, e)).await?),
-        _ => None,
-    };
+    Ok(Prepared {
+        repo,
+        change,
+        copied,
+        candidate_cwd,
+        runner,
+    })
+}
 
-    let worktree = repo.worktree(&change.old).await?;
-    plan::copy_into(&copied, &repo.root, &worktree.path)?;
-    let (python, launcher_env) = probe.measured_with(&runner);
-    let pytest_benchmark = probe.pytest_benchmark;
+/// The workload executor over the base worktree and the work tree.
+fn executor<'a>(
+    checked: &'a Checked,
+    req: &E2eRequest,
+    probe: &crate::python::probe::Probe,
+    prepared: &Prepared,
+    base_tree: &Path,
+    memray: Option<Option<PathBuf>>,
+    cancel: &'a CancellationToken,
+) -> Result<WorkloadExecutor<'a>, E2eError> {
+    let (python, launcher_env) = probe.measured_with(&prepared.runner);
+    let root = &prepared.repo.root;
     let arms = [
-        arm(&checked, &python, &worktree.path, &repo.root),
-        arm(&checked, &python, &repo.root, &repo.root),
+        arm(checked, &python, base_tree, root),
+        arm(checked, &python, root, root),
     ];
     let mut env = launcher_env;
     env.extend(checked.env.iter().cloned());
-
-    let load_start = crate::bench::load_average();
-    let mut warnings = Vec::new();
-    let (lock, lock_wait) =
-        crate::bench::machine_lock(cancel, &|e| say(0, 0, e), &mut warnings).await?;
     let limits = Limits {
         timeout: Duration::from_secs_f64(req.timeout_s),
         ..Limits::default()
@@ -166,64 +250,41 @@ pub async fn run_e2e(
         cancel,
     )?;
     // A pytest-benchmark suite reports its own medians: they are the value.
-    ex.benchmark_json = checked.pytest && pytest_benchmark && checked.domain.is_time();
-    let seed = req.seed.unwrap_or_else(rng::seed_from_clock);
-    let schedule = Schedule {
-        domain: checked.domain,
-        looks: &checked.looks,
-        threshold: &checked.threshold,
-        max_pairs: req.max_pairs,
-    };
-    let budget = Duration::from_secs_f64(req.max_seconds);
-    let measured = unpaired::run(
-        &mut ex,
-        &schedule,
-        &mut SplitMix64::new(seed),
-        started,
-        budget,
-        &say,
-    )
-    .await;
-    let measured = match measured {
-        Ok(out) => ex.profile(TARGET_PROCESSES).await.map(|()| out),
-        Err(e) => Err(e),
-    };
-    drop(lock);
-    let out = match measured {
-        Ok(out) => out,
-        Err(error) => {
-            let hint = hint(&error, &repo, &worktree.path, &checked).await;
-            return Err(E2eError::Run { error, hint });
-        }
-    };
-    drop(worktree);
+    ex.benchmark_json = checked.pytest && probe.pytest_benchmark && checked.domain.is_time();
+    Ok(ex)
+}
 
-    let cores = std::thread::available_parallelism()
-        .map(usize::from)
-        .unwrap_or(1);
-    let load_end = crate::bench::load_average();
-    let mut warnings: Vec<String> = warnings.iter().map(ToString::to_string).collect();
-    warnings.extend(
-        crate::bench::warnings::machine_load(load_start, load_end, cores).map(|w| w.to_string()),
-    );
-    let environment = Environment::new(probe, cores, load_start, load_end);
-    warnings.extend(crate::bench::warnings::governor(&environment.hardware).map(|w| w.to_string()));
+/// The result from what was measured (elapsed and lock wait are the caller's).
+fn assemble(
+    req: &E2eRequest,
+    checked: &Checked,
+    prepared: Prepared,
+    measured: Measured<'_>,
+    environment: crate::measure::environment::Environment,
+    seed: u64,
+) -> E2eResult {
+    let Measured { out, ex } = measured;
+    let Prepared {
+        repo,
+        change,
+        copied,
+        runner,
+        ..
+    } = prepared;
     let targets = result::targets(&req.target_functions, &ex.figures);
-    let target_hook = target_hook(&ex, &checked);
     let noise = result::noise(&out.a, &out.b, req.max_pairs);
     let values: Vec<f64> = out.a.iter().chain(&out.b).copied().collect();
-    warnings.extend(plan::warnings(
+    let warnings = plan::warnings(
         &ex,
         &values,
         &out.analysis,
         noise.as_ref(),
-        &checked,
+        checked,
         &targets,
-    ));
-
+    );
     let now = SystemTime::now();
     let unit = checked.domain.unit();
-    let mut result = E2eResult {
+    E2eResult {
         run_id: format!("e2e-{}", ledger::new_run_id(now, rng::seed_from_clock())),
         micro_run_id: req.micro_run_id.clone(),
         domain: checked.domain,
@@ -246,11 +307,11 @@ pub async fn run_e2e(
         },
         measured_by: plan::measured_by(checked.domain, ex.suite.as_deref()),
         pytest_benchmarks: ex.suite.clone().unwrap_or_default(),
-        design: plan::design(&checked, req),
+        design: plan::design(checked, req),
         base: ArmSummary::new(&out.a, unit),
         candidate: ArmSummary::new(&out.b, unit),
+        target_hook: target_hook(&ex, checked),
         targets,
-        target_hook,
         threshold: checked.threshold.clone(),
         comparison: out.analysis,
         equivalence: Some(ex.output_check()),
@@ -262,69 +323,17 @@ pub async fn run_e2e(
         seed,
         copied_to_base: copied,
         codeflash_command: codeflash_command(&repo.root, &change, &req.target_functions),
-        elapsed_s: started.elapsed().as_secs_f64(),
-        lock_wait_s: lock_wait.as_secs_f64(),
+        elapsed_s: 0.0,
+        lock_wait_s: 0.0,
         warnings,
         environment,
-    };
-    record(&mut result, req, ledger_dir, now).await;
-    Ok(result)
-}
-
-/// The runner's version and what it imports, asked in the work tree.
-async fn probe(
-    runner: &Runner,
-    cwd: &Path,
-    env: &[(String, String)],
-    cancel: &CancellationToken,
-) -> Result<crate::python::probe::Probe, E2eError> {
-    crate::python::probe::probe_python(&runner.argv, Some(cwd.to_path_buf()), env, None, cancel)
-        .await
-        .map_err(|e| {
-            if cancel.is_cancelled() {
-                RunError::Cancelled.into()
-            } else {
-                invalid(format!(
-                    "runner `{}` ({}) {e}; pass `runner` naming a working Python command",
-                    runner.shown(),
-                    runner.chosen_because
-                ))
-            }
-        })
-}
-
-/// memray for a memory run: the runner's own (`None`), or provisioned.
-async fn memray(
-    runner: &Runner,
-    probe: &crate::python::probe::Probe,
-    cancel: &CancellationToken,
-    notify: &(dyn Fn(Event) + Sync),
-) -> Result<Option<PathBuf>, E2eError> {
-    if probe.memray {
-        return Ok(None);
     }
-    crate::provision::memray(runner, &probe.tag, &probe.executable, cancel, |dir| {
-        notify(Event::ProvisioningMemray {
-            runner: runner.shown(),
-            version: crate::provision::MEMRAY_VERSION,
-            dir: dir.to_path_buf(),
-        })
-    })
-    .await
-    .map(Some)
-    .map_err(|e| {
-        if cancel.is_cancelled() {
-            RunError::Cancelled.into()
-        } else {
-            invalid(e.to_string())
-        }
-    })
 }
 
 /// One revision's arm: its tree, the working directory in it, the command
 /// with its program resolved (python → the runner; a relative program path
 /// from this tree when it has it, else from the work tree).
-fn arm(checked: &Checked, python: &[String], root: &Path, work_tree: &Path) -> Arm {
+fn arm(checked: &Checked, python: &[String], root: &Path, work_tree: &Path) -> Tree {
     let cwd = checked.cwd_in(root);
     let mut argv = checked.words.clone();
     let program = argv[0].clone();
@@ -339,7 +348,7 @@ fn arm(checked: &Checked, python: &[String], root: &Path, work_tree: &Path) -> A
         };
         argv[0] = resolved.display().to_string();
     }
-    Arm {
+    Tree {
         root: root.to_path_buf(),
         cwd,
         argv,
@@ -372,7 +381,13 @@ fn target_hook(ex: &WorkloadExecutor, checked: &Checked) -> Option<TargetHook> {
 /// What to try after a failed process: a base that fails while the work
 /// tree holds files the base lacks probably needs them.
 async fn hint(error: &RunError, repo: &Repo, base_tree: &Path, checked: &Checked) -> String {
-    let base_failed = matches!(error, RunError::VariantFailed { variant, .. } if variant == "base");
+    let base_failed = matches!(
+        error,
+        RunError::VariantFailed {
+            variant: Culprit::Revision(Arm::A),
+            ..
+        }
+    );
     if !base_failed {
         return String::new();
     }
@@ -423,32 +438,19 @@ fn codeflash_command(
     ))
 }
 
-/// Files the run; on failure adds a warning instead.
-async fn record(
-    result: &mut E2eResult,
-    req: &E2eRequest,
-    ledger_dir: Option<&Path>,
-    now: SystemTime,
-) {
-    let record: FiledE2e = RunRecord {
+/// The run as the ledger files it.
+fn record(result: &E2eResult, req: &E2eRequest) -> FiledE2e {
+    RunRecord {
         run_id: result.run_id.clone(),
         kind: RunKind::E2e,
-        created_at: ledger::rfc3339(now),
+        created_at: ledger::rfc3339(SystemTime::now()),
         script: format!("{}: {}", result.repo, shell_words::join(&result.command)),
         domain: result.domain,
         verdict: result.comparison.verdict,
         request: req.clone(),
         result: result.clone(),
         abbench_version: ledger::this_version(),
-    };
-    let warning = match ledger::file_run(record, ledger_dir).await {
-        Ok(set_aside) => set_aside,
-        Err(e) => Some(format!(
-            "the ledger could not record e2e run {}: {e}; the result above is complete but `e2e_run_id` will not find it",
-            result.run_id
-        )),
-    };
-    result.warnings.extend(warning);
+    }
 }
 
 /// A filed e2e run, if `ledger` has it.

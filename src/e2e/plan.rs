@@ -6,8 +6,8 @@ use std::path::{Component, Path, PathBuf};
 use super::executor::WorkloadExecutor;
 use super::result::{Noise, TargetReport};
 use super::{invalid, E2eError, E2eRequest, DEFAULT_E2E_MIN_GAIN};
-use crate::bench::{MAX_PAIRS_LIMIT, MIN_PAIRS_LIMIT};
 use crate::domain::{Domain, Threshold};
+use crate::measure::{MAX_PAIRS_LIMIT, MIN_PAIRS_LIMIT};
 use crate::revision::Target;
 use crate::verdict::{self, Analysis, Look, Verdict};
 
@@ -108,8 +108,7 @@ pub(super) fn check(req: &E2eRequest) -> Result<Checked, E2eError> {
     if copies.iter().any(|c| c.is_empty()) {
         return Err(invalid("`copy_to_base` cannot copy the whole repository: name the files or folders the base lacks"));
     }
-    let env =
-        crate::bench::plan::checked_variables(&req.env).map_err(|e| invalid(e.to_string()))?;
+    let env = crate::measure::checked_variables(&req.env).map_err(|e| invalid(e.to_string()))?;
     if env.iter().any(|(k, _)| k.starts_with("ABBENCH_E2E_")) {
         return Err(invalid(
             "`env` names starting with ABBENCH_E2E_ are abbench's own: rename them",

@@ -6,8 +6,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::executor::Figures;
-use crate::bench::{ArmSummary, Environment, Stop};
 use crate::domain::{Domain, Threshold};
+use crate::measure::environment::{ArmSummary, Environment};
+use crate::measure::Stop;
 use crate::python::runner::Runner;
 use crate::stats;
 use crate::verdict::{self, Analysis, Estimate, Look, Samples};

@@ -26,68 +26,109 @@ pub use import_check::CheckedTarget;
 /// Arguments of `generate_ab_script` / `abbench template`: the MCP tool
 /// takes it as its parameters (the doc comments are the schema's
 /// descriptions), the CLI converts its flags into it.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct GenerateRequest {
     /// Short identifier of the benchmark, 1-64 characters from A-Z a-z 0-9 _ (e.g. "parse_rows"). The file is micro_bench_<name>.py.
+    #[arg(long)]
     pub name: String,
     /// What is measured: "cpu" (per-call seconds via timeit; "data_structures" is an alias), "async" (wall seconds of an asyncio.gather batch), "memory" (peak bytes under memray), "structure" (import seconds).
+    #[arg(long)]
     pub domain: Domain,
     /// Python run once at module level before either variant: imports and building the real input (e.g. "import json\nrows = load_rows('data.csv')"). Both variants see the same objects. Default: none.
     #[serde(default)]
+    #[arg(
+        long,
+        value_name = "CODE",
+        default_value = "",
+        hide_default_value = true
+    )]
     pub setup: String,
     /// Free form: body of bench_a, the CURRENT approach, as Python statements (e.g. "return slow_parse(rows)"). For async, the body of an `async def` (may `await`). Indentation is normalised. Not with `target`.
     #[serde(default)]
+    #[arg(
+        long = "a",
+        value_name = "CODE",
+        default_value = "",
+        hide_default_value = true
+    )]
     pub code_a: String,
     /// Free form: body of bench_b, the OPTIMIZED approach, on the same input (e.g. "return fast_parse(rows)"). For async, the body of an `async def`. Not with `target`.
     #[serde(default)]
+    #[arg(
+        long = "b",
+        value_name = "CODE",
+        default_value = "",
+        hide_default_value = true
+    )]
     pub code_b: String,
     /// Revision form (preferred: no hand-copied old code): what is optimised, "path/file.py::func" or "path/file.py::Class.method" (relative to the repository root); several when the change touches a helper too. bench_a then runs these files as committed at `base`, bench_b as they are in the work tree (or at `candidate`); everything else is shared. Needs `call`; cpu, async and memory only.
     #[serde(default, deserialize_with = "one_or_many")]
     #[schemars(with = "Vec<String>")]
+    #[arg(long, value_name = "FILE::NAME", conflicts_with_all = ["code_a", "a_file", "code_b", "b_file"])]
     pub target: Vec<String>,
     /// Revision form: the statements both variants run on the real input, e.g. "return count_known(ORDERS, CATALOGUE)". In each variant the targets' names (a function's name, a method's class) are bound to that variant's code; the names setup defines are shared.
     #[serde(default)]
+    #[arg(
+        long,
+        value_name = "CODE",
+        default_value = "",
+        hide_default_value = true,
+        requires = "target"
+    )]
     pub call: String,
     /// Revision form: the revision whose code is "current" (bench_a): a branch, tag, commit id or HEAD~N. Default "HEAD".
     #[serde(default)]
+    #[arg(long, value_name = "REV", requires = "target")]
     pub base: Option<String>,
     /// Revision form: a revision for bench_b instead of the work tree (e.g. compare "HEAD~1" with "HEAD"). Default: the work tree.
     #[serde(default)]
+    #[arg(long, value_name = "REV", requires = "target")]
     pub candidate: Option<String>,
     /// Revision form: the git work tree (or a folder in it). Default: `cwd`.
     #[serde(default)]
+    #[arg(long, value_name = "DIR", requires = "target")]
     pub repo: Option<PathBuf>,
     /// cpu/structure: calls (imports) per timeit repeat, used as given (the reference uses 1000 for cpu, 10 for structure). Default: calibrated at run time so one repeat takes ~0.05-0.2 s.
     #[serde(default)]
+    #[arg(long)]
     pub number: Option<u32>,
     /// cpu/structure: timeit repeats per process; async: timed gather batches per process. The process reports the median. Default 5.
     #[serde(default)]
+    #[arg(long)]
     pub repeat: Option<u32>,
     /// async only: coroutines run at once with asyncio.gather inside asyncio.run. Default 10.
     #[serde(default)]
+    #[arg(long)]
     pub concurrency: Option<u32>,
     /// structure only (required there): module names whose import is timed, e.g. ["mypkg.heavy", "pandas"]; they and their submodules are removed from sys.modules before each import.
     #[serde(default)]
+    #[arg(long = "module", value_name = "MODULE")]
     pub modules: Vec<String>,
     /// Directory to write the script into (must exist). Default: the system temp directory (e.g. /tmp).
     #[serde(default)]
+    #[arg(long)]
     pub dir: Option<PathBuf>,
     /// Command of the project's Python, split into words without a shell (e.g. "python3", ".venv/bin/python", "uv run python"): it compile-checks the script and the returned commands use it. Default: detected from `cwd` exactly as run_ab_benchmark detects it. ("python" is accepted as an old name.)
     #[serde(default, alias = "python")]
+    #[arg(long, alias = "python")]
     pub runner: Option<String>,
     /// Where the script will run: the project root or a folder in it (the runner is detected from here). Default: the server's working directory.
     #[serde(default)]
+    #[arg(long)]
     pub cwd: Option<PathBuf>,
     /// Environment variables for the checks that run the script once, as run_ab_benchmark's `env` (e.g. {"PYTHONPATH": "src"} when setup imports the project's modules). Default: none.
     #[serde(default)]
+    #[arg(skip)]
     pub env: std::collections::BTreeMap<String, String>,
     /// Before writing, setup and each variant run once and B's result is compared with A's (return value, setup's objects after the call, stdout): "strict" (default), "unordered" (lists compared as multisets, when order does not matter), or "off".
     #[serde(default)]
+    #[arg(long, default_value = "strict")]
     pub equivalence: EquivalenceMode,
     /// Relative tolerance for comparing floats. Default 1e-9.
     #[serde(default)]
     #[schemars(range(min = 0.0, max = 1.0))]
+    #[arg(long)]
     pub rel_tol: Option<f64>,
 }
 
@@ -452,7 +493,7 @@ pub fn variant_commands(python: &[String], path: &Path, domain: Domain) -> Varia
 pub async fn generate(req: &GenerateRequest) -> Result<GeneratedScript, GenerateError> {
     req.check_form()?;
     let options = Options::new(req.equivalence, req.rel_tol).map_err(GenerateError::Form)?;
-    let env = crate::bench::plan::checked_variables(&req.env)
+    let env = crate::measure::checked_variables(&req.env)
         .map_err(|e| GenerateError::Form(e.to_string()))?;
     let mut spec = req.spec();
     // The structure domain is refused before git is asked anything.

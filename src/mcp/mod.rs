@@ -22,12 +22,13 @@ use std::sync::Arc;
 
 use rmcp::model::ProgressNotificationParam;
 
-use crate::bench::{self, Progress, RunRequest, RunResult};
+use crate::bench::{self, RunRequest, RunResult};
 use crate::doctor::{self, DoctorRequest, EnvironmentReport};
 use crate::e2e::{self, E2eRequest, E2eResult};
 use crate::generate::{self, GenerateRequest, GeneratedScript};
 use crate::history::{self, HistoryRequest, HistoryResult};
 use crate::keep::{self, KeepRequest, KeepResult};
+use crate::measure::progress::Progress;
 use log::{Level, LogFloor};
 use portable::{make_portable, Contract};
 use references::REFERENCES;
@@ -415,7 +416,8 @@ impl ServerHandler for AbbenchServer {
             return Ok(tasks::spawn(&self.tasks, &name, move |cancel| async move {
                 let mut context = context;
                 context.ct = cancel;
-                let call = rmcp::handler::server::tool::ToolCallContext::new(&server, request, context);
+                let call =
+                    rmcp::handler::server::tool::ToolCallContext::new(&server, request, context);
                 server.routes().call(call).await
             }));
         }

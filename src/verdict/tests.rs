@@ -1,7 +1,7 @@
 //! Unit tests and simulations of the parent module.
 
 use super::*;
-use crate::rng::SplitMix64;
+use crate::measure::rng::SplitMix64;
 
 fn sizes(looks: &[Look]) -> Vec<usize> {
     looks.iter().map(|l| l.pairs).collect()

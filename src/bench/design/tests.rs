@@ -2,7 +2,7 @@
 
 use super::super::blocks::{Blocks, Numbers, PilotLength};
 use super::*;
-use crate::rng::SplitMix64;
+use crate::measure::rng::SplitMix64;
 use crate::verdict::Verdict;
 
 /// A simulated machine and workload: per-round noise (10 % of rounds

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use super::executor::Executor;
 use super::progress::{Event, SoFar};
-use super::{invalid, RunError, Stop, Variant};
+use super::rng::SplitMix64;
+use super::{invalid, Arm, RunError, Stop};
 use crate::domain::{Domain, Threshold};
-use crate::rng::SplitMix64;
 use crate::stats;
 use crate::verdict::{self, Analysis, Look, Samples};
 
@@ -60,7 +60,7 @@ async fn warm_up(
         say(ex.started(), 0, Event::WarmedUp { variant: None });
         return Ok(());
     }
-    for v in Variant::in_order(a_first) {
+    for v in Arm::in_order(a_first) {
         ex.warm_up(Some(v)).await?;
         say(ex.started(), 0, Event::WarmedUp { variant: Some(v) });
     }
@@ -118,11 +118,11 @@ pub(crate) async fn run(
         }
         let a_first = rng.coin();
         order.push(if a_first { "AB" } else { "BA" }.to_string());
-        for v in Variant::in_order(a_first) {
+        for v in Arm::in_order(a_first) {
             let single = ex.single(v).await?;
             let (values, peaks) = match v {
-                Variant::A => (&mut a, &mut peak_a),
-                Variant::B => (&mut b, &mut peak_b),
+                Arm::A => (&mut a, &mut peak_a),
+                Arm::B => (&mut b, &mut peak_b),
             };
             values.push(single.value);
             peaks.extend(single.process_peak);

@@ -6,7 +6,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use super::Variant;
+use super::Arm;
 
 /// One report: where the run is, and what just happened.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +21,24 @@ pub struct Progress {
     pub processes_total: usize,
     /// What happened.
     pub event: Event,
+}
+
+/// What a schedule reports through, `say(processes_done, pairs_done,
+/// event)`, as [`Progress`] for `progress`.
+pub(crate) fn reporter(
+    progress: &(dyn Fn(Progress) + Send + Sync),
+    max_pairs: usize,
+    processes_total: usize,
+) -> impl Fn(usize, usize, Event) + Sync + '_ {
+    move |processes_done, pairs_done, event| {
+        progress(Progress {
+            processes_done,
+            pairs_done,
+            max_pairs,
+            processes_total,
+            event,
+        })
+    }
 }
 
 /// What happened; its `Display` is a line for people.
@@ -53,7 +71,7 @@ pub enum Event {
     /// An uncounted warm-up finished: of one variant, or (memory) of both once.
     WarmedUp {
         /// The variant, or `None` for both.
-        variant: Option<Variant>,
+        variant: Option<Arm>,
     },
     /// A counted process of the paired design finished.
     PairedProcess {
@@ -69,7 +87,7 @@ pub enum Event {
         /// The pair it belongs to, from 1.
         pair: usize,
         /// Which variant ran.
-        variant: Variant,
+        variant: Arm,
         /// Its value, in `unit`.
         value: f64,
         /// "s" or "bytes".
@@ -182,7 +200,7 @@ mod tests {
         assert_eq!(
             p(Event::SingleProcess {
                 pair: 2,
-                variant: Variant::B,
+                variant: Arm::B,
                 value: 2.0 * 1_048_576.0,
                 unit: "bytes",
                 so_far: Some(SoFar::SavedBytes(1_048_576.0)),
