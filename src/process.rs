@@ -410,21 +410,34 @@ impl LineWorker {
     }
 }
 
+/// The program `spec` starts, once its working directory is known to exist.
+fn checked_program(spec: &ProcessSpec) -> Result<String, ProcessError> {
+    let program = spec.argv.first().ok_or(ProcessError::EmptyCommand)?.clone();
+    match &spec.cwd {
+        Some(cwd) if !cwd.is_dir() => Err(ProcessError::MissingCwd {
+            program,
+            cwd: cwd.clone(),
+        }),
+        _ => Ok(program),
+    }
+}
+
+/// How a process ended, from its wait status.
+fn exit_of(status: std::process::ExitStatus) -> Exit {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => Exit::Code(code),
+        (None, Some(sig)) => Exit::Signal(sig),
+        (None, None) => Exit::Code(-1),
+    }
+}
+
 /// Runs `spec` to its end, its timeout, or cancellation.
 pub async fn run(
     spec: &ProcessSpec,
     limits: Limits,
     cancel: &CancellationToken,
 ) -> Result<Finished, ProcessError> {
-    let program = spec.argv.first().ok_or(ProcessError::EmptyCommand)?.clone();
-    if let Some(cwd) = &spec.cwd {
-        if !cwd.is_dir() {
-            return Err(ProcessError::MissingCwd {
-                program,
-                cwd: cwd.clone(),
-            });
-        }
-    }
+    let program = checked_program(spec)?;
     let stdin = if spec.stdin.is_some() {
         Stdio::piped()
     } else {
@@ -468,13 +481,8 @@ pub async fn run(
         Ending::Exited(status) => {
             // The leader is gone; anything it left behind in the group goes too.
             drop(guard);
-            let exit = match (status.code(), status.signal()) {
-                (Some(code), _) => Exit::Code(code),
-                (None, Some(sig)) => Exit::Signal(sig),
-                (None, None) => Exit::Code(-1),
-            };
             Ok(Finished {
-                exit,
+                exit: exit_of(status),
                 stdout: collect(out_task).await,
                 stderr: collect(err_task).await,
                 wall,

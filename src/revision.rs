@@ -227,23 +227,46 @@ pub enum RevisionError {
     },
 }
 
-/// Reads git for every target: module names, import roots, sources (the
-/// commits and every file at both revisions in one `git cat-file --batch`).
-pub async fn resolve(form: &RevisionForm) -> Result<ResolvedRevision, RevisionError> {
-    let targets = form
-        .targets
-        .iter()
-        .map(|t| Target::parse(t))
-        .collect::<Result<Vec<_>, _>>()?;
-    check_bindings(&targets)?;
-    let base = form.base.clone().unwrap_or_else(|| "HEAD".to_string());
-    let mut files: Vec<&str> = Vec::new();
-    for t in &targets {
-        if !files.contains(&t.file.as_str()) {
-            files.push(&t.file);
+/// One revision as read from git: its commit and each target file's text.
+struct ReadRevision {
+    which: &'static str,
+    rev: String,
+    commit: String,
+    /// Per file, in order; `None` where the revision lacks it.
+    texts: Vec<Option<String>>,
+}
+
+impl ReadRevision {
+    /// File `i`'s text at this revision, or the error naming what is wrong.
+    fn source(&self, i: usize, file: &str, repo: &str) -> Result<String, RevisionError> {
+        let text = self.texts[i]
+            .clone()
+            .ok_or_else(|| RevisionError::MissingAtRevision {
+                file: file.to_string(),
+                which: self.which,
+                rev: self.rev.clone(),
+                commit: short(&self.commit).to_string(),
+                repo: repo.to_string(),
+            })?;
+        // Read as lossy UTF-8: a replacement character means bytes that
+        // were not text (or, rarely, one the file really holds).
+        if text.contains('\u{FFFD}') {
+            return Err(RevisionError::NotText {
+                file: file.to_string(),
+                rev: format!("{} {}", self.which, self.rev),
+            });
         }
+        Ok(text)
     }
-    let mut revs = vec![("base", base.clone())];
+}
+
+/// The revisions to read (base, and candidate when given), checked to be
+/// something git could take as a revision.
+fn revisions(form: &RevisionForm) -> Result<Vec<(&'static str, String)>, RevisionError> {
+    let mut revs = vec![(
+        "base",
+        form.base.clone().unwrap_or_else(|| "HEAD".to_string()),
+    )];
     revs.extend(form.candidate.clone().map(|c| ("candidate", c)));
     if let Some((which, rev)) = revs
         .iter()
@@ -255,6 +278,25 @@ pub async fn resolve(form: &RevisionForm) -> Result<ResolvedRevision, RevisionEr
             repo: form.repo.display().to_string(),
         });
     }
+    Ok(revs)
+}
+
+/// Reads git for every target: module names, import roots, sources (the
+/// commits and every file at both revisions in one `git cat-file --batch`).
+pub async fn resolve(form: &RevisionForm) -> Result<ResolvedRevision, RevisionError> {
+    let targets = form
+        .targets
+        .iter()
+        .map(|t| Target::parse(t))
+        .collect::<Result<Vec<_>, _>>()?;
+    check_bindings(&targets)?;
+    let mut files: Vec<&str> = Vec::new();
+    for t in &targets {
+        if !files.contains(&t.file.as_str()) {
+            files.push(&t.file);
+        }
+    }
+    let revs = revisions(form)?;
     let mut names = Vec::new();
     for (_, rev) in &revs {
         names.push(format!("{rev}^{{commit}}"));
@@ -267,92 +309,45 @@ pub async fn resolve(form: &RevisionForm) -> Result<ResolvedRevision, RevisionEr
     let mut objects = objects?.into_iter();
     // Per revision: its commit, then each file's text (None: not there).
     let mut read = Vec::new();
-    for (which, rev) in &revs {
-        let commit = match objects.next().flatten() {
-            Some((id, _)) => id,
-            None => {
-                return Err(RevisionError::NotACommit {
-                    which,
-                    rev: rev.clone(),
-                    repo: repo_name,
-                })
-            }
+    for (which, rev) in revs {
+        let Some((commit, _)) = objects.next().flatten() else {
+            return Err(RevisionError::NotACommit {
+                which,
+                rev,
+                repo: repo_name,
+            });
         };
-        let texts: Vec<Option<String>> = files
+        let texts = files
             .iter()
             .map(|_| objects.next().flatten().map(|(_, text)| text))
             .collect();
-        read.push((*which, rev.clone(), commit, texts));
+        read.push(ReadRevision {
+            which,
+            rev,
+            commit,
+            texts,
+        });
     }
-    let base_commit = read[0].2.clone();
-    let candidate_commit = read.get(1).map(|r| r.2.clone());
     let info = RevisionInfo {
         repo: repo_name.clone(),
-        base,
-        base_commit,
+        base: read[0].rev.clone(),
+        base_commit: read[0].commit.clone(),
         candidate: form.candidate.clone(),
-        candidate_commit,
+        candidate_commit: read.get(1).map(|r| r.commit.clone()),
         targets: form.targets.iter().map(|t| t.trim().to_string()).collect(),
         modules: Vec::new(),
     };
-    let source = |r: usize, i: usize| -> Result<String, RevisionError> {
-        let (which, rev, commit, texts) = &read[r];
-        let file = files[i].to_string();
-        let text = texts[i]
-            .clone()
-            .ok_or_else(|| RevisionError::MissingAtRevision {
-                file: file.clone(),
-                which,
-                rev: rev.clone(),
-                commit: short(commit).to_string(),
-                repo: repo_name.clone(),
-            })?;
-        // Read as lossy UTF-8: a replacement character means bytes that
-        // were not text (or, rarely, one the file really holds).
-        if text.contains('\u{FFFD}') {
-            return Err(RevisionError::NotText {
-                file,
-                rev: format!("{which} {rev}"),
-            });
-        }
-        Ok(text)
-    };
-
     let mut modules: Vec<TargetModule> = Vec::new();
     for (i, file) in files.iter().enumerate() {
-        let base_source = source(0, i)?;
-        let path = repo.root.join(file);
-        let candidate_source = match read.len() {
-            2 => Some(source(1, i)?),
-            _ => None,
-        };
-        let current = match &candidate_source {
-            Some(text) => text.clone(),
-            None => {
-                std::fs::read_to_string(&path).map_err(|_| RevisionError::MissingInWorkTree {
-                    file: file.to_string(),
-                    repo: repo_name.clone(),
-                })?
-            }
-        };
-        if current.replace("\r\n", "\n") == base_source.replace("\r\n", "\n") {
-            return Err(RevisionError::NothingChanged {
-                file: file.to_string(),
-                base: info.base_label(),
-                candidate: info.candidate_label(),
-                hint: nothing_changed_hint(form, files.len() == 1),
-            });
-        }
-        let (name, import_root, is_package) = module_name(&repo.root, file);
-        modules.push(TargetModule {
-            name,
-            file: file.to_string(),
-            path,
-            is_package,
-            import_root,
-            base_source,
-            candidate_source,
-        });
+        modules.push(target_module(
+            form,
+            &repo,
+            &read,
+            &info,
+            i,
+            file,
+            files.len(),
+        )?);
     }
     Ok(ResolvedRevision {
         info: RevisionInfo {
@@ -361,6 +356,50 @@ pub async fn resolve(form: &RevisionForm) -> Result<ResolvedRevision, RevisionEr
         },
         targets,
         modules,
+    })
+}
+
+/// File `i`'s module in both variants; an error when it did not change.
+fn target_module(
+    form: &RevisionForm,
+    repo: &Repo,
+    read: &[ReadRevision],
+    info: &RevisionInfo,
+    i: usize,
+    file: &str,
+    file_count: usize,
+) -> Result<TargetModule, RevisionError> {
+    let repo_name = &info.repo;
+    let base_source = read[0].source(i, file, repo_name)?;
+    let path = repo.root.join(file);
+    let candidate_source = match read.get(1) {
+        Some(candidate) => Some(candidate.source(i, file, repo_name)?),
+        None => None,
+    };
+    let current = match &candidate_source {
+        Some(text) => text.clone(),
+        None => std::fs::read_to_string(&path).map_err(|_| RevisionError::MissingInWorkTree {
+            file: file.to_string(),
+            repo: repo_name.clone(),
+        })?,
+    };
+    if current.replace("\r\n", "\n") == base_source.replace("\r\n", "\n") {
+        return Err(RevisionError::NothingChanged {
+            file: file.to_string(),
+            base: info.base_label(),
+            candidate: info.candidate_label(),
+            hint: nothing_changed_hint(form, file_count == 1),
+        });
+    }
+    let (name, import_root, is_package) = module_name(&repo.root, file);
+    Ok(TargetModule {
+        name,
+        file: file.to_string(),
+        path,
+        is_package,
+        import_root,
+        base_source,
+        candidate_source,
     })
 }
 

@@ -562,3 +562,72 @@ async fn a_pytest_benchmark_suite_reports_its_medians() {
         .await;
     assert!(msg.contains("drop it"), "{msg}");
 }
+
+/// `abbench e2e` on the command line: the verdict printed, the exports
+/// written (Markdown tables with units, CSV of both revisions in base
+/// units, the full JSON), `--fail-on` gating.
+#[test]
+fn the_command_line_runs_and_exports_an_e2e_run() {
+    let repo = project();
+    let marker = common::unique("e2e_cli");
+    apply(repo.path(), FAST);
+    let data = tempfile::tempdir().unwrap();
+    let (md, csv, js) = (
+        data.path().join("e2e.md"),
+        data.path().join("e2e.csv"),
+        data.path().join("e2e.json"),
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_abbench"))
+        .args([
+            "e2e",
+            "--runner",
+            "python3",
+            "--max-pairs",
+            "5",
+            "--target",
+            TARGET,
+        ])
+        .arg("--repo")
+        .arg(repo.path())
+        .args(["--command", &format!("python work.py 20000 {marker}")])
+        .args(["--fail-on", "below,regression"])
+        .arg("--export-markdown")
+        .arg(&md)
+        .arg("--export-csv")
+        .arg(&csv)
+        .arg("--export-json")
+        .arg(&js)
+        .env("ABBENCH_DATA_DIR", data.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("VERDICT  above_threshold"), "{stdout}");
+    let markdown = std::fs::read_to_string(&md).unwrap();
+    for needle in [
+        "**above_threshold**",
+        "| Revision | Median | Min | Max | CV | n |",
+        "| base | ",
+        " ms |",
+        "| Speedup (A / B) | ",
+        "`shop/report.py::normalize`",
+    ] {
+        assert!(markdown.contains(needle), "{needle:?} missing:\n{markdown}");
+    }
+    let table = std::fs::read_to_string(&csv).unwrap();
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(
+        lines[0].starts_with("run_id,domain,revision,unit,n,median"),
+        "{table}"
+    );
+    assert_eq!(lines.len(), 3, "{table}");
+    assert!(lines[1].contains(",base,s,") && lines[2].contains(",candidate,s,"));
+    let full: Value = serde_json::from_str(&std::fs::read_to_string(&js).unwrap()).unwrap();
+    assert_eq!(full["comparison"]["verdict"], "above_threshold");
+    nothing_left(repo.path(), &marker);
+}

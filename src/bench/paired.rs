@@ -25,6 +25,28 @@ pub(super) struct PairedOutcome {
     pub(super) analysis: Analysis,
 }
 
+/// What the pilot chose, for progress.
+fn pilot_done(schedule: &PairedSchedule) -> Event {
+    let block = schedule.block();
+    Event::PilotDone {
+        block_s: block.block_s,
+        number_a: block.number_a,
+        number_b: block.number_b,
+        rounds: schedule.rounds(),
+        first_look: schedule.looks()[0].pairs,
+    }
+}
+
+/// A counted process done, from the per-process log-ratios so far.
+fn counted(log_ratios: &[f64]) -> Event {
+    let n = log_ratios.len();
+    Event::PairedProcess {
+        process: n,
+        speedup: log_ratios[n - 1].exp(),
+        so_far: crate::stats::median(log_ratios).exp(),
+    }
+}
+
 /// Runs the pilot and the counted processes.
 pub(super) async fn run(
     ex: &mut impl PairedExecutor,
@@ -37,17 +59,7 @@ pub(super) async fn run(
     let pilot = ex.pilot(rng.next_u64() >> 33).await?;
     let mut schedule = PairedSchedule::new(&pilot, &plan.threshold, plan.min_pairs, plan.max_pairs);
     let block = schedule.block().clone();
-    say(
-        ex.started(),
-        0,
-        Event::PilotDone {
-            block_s: block.block_s,
-            number_a: block.number_a,
-            number_b: block.number_b,
-            rounds: schedule.rounds(),
-            first_look: schedule.looks()[0].pairs,
-        },
-    );
+    say(ex.started(), 0, pilot_done(&schedule));
     let mut processes: Vec<Counted> = Vec::new();
     let mut stopped_because = Stop::MaxPairs;
     let mut settled = None;
@@ -73,15 +85,7 @@ pub(super) async fn run(
         let outcome = schedule.add(&p, left);
         processes.push(p);
         let d = schedule.log_ratios();
-        say(
-            ex.started(),
-            d.len(),
-            Event::PairedProcess {
-                process: d.len(),
-                speedup: d[d.len() - 1].exp(),
-                so_far: crate::stats::median(&d).exp(),
-            },
-        );
+        say(ex.started(), d.len(), counted(&d));
         if let Some((look, analysis)) = outcome {
             if look < schedule.looks().len() {
                 stopped_because = Stop::Verdict;

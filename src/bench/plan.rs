@@ -154,8 +154,7 @@ pub(super) fn plan(req: &RunRequest) -> Result<Plan, RunError> {
         req.runner.as_deref(),
         &cwd,
         runner::active_virtualenv(&req.env).as_deref(),
-    )
-    .map_err(|e| invalid(e.to_string()))?;
+    )?;
     Ok(Plan {
         script,
         domain,
@@ -240,7 +239,7 @@ fn script_facts(req: &RunRequest, cwd: &std::path::Path) -> Result<ScriptFacts, 
 
 /// The caller's variables, checked: names a process can be given, no NUL bytes.
 fn checked_env(req: &RunRequest) -> Result<Vec<(String, String)>, RunError> {
-    checked_variables(&req.env)
+    Ok(checked_variables(&req.env)?)
 }
 
 /// The domain's threshold with the caller's overrides, checked.

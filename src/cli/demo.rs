@@ -2,6 +2,7 @@
 //! example project, with the tool call an agent would make at each step.
 //! Everything happens in a temporary directory with its own ledger.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
@@ -124,6 +125,31 @@ pub async fn run(
         say(&format!("   {}", line.trim()));
     }
 
+    let keep_args = micro_phase(say, &repo, &bench_dir, &ledger_dir, cancel).await?;
+    e2e_phase(say, &repo, keep_args, &ledger_dir, cancel).await?;
+    say("\nThat is the loop: edit → generate → run → check keep, and when the micro run is not enough, run end to end and decide again; each answer with its figures.");
+    if keep_dir {
+        let kept = tmp.keep();
+        say(&format!("The demo's files are kept in {}.", kept.display()));
+    }
+    Ok(())
+}
+
+/// `text`, each line indented under its step.
+fn indented(say: &mut dyn FnMut(&str), text: &str) {
+    for line in text.lines() {
+        say(&format!("   {line}"));
+    }
+}
+
+/// Steps 2 to 4: generate, run, check keep; the keep call's arguments.
+async fn micro_phase(
+    say: &mut dyn FnMut(&str),
+    repo: &Repo,
+    bench_dir: &Path,
+    ledger_dir: &Path,
+    cancel: &CancellationToken,
+) -> Result<serde_json::Value> {
     let gen_args = json!({
         "name": "count_known", "domain": "cpu", "setup": SETUP,
         "target": "shop/inventory.py::count_known",
@@ -162,12 +188,10 @@ pub async fn run(
         Some(("run_ab_benchmark", &run_args)),
     );
     let request: RunRequest = as_request(&run_args)?;
-    let run = bench::run_ab(&request, Some(&ledger_dir), cancel, Arc::new(|_| {}))
+    let run = bench::run_ab(&request, Some(ledger_dir), cancel, Arc::new(|_| {}))
         .await
         .context("run_ab_benchmark")?;
-    for line in render::run_summary(&run).lines() {
-        say(&format!("   {line}"));
-    }
+    indented(say, &render::run_summary(&run));
 
     let keep_args = json!({
         "run_id": run.run_id, "repo": repo.root, "test_command": TEST_COMMAND,
@@ -180,16 +204,26 @@ pub async fn run(
         "Check the four keep conditions (the run recorded the target and the base)",
         Some(("check_keep_conditions", &keep_args)),
     );
-    let checked = keep::check(&keep_request, Some(&ledger_dir), cancel)
+    let checked = keep::check(&keep_request, Some(ledger_dir), cancel)
         .await
         .context("check_keep_conditions")?;
-    for line in render::keep_summary(&checked).lines() {
-        say(&format!("   {line}"));
-    }
+    indented(say, &render::keep_summary(&checked));
 
+    Ok(keep_args)
+}
+
+/// Steps 5 and 6: the workload end to end, then keep again with it.
+async fn e2e_phase(
+    say: &mut dyn FnMut(&str),
+    repo: &Repo,
+    keep_args: serde_json::Value,
+    ledger_dir: &Path,
+    cancel: &CancellationToken,
+) -> Result<()> {
+    let run_id = keep_args["run_id"].clone();
     let e2e_args = json!({
         "repo": repo.root, "command": "python3 bench_report.py",
-        "target_functions": ["shop/inventory.py::count_known"], "micro_run_id": run.run_id,
+        "target_functions": ["shop/inventory.py::count_known"], "micro_run_id": run_id,
     });
     step(
         say,
@@ -198,12 +232,10 @@ pub async fn run(
         Some(("run_e2e_benchmark", &e2e_args)),
     );
     let e2e_request: E2eRequest = as_request(&e2e_args)?;
-    let confirmed = e2e::run_e2e(&e2e_request, Some(&ledger_dir), cancel, Arc::new(|_| {}))
+    let confirmed = e2e::run_e2e(&e2e_request, Some(ledger_dir), cancel, Arc::new(|_| {}))
         .await
         .context("run_e2e_benchmark")?;
-    for line in render::e2e_summary(&confirmed).lines() {
-        say(&format!("   {line}"));
-    }
+    indented(say, &render::e2e_summary(&confirmed));
 
     let mut final_args = keep_args;
     final_args["e2e_run_id"] = json!(confirmed.run_id);
@@ -213,17 +245,10 @@ pub async fn run(
         "Decide again with the end-to-end run: its verdict judges the improvement, the target's share of the workload the hot path",
         Some(("check_keep_conditions", &final_args)),
     );
-    let decided = keep::check(&as_request(&final_args)?, Some(&ledger_dir), cancel)
+    let decided = keep::check(&as_request(&final_args)?, Some(ledger_dir), cancel)
         .await
         .context("check_keep_conditions")?;
-    for line in render::keep_summary(&decided).lines() {
-        say(&format!("   {line}"));
-    }
+    indented(say, &render::keep_summary(&decided));
 
-    say("\nThat is the loop: edit → generate → run → check keep, and when the micro run is not enough, run end to end and decide again; each answer with its figures.");
-    if keep_dir {
-        let kept = tmp.keep();
-        say(&format!("The demo's files are kept in {}.", kept.display()));
-    }
     Ok(())
 }

@@ -3,8 +3,9 @@
 use anyhow::Result;
 use clap::Args;
 
+use super::export::Exported;
 use super::render;
-use super::{cancel_on_ctrl_c, gate, progress_bar, EnvArgs, FailOn};
+use super::{cancel_on_ctrl_c, gate, progress_bar, EnvArgs, ExportArgs, FailOn};
 use crate::e2e::{self, E2eRequest};
 
 /// Flags of `abbench e2e`: the request's own, then what only the command
@@ -23,6 +24,9 @@ pub struct E2eArgs {
     /// Exit with status 3 when the verdict is one of these (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "VERDICT")]
     pub fail_on: Vec<FailOn>,
+    /// Files to write the result to.
+    #[command(flatten)]
+    pub export: ExportArgs,
 }
 
 /// Runs it and prints the verdict; the exit status follows `--fail-on`.
@@ -39,5 +43,6 @@ pub(super) async fn run(args: E2eArgs) -> Result<i32> {
     } else {
         print!("{}", render::e2e_summary(&result));
     }
+    args.export.write(Exported::E2e(&result))?;
     Ok(gate(&fail_on, result.comparison.verdict))
 }

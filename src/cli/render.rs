@@ -80,6 +80,17 @@ pub fn run_summary(r: &RunResult) -> String {
     let c = &r.comparison;
     let level = format!("{:.2} % one-sided bounds", c.confidence * 100.0);
     out.push_str(&time_lines(c, &level));
+    out.push_str(&memory_lines(r, &level));
+    out.push_str(&format!("  threshold {}\n", r.threshold.description));
+    out.push_str(&stop_line(r));
+    out.push_str(&verdict_and_warnings(r));
+    out
+}
+
+/// Memory: the saving with its bounds, and against the whole process.
+fn memory_lines(r: &RunResult, level: &str) -> String {
+    let c = &r.comparison;
+    let mut out = String::new();
     if let (Some(bytes), Some(frac)) = (&c.saved_bytes, &c.saved_fraction) {
         out.push_str(&format!(
             "  saved    {}   ({level})\n",
@@ -100,7 +111,13 @@ pub fn run_summary(r: &RunResult) -> String {
                 .unwrap_or_default()
         ));
     }
-    out.push_str(&format!("  threshold {}\n", r.threshold.description));
+    out
+}
+
+/// How many pairs, where the run stopped and why, its time and seed.
+fn stop_line(r: &RunResult) -> String {
+    let c = &r.comparison;
+    let mut out = String::new();
     let looks: Vec<String> = r.looks.iter().map(|l| l.pairs.to_string()).collect();
     let unit = match r.design.isolation {
         Isolation::Paired => "processes",
@@ -117,7 +134,6 @@ pub fn run_summary(r: &RunResult) -> String {
         r.lock_wait_s,
         r.seed
     ));
-    out.push_str(&verdict_and_warnings(r));
     out
 }
 

@@ -312,31 +312,7 @@ impl<'a> WorkloadExecutor<'a> {
                 .find(|l| !l.trim().is_empty())
                 .map(|l| l.chars().take(200).collect());
         }
-        let report = match std::fs::read_to_string(&out) {
-            Ok(text) => {
-                let _ = std::fs::remove_file(&out);
-                Some(serde_json::from_str::<HookReport>(&text).map_err(|e| {
-                    RunError::BadOutput {
-                        variant: who,
-                        problem: format!("abbench's hook wrote an unreadable report ({e})"),
-                        command: command.clone(),
-                    }
-                })?)
-            }
-            Err(_) => None,
-        };
-        if let Some(r) = &report {
-            if !r.foreign.is_empty() {
-                return Err(RunError::BadOutput {
-                    variant: who,
-                    problem: format!(
-                        "it imported code from the other tree ({}), so it did not run its own revision: the project is probably installed in editable mode and its import path wins over PYTHONPATH; run the workload from the project root, or set `env` PYTHONPATH so that the tree's own code comes first",
-                        r.foreign.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
-                    ),
-                    command,
-                });
-            }
-        }
+        let report = hook_report(&out, who, &command)?;
         let suite = if self.benchmark_json {
             self.read_suite(
                 &bench,
@@ -447,6 +423,37 @@ impl<'a> WorkloadExecutor<'a> {
         }
         Ok(())
     }
+}
+
+/// What the hook reported of one process, if it wrote a report; an error
+/// when the report is unreadable or shows the process ran the other tree's code.
+fn hook_report(out: &Path, who: Culprit, command: &str) -> Result<Option<HookReport>, RunError> {
+    let report = match std::fs::read_to_string(out) {
+        Ok(text) => {
+            let _ = std::fs::remove_file(out);
+            Some(
+                serde_json::from_str::<HookReport>(&text).map_err(|e| RunError::BadOutput {
+                    variant: who,
+                    problem: format!("abbench's hook wrote an unreadable report ({e})"),
+                    command: command.to_string(),
+                })?,
+            )
+        }
+        Err(_) => None,
+    };
+    if let Some(r) = &report {
+        if !r.foreign.is_empty() {
+            return Err(RunError::BadOutput {
+                variant: who,
+                problem: format!(
+                    "it imported code from the other tree ({}), so it did not run its own revision: the project is probably installed in editable mode and its import path wins over PYTHONPATH; run the workload from the project root, or set `env` PYTHONPATH so that the tree's own code comes first",
+                    r.foreign.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
+                ),
+                command: command.to_string(),
+            });
+        }
+    }
+    Ok(report)
 }
 
 /// The hook's folder first (when hooked), then the tree (and its `src/`),

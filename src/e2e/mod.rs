@@ -60,6 +60,15 @@ pub enum E2eError {
     /// git failed or the revision cannot be used.
     #[error(transparent)]
     Git(#[from] GitError),
+    /// No runner could be resolved.
+    #[error(transparent)]
+    Runner(#[from] crate::python::runner::RunnerError),
+    /// A bad `command`.
+    #[error(transparent)]
+    Command(#[from] crate::python::command::CommandError),
+    /// A bad `env`.
+    #[error(transparent)]
+    Env(#[from] crate::measure::InvalidEnv),
     /// A workload process failed, timed out, or the run was cancelled.
     #[error("{error}{hint}")]
     Run {
@@ -207,8 +216,7 @@ async fn prepare(req: &E2eRequest, checked: &Checked) -> Result<Prepared, E2eErr
         req.runner.as_deref(),
         &candidate_cwd,
         runner::active_virtualenv(&req.env).as_deref(),
-    )
-    .map_err(|e| invalid(e.to_string()))?;
+    )?;
     Ok(Prepared {
         repo,
         change,

@@ -61,8 +61,7 @@ fn inside(field: &str, path: &Path) -> Result<PathBuf, E2eError> {
 
 /// Every argument that can be checked without git or Python.
 pub(super) fn check(req: &E2eRequest) -> Result<Checked, E2eError> {
-    let words = crate::python::command::split_command("command", &req.command)
-        .map_err(|e| invalid(e.to_string()))?;
+    let words = crate::python::command::split_command("command", &req.command)?;
     let targets = req
         .target_functions
         .iter()
@@ -108,7 +107,7 @@ pub(super) fn check(req: &E2eRequest) -> Result<Checked, E2eError> {
     if copies.iter().any(|c| c.is_empty()) {
         return Err(invalid("`copy_to_base` cannot copy the whole repository: name the files or folders the base lacks"));
     }
-    let env = crate::measure::checked_variables(&req.env).map_err(|e| invalid(e.to_string()))?;
+    let env = crate::measure::checked_variables(&req.env)?;
     if env.iter().any(|(k, _)| k.starts_with("ABBENCH_E2E_")) {
         return Err(invalid(
             "`env` names starting with ABBENCH_E2E_ are abbench's own: rename them",

@@ -273,6 +273,9 @@ pub enum GenerateError {
         /// What went wrong.
         reason: String,
     },
+    /// A bad `env`.
+    #[error(transparent)]
+    Env(#[from] crate::measure::InvalidEnv),
     /// The two forms mixed, or one incomplete.
     #[error("{0}")]
     Form(String),
@@ -489,12 +492,82 @@ pub fn variant_commands(python: &[String], path: &Path, domain: Domain) -> Varia
     }
 }
 
+/// Where the script goes: the checked `dir` and the file's path in it.
+fn destination(req: &GenerateRequest, name: &str) -> Result<(PathBuf, PathBuf), GenerateError> {
+    let dir = req.dir.clone().unwrap_or_else(std::env::temp_dir);
+    let dir_error = |reason: &str| GenerateError::Dir {
+        dir: dir.clone(),
+        reason: reason.to_string(),
+    };
+    if !dir.is_dir() {
+        return Err(dir_error("it does not exist or is not a directory"));
+    }
+    let dir = std::path::absolute(&dir).map_err(|e| dir_error(&e.to_string()))?;
+    let path = dir.join(template::script_file_name(name));
+    if path.is_dir() {
+        return Err(dir_error("a directory already has the script's name"));
+    }
+    Ok((dir, path))
+}
+
+/// What the checks of a staged script found.
+struct Checked {
+    compiled_with: String,
+    targets_checked: Vec<CheckedTarget>,
+    equivalence: Equivalence,
+    warnings: Vec<String>,
+}
+
+/// The compile check beside the import check and then the equivalence
+/// check (both in the import worker); a syntax error is reported from the
+/// compile check, which names the part and its line, then an import error,
+/// then what running the parts found.
+async fn checks(
+    staged: &import_check::Staged<'_>,
+    spec: &ScriptSpec,
+    domain: Domain,
+    options: &Options,
+    rendered: &template::RenderedScript,
+) -> Result<Checked, GenerateError> {
+    let runs = async {
+        let imports = match &spec.revision {
+            Some(rev) => Some(import_check::run(staged, rev).await?),
+            None => None,
+        };
+        let equivalence =
+            verify::run(staged, domain, options, rendered, spec.revision.as_ref()).await;
+        Ok::<_, GenerateError>((imports, equivalence))
+    };
+    let (compiled_with, runs) = tokio::join!(compile_check(staged.python, rendered), runs);
+    let compiled_with = compiled_with?;
+    let (imports, equivalence) = runs?;
+    let mut warnings: Vec<String> = spec
+        .ignored_arguments(domain)
+        .into_iter()
+        .map(|arg| format!("`{arg}` does not apply to the {domain} domain and was ignored"))
+        .collect();
+    let targets_checked = match (&spec.revision, imports) {
+        (Some(rev), Some(checked)) => {
+            warnings.extend(import_check::warnings(rev, &checked));
+            checked
+        }
+        _ => Vec::new(),
+    };
+    let equivalence = equivalence?;
+    warnings.extend(equivalence.warning());
+    Ok(Checked {
+        compiled_with,
+        targets_checked,
+        equivalence,
+        warnings,
+    })
+}
+
 /// Validates, renders, compile-checks and writes the script.
 pub async fn generate(req: &GenerateRequest) -> Result<GeneratedScript, GenerateError> {
     req.check_form()?;
     let options = Options::new(req.equivalence, req.rel_tol).map_err(GenerateError::Form)?;
-    let env = crate::measure::checked_variables(&req.env)
-        .map_err(|e| GenerateError::Form(e.to_string()))?;
+    let env = crate::measure::checked_variables(&req.env)?;
     let mut spec = req.spec();
     // The structure domain is refused before git is asked anything.
     if req.is_revision_form() && spec.domain == Some(Domain::Structure) {
@@ -513,21 +586,7 @@ pub async fn generate(req: &GenerateRequest) -> Result<GeneratedScript, Generate
         &cwd,
         runner::active_virtualenv(&Default::default()).as_deref(),
     )?;
-    let python = runner.argv.clone();
-    let dir = req.dir.clone().unwrap_or_else(std::env::temp_dir);
-    let dir_error = |reason: &str| GenerateError::Dir {
-        dir: dir.clone(),
-        reason: reason.to_string(),
-    };
-    if !dir.is_dir() {
-        return Err(dir_error("it does not exist or is not a directory"));
-    }
-    let dir = std::path::absolute(&dir).map_err(|e| dir_error(&e.to_string()))?;
-    let path = dir.join(template::script_file_name(&spec.name));
-    if path.is_dir() {
-        return Err(dir_error("a directory already has the script's name"));
-    }
-
+    let (dir, path) = destination(req, &spec.name)?;
     if req.is_revision_form() {
         let form = RevisionForm {
             targets: req.target.clone(),
@@ -537,72 +596,38 @@ pub async fn generate(req: &GenerateRequest) -> Result<GeneratedScript, Generate
         };
         spec.revision = Some(revision::resolve(&form).await?);
     }
-    let spec = &spec;
-
-    let rendered = template::render(spec, domain);
-    let staged = stage(&dir, &rendered.text).map_err(|e| dir_error(&e.to_string()))?;
-    let checked = import_check::Staged {
-        python: &python,
+    let rendered = template::render(&spec, domain);
+    let dir_error = |reason: String| GenerateError::Dir {
+        dir: dir.clone(),
+        reason,
+    };
+    let staged = stage(&dir, &rendered.text).map_err(|e| dir_error(e.to_string()))?;
+    let staging = import_check::Staged {
+        python: &runner.argv,
         script: staged.path(),
         final_path: &path,
         cwd: &cwd,
         env: &env,
     };
-    // The compile check beside the import check and then the equivalence
-    // check (both in the import worker); a syntax error is reported from the
-    // compile check, which names the part and its line, then an import
-    // error, then what running the parts found.
-    let runs = async {
-        let imports = match &spec.revision {
-            Some(rev) => Some(import_check::run(&checked, rev).await?),
-            None => None,
-        };
-        let equivalence = verify::run(
-            &checked,
-            domain,
-            &options,
-            &rendered,
-            spec.revision.as_ref(),
-        )
-        .await;
-        Ok::<_, GenerateError>((imports, equivalence))
-    };
-    let (compiled_with, runs) = tokio::join!(compile_check(&python, &rendered), runs);
-    let compiled_with = compiled_with?;
-    let (imports, equivalence) = runs?;
-    let mut warnings: Vec<String> = spec
-        .ignored_arguments(domain)
-        .into_iter()
-        .map(|arg| format!("`{arg}` does not apply to the {domain} domain and was ignored"))
-        .collect();
-    let targets_checked = match (&spec.revision, imports) {
-        (Some(rev), Some(checked)) => {
-            warnings.extend(import_check::warnings(rev, &checked));
-            checked
-        }
-        _ => Vec::new(),
-    };
-    let equivalence = equivalence?;
-    warnings.extend(equivalence.warning());
+    let checked = checks(&staging, &spec, domain, &options, &rendered).await?;
     let replaced_existing = path.exists();
     staged
         .persist(&path)
-        .map_err(|e| dir_error(&e.error.to_string()))?;
-
+        .map_err(|e| dir_error(e.error.to_string()))?;
     Ok(GeneratedScript {
         path: path.display().to_string(),
         domain,
-        commands: variant_commands(&python, &path, domain),
-        runner,
-        measurement: template::measurement_sentence(spec, domain),
+        commands: variant_commands(&runner.argv, &path, domain),
+        measurement: template::measurement_sentence(&spec, domain),
         threshold: domain.default_threshold(),
         script: rendered.text,
         replaced_existing,
-        compile_checked_with: compiled_with,
+        compile_checked_with: checked.compiled_with,
         revision: spec.revision.as_ref().map(|r| r.info.clone()),
-        targets_checked,
-        equivalence,
-        warnings,
+        targets_checked: checked.targets_checked,
+        equivalence: checked.equivalence,
+        warnings: checked.warnings,
+        runner,
     })
 }
 

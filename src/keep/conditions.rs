@@ -80,8 +80,7 @@ pub(super) async fn tests(
     runner: &Runner,
     cancel: &CancellationToken,
 ) -> Result<(Condition, f64, bool), KeepError> {
-    let argv =
-        split_command("test_command", &req.test_command).map_err(|e| invalid(e.to_string()))?;
+    let argv = split_command("test_command", &req.test_command)?;
     let spec = ProcessSpec {
         argv,
         cwd: Some(repo.root.clone()),

@@ -198,7 +198,7 @@ pub(super) async fn profile(
     let tmp = tempfile::Builder::new()
         .prefix("abbench-prof-")
         .tempdir()
-        .map_err(|e| invalid(e.to_string()))?;
+        .map_err(KeepError::TempDir)?;
     let prof = tmp.path().join("target.prof");
     let mut argv = runner.argv.clone();
     argv.extend([

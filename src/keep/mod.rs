@@ -10,7 +10,7 @@
 //!    the base and on the candidate: the function takes a real share of the
 //!    test's time on the base, and the candidate still calls it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
 use schemars::JsonSchema;
@@ -28,104 +28,10 @@ use crate::python::runner::{self, Runner};
 pub(crate) mod conditions;
 mod decide;
 mod e2e;
+mod request;
+
+pub use request::KeepRequest;
 pub(crate) mod hot_path;
-
-/// Arguments of `check_keep_conditions` / `abbench keep`: the MCP tool
-/// takes it as its parameters (the doc comments are the schema's
-/// descriptions), the CLI converts its flags into it, and every default
-/// is written once, in its `Default`.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, clap::Args)]
-#[serde(deny_unknown_fields)]
-pub struct KeepRequest {
-    /// The run_id returned by run_ab_benchmark (it stays valid across server restarts).
-    #[arg(long)]
-    pub run_id: String,
-    /// The project's git work tree, with the candidate change applied (e.g. "/home/me/shop").
-    #[arg(long)]
-    pub repo: PathBuf,
-    /// The FULL test suite, run in `repo`, split into words without a shell, e.g. "python3 -m pytest -q" or ".venv/bin/pytest -q". Passes iff it exits 0.
-    #[arg(long)]
-    pub test_command: String,
-    /// The optimized function: "path/to/file.py::func", "path/to/file.py::Class.method" or dotted "pkg.module.func" (paths relative to `repo`). Default: the run's first target, when its script was generated in the revision form (`target`).
-    #[serde(default)]
-    #[arg(long = "function", default_value = "", hide_default_value = true)]
-    pub target_function: String,
-    /// The test that exercises the function, profiled with cProfile on the base and on the candidate: a pytest node id ("tests/test_inv.py::test_count") or path, or a script path. Required unless `e2e_run_id` names a run that timed target_function (its share of the workload is then the hot-path evidence).
-    #[serde(default)]
-    #[arg(long = "test", default_value = "", hide_default_value = true)]
-    pub target_test: String,
-    /// A run_e2e_benchmark run of this change: the improvement condition is then judged on its end-to-end verdict (and hot_path on the target's share of the workload, when the run timed target_function). Default: none, the micro run alone.
-    #[serde(default)]
-    #[arg(long)]
-    pub e2e_run_id: Option<String>,
-    /// The base revision: the change is the work tree (tracked changes and untracked files) against it; when the work tree is clean and base is HEAD, HEAD against its parent. Default: the commit the run's variant A came from (revision-form scripts), else "HEAD".
-    #[serde(default)]
-    #[arg(long)]
-    pub base: Option<String>,
-    /// Command of the project's Python, split into words, e.g. ".venv/bin/python". Default: detected in `repo` as run_ab_benchmark does.
-    #[serde(default)]
-    #[arg(long)]
-    pub runner: Option<String>,
-    /// simplicity: most net added lines (added - removed, untracked files count). Default 30.
-    #[serde(default = "defaults::max_added_lines")]
-    #[arg(long, default_value_t = defaults::max_added_lines())]
-    pub max_added_lines: i64,
-    /// simplicity: most files changed. Default 3.
-    #[serde(default = "defaults::max_files")]
-    #[arg(long, default_value_t = defaults::max_files())]
-    pub max_files: usize,
-    /// simplicity: most McCabe complexity increase of any changed function (a new function counts from 1). Default 2.
-    #[serde(default = "defaults::max_complexity_increase")]
-    #[arg(long, default_value_t = defaults::max_complexity_increase())]
-    pub max_complexity_increase: i64,
-    /// hot_path: least share (fraction) of the target test's time the function must take on the base. Default 0.05 for cpu/data_structures/async, 0 for memory/structure.
-    #[serde(default)]
-    #[schemars(range(min = 0.0, max = 1.0))]
-    #[arg(long)]
-    pub min_hot_share: Option<f64>,
-    /// Timeout in seconds of the test command and of each profiling run. Default 900.
-    #[serde(default = "defaults::tests_timeout_s")]
-    #[arg(long, default_value_t = defaults::tests_timeout_s())]
-    pub tests_timeout_s: f64,
-}
-
-impl Default for KeepRequest {
-    fn default() -> Self {
-        KeepRequest {
-            run_id: String::new(),
-            repo: PathBuf::new(),
-            test_command: String::new(),
-            target_function: String::new(),
-            target_test: String::new(),
-            e2e_run_id: None,
-            base: None,
-            runner: None,
-            max_added_lines: 30,
-            max_files: 3,
-            max_complexity_increase: 2,
-            min_hot_share: None,
-            tests_timeout_s: 900.0,
-        }
-    }
-}
-
-/// serde's per-field defaults, read from the one `Default`.
-mod defaults {
-    use super::KeepRequest;
-
-    pub(super) fn max_added_lines() -> i64 {
-        KeepRequest::default().max_added_lines
-    }
-    pub(super) fn max_files() -> usize {
-        KeepRequest::default().max_files
-    }
-    pub(super) fn max_complexity_increase() -> i64 {
-        KeepRequest::default().max_complexity_increase
-    }
-    pub(super) fn tests_timeout_s() -> f64 {
-        KeepRequest::default().tests_timeout_s
-    }
-}
 
 /// The four keep conditions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -289,6 +195,15 @@ pub enum KeepError {
     /// The ledger could not be read.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    /// No runner could be resolved.
+    #[error(transparent)]
+    Runner(#[from] crate::python::runner::RunnerError),
+    /// A bad `test_command`.
+    #[error(transparent)]
+    Command(#[from] crate::python::command::CommandError),
+    /// A temporary directory could not be made.
+    #[error("cannot create a temporary directory")]
+    TempDir(#[source] std::io::Error),
     /// Cancelled.
     #[error("cancelled; every process was killed")]
     Cancelled,
@@ -344,6 +259,28 @@ fn project_env(runner: &Runner, dir: &Path) -> Vec<(String, String)> {
     env
 }
 
+/// What a check works on, resolved before anything expensive runs.
+struct Context<'a> {
+    req: &'a KeepRequest,
+    run: &'a FiledRun,
+    e2e: Option<&'a crate::e2e::FiledE2e>,
+    repo: &'a Repo,
+    change: &'a crate::git::Change,
+    runner: &'a Runner,
+}
+
+/// The four conditions as evaluated, with what the decision needs beyond them.
+struct Evaluated {
+    conditions: Vec<Condition>,
+    tests_passed: bool,
+    regression: bool,
+    any_gain: bool,
+    durations: Durations,
+    min_hot_share: f64,
+    /// The target as `file::qualname`.
+    target: String,
+}
+
 /// Checks the four conditions and decides. `ledger_dir` overrides the configured one.
 pub async fn check(
     req: &KeepRequest,
@@ -351,9 +288,8 @@ pub async fn check(
     cancel: &CancellationToken,
 ) -> Result<KeepResult, KeepError> {
     let started = Instant::now();
-    let open_ledger = || Ledger::open_in(ledger_dir);
     let (run, e2e) = {
-        let ledger = open_ledger()?;
+        let ledger = Ledger::open_in(ledger_dir)?;
         let run = filed_run(req, &ledger)?;
         let e2e = req
             .e2e_run_id
@@ -372,48 +308,102 @@ pub async fn check(
         req.runner.as_deref(),
         &repo.root,
         runner::active_virtualenv(&Default::default()).as_deref(),
-    )
-    .map_err(|e| invalid(e.to_string()))?;
-    // Resolve the target and the test in the candidate before anything expensive.
+    )?;
+    let ctx = Context {
+        req,
+        run: &run,
+        e2e: e2e.as_ref(),
+        repo: &repo,
+        change: &change,
+        runner: &runner,
+    };
+    let mut evaluated = evaluate(&ctx, cancel).await?;
+    evaluated.durations.total_s = started.elapsed().as_secs_f64();
+    let mut result = decided(&ctx, evaluated);
+    let filed = Ledger::open_in(ledger_dir)
+        .and_then(|l| record(&l, &result, req, &repo).map(|()| l.set_aside_warning()));
+    match filed {
+        Ok(warning) => result.warnings.extend(warning),
+        Err(e) => result
+            .warnings
+            .push(format!("the ledger could not record this decision: {e}")),
+    }
+    Ok(result)
+}
+
+/// The four conditions: the target and its test resolved first (errors
+/// before anything expensive), then the tests, the change's shape and the
+/// hot path (from the e2e run when it timed the target, else cProfile).
+async fn evaluate(ctx: &Context<'_>, cancel: &CancellationToken) -> Result<Evaluated, KeepError> {
+    let Context {
+        req,
+        run,
+        e2e,
+        repo,
+        change,
+        runner,
+    } = *ctx;
     let (target, candidate_line) =
-        hot_path::locate(&req.target_function, &runner, &repo.root, cancel).await?;
-    let e2e_target = e2e
-        .as_ref()
-        .and_then(|e| e2e::target_in(e, &target).map(|t| (e, t)));
+        hot_path::locate(&req.target_function, runner, &repo.root, cancel).await?;
+    let e2e_target = e2e.and_then(|e| e2e::target_in(e, &target).map(|t| (e, t)));
     let test = match e2e_target {
         Some(_) => None,
-        None => Some(target_test(req, &runner, &repo, cancel).await?),
+        None => Some(target_test(req, runner, repo, cancel).await?),
     };
     // The hot-path bar by domain: memory and import time need no share of CPU time.
     let min_hot_share = req.min_hot_share.unwrap_or(match run.domain {
         Domain::Memory | Domain::Structure => 0.0,
         Domain::Cpu | Domain::Async => 0.05,
     });
-    let (improvement, regression, any_gain) = match &e2e {
-        Some(e2e) => e2e::improvement(e2e, &run),
-        None => conditions::improvement(&run),
+    let (improvement, regression, any_gain) = match e2e {
+        Some(e2e) => e2e::improvement(e2e, run),
+        None => conditions::improvement(run),
     };
-    let (tests, tests_s, tests_passed) = conditions::tests(req, &repo, &runner, cancel).await?;
+    let (tests, tests_s, tests_passed) = conditions::tests(req, repo, runner, cancel).await?;
     let revisions = (change.old.as_str(), change.new.as_deref());
     let simplicity =
-        conditions::simplicity(req, &repo, &runner, &change.files, revisions, cancel).await;
+        conditions::simplicity(req, repo, runner, &change.files, revisions, cancel).await;
     let (hot_path, profile_base_s, profile_candidate_s) = match (e2e_target, &test) {
         (Some((e2e, report)), _) => (e2e::hot_path(e2e, report, min_hot_share), 0.0, 0.0),
         (None, Some(test)) => {
             let profiles = hot_path::Profiles {
-                runner: &runner,
+                runner,
                 target: &target,
                 test,
                 timeout: Duration::from_secs_f64(req.tests_timeout_s),
             };
             profiles
-                .condition(&repo, &change.old, candidate_line, min_hot_share, cancel)
+                .condition(repo, &change.old, candidate_line, min_hot_share, cancel)
                 .await?
         }
         (None, None) => unreachable!("a test is resolved whenever no e2e target covers it"),
     };
+    Ok(Evaluated {
+        conditions: vec![improvement, tests, simplicity, hot_path],
+        tests_passed,
+        regression,
+        any_gain,
+        durations: Durations {
+            tests_s,
+            profile_base_s,
+            profile_candidate_s,
+            total_s: 0.0,
+        },
+        min_hot_share,
+        target: format!("{}::{}", target.file, target.qualname),
+    })
+}
 
-    let conditions = vec![improvement, tests, simplicity, hot_path];
+/// The decision from the evaluated conditions, with its next step.
+fn decided(ctx: &Context<'_>, evaluated: Evaluated) -> KeepResult {
+    let Context {
+        req,
+        run,
+        e2e,
+        change,
+        runner,
+        ..
+    } = *ctx;
     let different = (run.result.comparison.verdict == crate::verdict::Verdict::DifferentResults)
         .then(|| {
             run.result
@@ -424,11 +414,12 @@ pub async fn check(
         });
     let evidence = decide::Evidence {
         different,
-        tests_passed,
-        regression,
-        any_gain,
+        tests_passed: evaluated.tests_passed,
+        regression: evaluated.regression,
+        any_gain: evaluated.any_gain,
     };
-    let (decision, reason, blocking) = match &e2e {
+    let conditions = evaluated.conditions;
+    let (decision, reason, blocking) = match e2e {
         Some(e2e) => decide::decide_e2e(&conditions, evidence, e2e.verdict),
         None => decide::decide(&conditions, evidence),
     };
@@ -438,14 +429,14 @@ pub async fn check(
         &decide::Revisions {
             base: &change.old,
             candidate: change.new.as_deref(),
-            target: &format!("{}::{}", target.file, target.qualname),
+            target: &evaluated.target,
             test_command: &req.test_command,
             codeflash: runner::find_on_path("codeflash").is_some(),
             run_id: &req.run_id,
             e2e_done: e2e.is_some(),
         },
     );
-    let mut result = KeepResult {
+    KeepResult {
         check_id: format!(
             "chk-{}",
             ledger::new_run_id(SystemTime::now(), crate::measure::rng::seed_from_clock())
@@ -457,29 +448,15 @@ pub async fn check(
         conditions,
         blocking,
         next_step,
-        change: change.described,
-        base_commit: change.old,
+        change: change.described.clone(),
+        base_commit: change.old.clone(),
         target_function: req.target_function.clone(),
         target_test: req.target_test.clone(),
-        runner,
-        limits: KeepLimits::of(req, min_hot_share),
-        durations: Durations {
-            tests_s,
-            profile_base_s,
-            profile_candidate_s,
-            total_s: started.elapsed().as_secs_f64(),
-        },
+        runner: runner.clone(),
+        limits: KeepLimits::of(req, evaluated.min_hot_share),
+        durations: evaluated.durations,
         warnings: Vec::new(),
-    };
-    let filed =
-        open_ledger().and_then(|l| record(&l, &result, req, &repo).map(|()| l.set_aside_warning()));
-    match filed {
-        Ok(warning) => result.warnings.extend(warning),
-        Err(e) => result
-            .warnings
-            .push(format!("the ledger could not record this decision: {e}")),
     }
-    Ok(result)
 }
 
 impl KeepRequest {

@@ -1,5 +1,8 @@
 //! Times as the ledger stores them: RFC 3339 UTC with seconds, so string
-//! comparison orders them, and run ids made from them.
+//! comparison orders them, and run ids made from them. One fixed format
+//! written, and read back with bare dates and offsets: `humantime` reads no
+//! bare date and `time`/`jiff` are large for this, so it is done here,
+//! with property tests (round trips) in `fuzz.rs`.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

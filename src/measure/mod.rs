@@ -123,6 +123,12 @@ pub enum RunError {
     /// The runner could not be used.
     #[error("{0}")]
     Runner(String),
+    /// No runner could be resolved.
+    #[error(transparent)]
+    NoRunner(#[from] crate::python::runner::RunnerError),
+    /// A bad `env`.
+    #[error(transparent)]
+    Env(#[from] InvalidEnv),
     /// A variant exited non-zero or by a signal.
     #[error("variant {variant} failed with {exit}\ncommand: {command}\nlast {STDERR_TAIL_LINES} lines of its stderr:\n{stderr_tail}")]
     VariantFailed {
@@ -191,22 +197,29 @@ pub(crate) fn load_average() -> Option<f64> {
         .ok()
 }
 
+/// An `env` argument a process cannot take; the message names the variable.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidEnv(String);
+
 /// `env` as a process takes it, or the error naming the bad variable.
 pub(crate) fn checked_variables(
     given: &std::collections::BTreeMap<String, String>,
-) -> Result<Vec<(String, String)>, RunError> {
+) -> Result<Vec<(String, String)>, InvalidEnv> {
     let mut env = Vec::new();
     for (k, v) in given {
         let ok = !k.is_empty()
             && !k.starts_with(|c: char| c.is_ascii_digit())
             && k.chars().all(|c| c == '_' || c.is_ascii_alphanumeric());
         if !ok {
-            return Err(invalid(format!(
+            return Err(InvalidEnv(format!(
                 "`env` key {k:?} is not a valid environment variable name: use letters, digits and _ (not starting with a digit)"
             )));
         }
         if v.contains('\0') {
-            return Err(invalid(format!("`env` value of {k} contains a NUL byte")));
+            return Err(InvalidEnv(format!(
+                "`env` value of {k} contains a NUL byte"
+            )));
         }
         env.push((k.clone(), v.clone()));
     }

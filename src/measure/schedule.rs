@@ -88,6 +88,63 @@ fn final_look(plan: &Schedule, a: &[f64], b: &[f64]) -> (usize, Analysis) {
     )
 }
 
+/// The values so far: one per process of each arm, and memory's whole-process peaks.
+#[derive(Default)]
+struct Values {
+    a: Vec<f64>,
+    b: Vec<f64>,
+    peak_a: Vec<f64>,
+    peak_b: Vec<f64>,
+}
+
+/// One pair: a process of each arm in the order given, each reported.
+async fn pair(
+    ex: &mut impl Executor,
+    plan: &Schedule<'_>,
+    a_first: bool,
+    values: &mut Values,
+    say: &(dyn Fn(usize, usize, Event) + Sync),
+) -> Result<(), RunError> {
+    let pairs_done = values.a.len().min(values.b.len());
+    for v in Arm::in_order(a_first) {
+        let single = ex.single(v).await?;
+        let (arm, peaks) = match v {
+            Arm::A => (&mut values.a, &mut values.peak_a),
+            Arm::B => (&mut values.b, &mut values.peak_b),
+        };
+        arm.push(single.value);
+        peaks.extend(single.process_peak);
+        let done = values.a.len().min(values.b.len());
+        let so_far = (done > 0).then(|| so_far(plan.domain, &values.a, &values.b));
+        say(
+            ex.started(),
+            done,
+            Event::SingleProcess {
+                pair: pairs_done + 1,
+                variant: v,
+                value: single.value,
+                unit: plan.domain.unit(),
+                so_far,
+            },
+        );
+    }
+    Ok(())
+}
+
+/// The planned look at this many pairs, if there is one and it settles
+/// the run: its 1-based number, whether it is the last, and its analysis.
+fn settling_look(plan: &Schedule, a: &[f64], b: &[f64]) -> Option<(usize, bool, Analysis)> {
+    let look = plan.looks.iter().position(|l| l.pairs == a.len())?;
+    let last = look + 1 == plan.looks.len();
+    let an = verdict::analyze(
+        samples(plan.domain, a, b),
+        plan.threshold,
+        plan.looks[look].alpha,
+        last,
+    );
+    an.settled.then_some((look + 1, last, an))
+}
+
 /// Runs the warm-up and the pairs.
 pub(crate) async fn run(
     ex: &mut impl Executor,
@@ -98,14 +155,13 @@ pub(crate) async fn run(
     say: &(dyn Fn(usize, usize, Event) + Sync),
 ) -> Result<UnpairedOutcome, RunError> {
     warm_up(ex, plan.domain, rng.coin(), say).await?;
-    let unit = plan.domain.unit();
-    let (mut a, mut b, mut order) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut peak_a, mut peak_b) = (Vec::new(), Vec::new());
+    let mut values = Values::default();
+    let mut order = Vec::new();
     let mut settled = None;
     let mut stopped_because = Stop::MaxPairs;
     let measuring_started = Instant::now();
-    while a.len() < plan.max_pairs {
-        let pairs_done = a.len();
+    while values.a.len() < plan.max_pairs {
+        let pairs_done = values.a.len();
         // Stop before a pair that would overrun the budget (a pair ~ the mean pair so far).
         let per_pair = if pairs_done > 0 {
             measuring_started.elapsed() / pairs_done as u32
@@ -118,45 +174,21 @@ pub(crate) async fn run(
         }
         let a_first = rng.coin();
         order.push(if a_first { "AB" } else { "BA" }.to_string());
-        for v in Arm::in_order(a_first) {
-            let single = ex.single(v).await?;
-            let (values, peaks) = match v {
-                Arm::A => (&mut a, &mut peak_a),
-                Arm::B => (&mut b, &mut peak_b),
-            };
-            values.push(single.value);
-            peaks.extend(single.process_peak);
-            let done = a.len().min(b.len());
-            let so_far = (done > 0).then(|| so_far(plan.domain, &a, &b));
-            say(
-                ex.started(),
-                done,
-                Event::SingleProcess {
-                    pair: pairs_done + 1,
-                    variant: v,
-                    value: single.value,
-                    unit,
-                    so_far,
-                },
-            );
-        }
-        if let Some(look) = plan.looks.iter().position(|l| l.pairs == a.len()) {
-            let last = look + 1 == plan.looks.len();
-            let an = verdict::analyze(
-                samples(plan.domain, &a, &b),
-                plan.threshold,
-                plan.looks[look].alpha,
-                last,
-            );
-            if an.settled {
-                if !last {
-                    stopped_because = Stop::Verdict;
-                }
-                settled = Some((look + 1, an));
-                break;
+        pair(ex, plan, a_first, &mut values, say).await?;
+        if let Some((look, last, analysis)) = settling_look(plan, &values.a, &values.b) {
+            if !last {
+                stopped_because = Stop::Verdict;
             }
+            settled = Some((look, analysis));
+            break;
         }
     }
+    let Values {
+        a,
+        b,
+        peak_a,
+        peak_b,
+    } = values;
     let (stopped_at_look, analysis) = match settled {
         Some(found) => found,
         None if a.is_empty() => {

@@ -73,6 +73,8 @@ impl Runner {
 }
 
 /// Finds `program` on PATH like a shell would (an executable regular file).
+/// Unix only, as the rest of process handling is; the `which` crate's value
+/// is Windows' PATHEXT, which abbench does not run on.
 pub fn find_on_path(program: &str) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     let path = std::env::var_os("PATH")?;
