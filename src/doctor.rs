@@ -22,15 +22,15 @@ use crate::python::runner::{self, Runner};
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct DoctorRequest {
-    /// The project directory (or a folder in it) whose Python would run, e.g. "/home/me/shop". Default: the server's working directory.
+    /// The project. Default: the server's.
     #[serde(default)]
     #[arg(long)]
     pub cwd: Option<PathBuf>,
-    /// A Python command to check instead of the detected one, e.g. ".venv/bin/python" or "uv run python".
+    /// A Python command to check.
     #[serde(default)]
     #[arg(long)]
     pub runner: Option<String>,
-    /// Environment variables as run_ab_benchmark would get them (an active VIRTUAL_ENV here counts).
+    /// Environment variables.
     #[serde(default)]
     #[arg(skip)]
     pub env: BTreeMap<String, String>,

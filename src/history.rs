@@ -22,27 +22,42 @@ pub const MAX_LIMIT: usize = 1000;
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryRequest {
-    /// Only runs whose script path contains this, e.g. the benchmark name "parse_rows".
+    /// Script or command contains this.
     #[serde(default)]
     #[arg(long)]
     pub name: Option<String>,
-    /// Only runs of this domain: cpu, data_structures, async, memory or structure.
+    /// Only this domain.
     #[serde(default)]
     #[arg(long)]
     pub domain: Option<Domain>,
-    /// Only runs with a keep decision about a function whose name contains this, or whose revision-form script targets one, e.g. "parse_rows".
+    /// About a function containing this.
     #[serde(default)]
     #[arg(long)]
     pub function: Option<String>,
-    /// Most runs returned, newest first (1 to 1000). Default 20.
+    /// Most runs (1-1000). Default 20.
     #[serde(default = "default_limit")]
     #[schemars(range(min = 1, max = MAX_LIMIT))]
     #[arg(long, default_value_t = DEFAULT_LIMIT)]
     pub limit: usize,
-    /// Only runs at or after this RFC 3339 time, e.g. "2026-11-27T09:00:00Z" (a bare date means its midnight UTC).
+    /// At or after this RFC 3339 time.
     #[serde(default)]
     #[arg(long)]
     pub since: Option<String>,
+    /// One run or e2e run, whole: as `record` (the CLI prints it as its command did); the filters do not apply.
+    #[serde(default)]
+    #[arg(long, conflicts_with_all = ["name", "domain", "function", "limit", "since"])]
+    pub run_id: Option<String>,
+}
+
+/// How much of a result a tool returns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Detail {
+    /// The answer an agent acts on (the default).
+    #[default]
+    Compact,
+    /// The answer plus the whole record as `record`.
+    Full,
 }
 
 fn default_limit() -> usize {
@@ -57,6 +72,7 @@ impl Default for HistoryRequest {
             function: None,
             limit: DEFAULT_LIMIT,
             since: None,
+            run_id: None,
         }
     }
 }
@@ -153,6 +169,9 @@ pub struct HistoryResult {
     pub ledger: String,
     /// Things worth knowing (e.g. an unreadable ledger file was kept aside, or a run this abbench cannot read).
     pub warnings: Vec<String>,
+    /// With `run_id`: that run's filed result, whole.
+    #[serde(default)]
+    pub record: Option<serde_json::Value>,
 }
 
 /// Why no history could be listed.
@@ -184,6 +203,16 @@ pub fn history(
         })?),
     };
     let ledger = Ledger::open_in(ledger_dir)?;
+    if let Some(run_id) = &req.run_id {
+        return Ok(HistoryResult {
+            runs: Vec::new(),
+            e2e_runs: Vec::new(),
+            count: 1,
+            ledger: ledger.path().display().to_string(),
+            warnings: ledger.set_aside_warning().into_iter().collect(),
+            record: Some(record(&ledger, run_id)?),
+        });
+    }
     let filter = HistoryFilter {
         name: req.name.clone(),
         domain: req.domain,
@@ -219,6 +248,7 @@ pub fn history(
         e2e_runs,
         ledger: ledger.path().display().to_string(),
         warnings,
+        record: None,
     })
 }
 
@@ -289,9 +319,42 @@ fn entry((run, decisions): HistoryRow<RunRequest, RunResult, KeepResult>) -> His
     }
 }
 
-/// One past run, whole, as `run_ab_benchmark` returned it.
-pub fn run(run_id: &str, ledger_dir: Option<&Path>) -> Result<RunResult, HistoryError> {
-    recorded(&Ledger::open_in(ledger_dir)?, run_id)
+/// A filed run of either kind, whole.
+#[derive(Debug)]
+pub enum Filed {
+    /// A `run_ab_benchmark` run.
+    Run(Box<RunResult>),
+    /// A `run_e2e_benchmark` run.
+    E2e(Box<E2eResult>),
+}
+
+/// The run (micro or e2e) filed under `run_id`, whole.
+pub fn filed(run_id: &str, ledger_dir: Option<&Path>) -> Result<Filed, HistoryError> {
+    filed_in(&Ledger::open_in(ledger_dir)?, run_id)
+}
+
+fn filed_in(ledger: &Ledger, run_id: &str) -> Result<Filed, HistoryError> {
+    let micro: Option<crate::bench::FiledRun> = ledger.get_run(run_id)?;
+    if let Some(run) = micro {
+        return Ok(Filed::Run(Box::new(run.result)));
+    }
+    let e2e: Option<ledger::RunRecord<E2eRequest, E2eResult>> =
+        ledger.get_run_of(RunKind::E2e, run_id)?;
+    e2e.map(|r| Filed::E2e(Box::new(r.result))).ok_or_else(|| {
+        HistoryError::Invalid(format!(
+            "no run {run_id:?} in {}: benchmark_history without run_id (`abbench history`) lists the recorded runs",
+            ledger.path().display()
+        ))
+    })
+}
+
+/// The result filed under `run_id` (a micro or an e2e run), whole, as JSON.
+fn record(ledger: &Ledger, run_id: &str) -> Result<serde_json::Value, HistoryError> {
+    let value = match filed_in(ledger, run_id)? {
+        Filed::Run(r) => serde_json::to_value(r),
+        Filed::E2e(e) => serde_json::to_value(e),
+    };
+    Ok(value.expect("results serialize"))
 }
 
 /// A run's result from an open ledger; unknown ids are an error that says where to look.
@@ -299,7 +362,7 @@ fn recorded(ledger: &Ledger, run_id: &str) -> Result<RunResult, HistoryError> {
     let run: Option<crate::bench::FiledRun> = ledger.get_run(run_id)?;
     run.map(|r| r.result).ok_or_else(|| {
         HistoryError::Invalid(format!(
-            "no run {run_id:?} in {}: `abbench history` lists the recorded runs",
+            "no run {run_id:?} in {}: benchmark_history (`abbench history`) lists the recorded runs",
             ledger.path().display()
         ))
     })

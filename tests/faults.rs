@@ -592,6 +592,88 @@ async fn protocol_faults_get_error_responses() {
     );
 }
 
+/// A client that writes a batch of lines and closes stdin gets an answer to
+/// every request in it, whole, before the server exits: 50 times over.
+#[test]
+fn every_request_read_before_stdin_closes_is_answered() {
+    use std::io::{Read, Write};
+    let data = tempfile::tempdir().unwrap();
+    let batch = [
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "batch", "version": "0"}}})
+        .to_string(),
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}).to_string(),
+        "{not json".to_string(),
+        json!({"jsonrpc": "2.0", "id": 2, "method": "no/such/method"}).to_string(),
+        json!({"jsonrpc": "2.0", "id": 3, "method": "tools/list"}).to_string(),
+        json!({"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {
+            "name": "benchmark_history", "arguments": {"limit": 1}}})
+        .to_string(),
+        json!({"jsonrpc": "2.0", "id": 5, "method": "ping"}).to_string(),
+    ]
+    .join("\n")
+        + "\n";
+    for attempt in 0..50 {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_abbench"))
+            .arg("serve")
+            .env("ABBENCH_DATA_DIR", data.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(batch.as_bytes()).unwrap();
+        drop(stdin);
+        let mut out = String::new();
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        assert!(child.wait().unwrap().success());
+        let mut ids: Vec<String> = out
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("attempt {attempt}: a cut line ({e}): {l}"));
+                v["id"].to_string()
+            })
+            .collect();
+        ids.sort();
+        assert_eq!(
+            ids,
+            ["1", "2", "3", "4", "5", "null"],
+            "attempt {attempt}: {out}"
+        );
+    }
+}
+
+/// An idle server stops within 0.2 s of SIGINT or SIGTERM (Claude Code
+/// escalates to SIGKILL after a grace).
+#[tokio::test]
+async fn an_idle_server_exits_at_once_on_a_signal() {
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        let mut raw = Raw::start().await;
+        raw.request(json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+            .await;
+        let pid = raw.child.id().unwrap() as i32;
+        let t = Instant::now();
+        unsafe { libc::kill(pid, signal) };
+        let status = tokio::time::timeout(Duration::from_secs(5), raw.child.wait())
+            .await
+            .expect("the server exits")
+            .unwrap();
+        let took = t.elapsed();
+        assert!(status.success(), "signal {signal}: {status:?}");
+        assert!(
+            took < Duration::from_millis(200),
+            "signal {signal}: {took:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_client_that_disconnects_mid_run_leaves_nothing_behind() {
     let dir = tempfile::tempdir().unwrap();
@@ -903,7 +985,7 @@ async fn a_90_second_run_completes_through_the_task_api() {
         .call(
             2,
             "run_ab_benchmark",
-            json!({"script": script, "min_pairs": 6, "max_pairs": 6}),
+            json!({"script": script, "min_pairs": 6, "max_pairs": 6, "detail": "full"}),
         )
         .await;
     assert_eq!(started["result"]["resultType"], "task", "{started}");
@@ -915,5 +997,8 @@ async fn a_90_second_run_completes_through_the_task_api() {
     let result = &done["result"]["result"]["structuredContent"];
     assert_eq!(result["verdict"], "above_threshold", "{done}");
     assert!(took > Duration::from_secs(75), "the run took only {took:?}");
-    assert!(result["elapsed_s"].as_f64().unwrap() > 75.0, "{result}");
+    assert!(
+        result["record"]["elapsed_s"].as_f64().unwrap() > 75.0,
+        "{result}"
+    );
 }

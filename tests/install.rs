@@ -84,6 +84,7 @@ fn uvx_env(cmd: &mut Command, wheels: &Path, tmp: &Path) {
         .env("UV_NO_CONFIG", "1")
         .env("UV_CACHE_DIR", tmp.join("uv-cache"))
         .env("UV_TOOL_DIR", tmp.join("uv-tools"))
+        .env("XDG_CACHE_HOME", tmp.join("cache"))
         .env("ABBENCH_DATA_DIR", tmp.join("data"));
 }
 
@@ -121,6 +122,16 @@ fn the_wheel_installs_and_serves_and_the_plugin_connects_through_uvx() {
     );
     assert_eq!(info["serverInfo"]["name"], "abbench", "{info}");
     assert_eq!(info["protocolVersion"], "2025-11-25");
+
+    // The plugin's check proves uvx resolves the pinned version: silent.
+    let mut check = Command::new(repo().join("plugin/bin/abbench-mcp"));
+    uvx_env(&mut check, &wheels, tmp.path());
+    let said = check.arg("--check").output().unwrap();
+    assert!(
+        said.status.success() && said.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&said.stdout)
+    );
 
     // The plugin's launcher with uvx and no abbench on PATH.
     let mut launcher = Command::new(repo().join("plugin/bin/abbench-mcp"));
@@ -175,27 +186,91 @@ fn the_plugin_and_the_marketplace_validate() {
     }
 }
 
+/// What the SessionStart check tells the user, run with `path` as PATH.
+fn check_with(path: &str, vars: &[(&str, &Path)]) -> Option<String> {
+    let mut cmd = Command::new("/bin/sh");
+    cmd.arg(repo().join("plugin/bin/abbench-mcp"))
+        .arg("--check")
+        .env_clear()
+        .env("PATH", path);
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    assert!(out.status.success());
+    if out.stdout.is_empty() {
+        return None;
+    }
+    let said: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    assert_eq!(said["hookSpecificOutput"]["hookEventName"], "SessionStart");
+    Some(said["systemMessage"].as_str().unwrap().to_string())
+}
+
 #[test]
-fn the_session_start_check_says_what_to_install_and_is_silent_otherwise() {
-    let check = |path: &str| {
-        Command::new("/bin/sh")
-            .arg(repo().join("plugin/bin/abbench-mcp"))
-            .arg("--check")
-            .env("PATH", path)
-            .output()
-            .unwrap()
-    };
-    let bare = check("/nonexistent");
-    assert!(bare.status.success());
-    let said: Value = serde_json::from_slice(&bare.stdout).unwrap();
-    let msg = said["systemMessage"].as_str().unwrap();
+fn the_session_start_check_says_why_and_what_to_run_and_is_silent_otherwise() {
+    let tmp = tempfile::tempdir().unwrap();
+    let from_source = format!("cargo install --locked --path {}", repo().display());
+
+    // Nothing on PATH at all (the message needs no tool).
+    let msg = check_with("/nonexistent", &[("HOME", tmp.path())]).unwrap();
     assert!(
-        msg.contains("pip install --user uv") && msg.contains("abbench=="),
+        msg.contains("none of abbench, uvx or pipx is on PATH")
+            && msg.contains("uv tool install abbench==")
+            && msg.contains(&from_source)
+            && !msg.contains("pip install --user"),
         "{msg}"
     );
-    assert_eq!(said["hookSpecificOutput"]["hookEventName"], "SessionStart");
 
+    // uvx on PATH, but abbench does not resolve: the reason, and a command that works.
+    let uv_bin = common::test_python().parent().unwrap().to_path_buf();
+    let links = tmp.path().join("links");
+    std::fs::create_dir_all(&links).unwrap();
+    let path = format!("{}:/usr/bin:/bin", uv_bin.display());
+    let uv_cache = tmp.path().join("uv-cache");
+    let cache = tmp.path().join("cache");
+    let vars: [(&str, &Path); 5] = [
+        ("HOME", tmp.path()),
+        ("UV_OFFLINE", Path::new("1")),
+        ("UV_FIND_LINKS", &links),
+        ("UV_CACHE_DIR", &uv_cache),
+        ("XDG_CACHE_HOME", &cache),
+    ];
+    let msg = check_with(&path, &vars).unwrap();
+    assert!(
+        msg.contains("`uvx --from abbench==")
+            && msg.contains("abbench")
+            && msg.contains(&from_source),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("cause:") || msg.contains("error:"),
+        "the reason: {msg}"
+    );
+    // The answer is cached: the launcher refuses at once, saying the same.
+    let started = std::time::Instant::now();
+    let mut launcher = Command::new("/bin/sh");
+    launcher
+        .arg(repo().join("plugin/bin/abbench-mcp"))
+        .env_clear()
+        .env("PATH", &path)
+        .stdin(Stdio::null());
+    for (k, v) in vars {
+        launcher.env(k, v);
+    }
+    let out = launcher.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains(&from_source),
+        "{stderr}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+
+    // An abbench on PATH: nothing to say.
     let bin = Path::new(env!("CARGO_BIN_EXE_abbench")).parent().unwrap();
-    let found = check(&format!("{}:/usr/bin:/bin", bin.display()));
-    assert!(found.status.success() && found.stdout.is_empty());
+    let found = check_with(
+        &format!("{}:/usr/bin:/bin", bin.display()),
+        &[("HOME", tmp.path())],
+    );
+    assert_eq!(found, None);
 }

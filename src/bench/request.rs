@@ -52,82 +52,86 @@ impl Isolation {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct RunRequest {
-    /// Path of the A/B script (from generate_ab_script, or hand-written so that `python script.py a|b` runs a variant), e.g. "/tmp/micro_bench_parse_rows.py". Relative paths are taken from `cwd`.
+    /// The A/B script's path (relative to `cwd`).
     #[arg(value_name = "SCRIPT")]
     pub script: PathBuf,
-    /// cpu, data_structures, async, memory or structure. Default: read from a generated script; required for a hand-written one.
+    /// Default: from a generated script.
     #[serde(default)]
     #[arg(long)]
     pub domain: Option<Domain>,
-    /// Command that runs the project's Python, split into words without a shell, e.g. "python3", ".venv/bin/python", "uv run python", "poetry run python". Default: detected in `cwd` (.venv/bin/python, venv/bin/python, uv run python with uv.lock, poetry run python with poetry.lock, else python3); the result says which and why.
+    /// Python command; default detected in `cwd`.
     #[serde(default)]
     #[arg(long)]
     pub runner: Option<String>,
-    /// Working directory of every process (the project root, so its imports resolve). Default: the server's working directory.
+    /// The project root. Default: the server's.
     #[serde(default)]
     #[arg(long)]
     pub cwd: Option<PathBuf>,
-    /// Environment variables merged over the server's, e.g. {"PYTHONPATH": "src"}.
+    /// Environment variables, e.g. {"PYTHONPATH": "src"}.
     #[serde(default)]
     #[arg(skip)]
     pub env: BTreeMap<String, String>,
-    /// cpu/async/structure: the gain B must beat, as a fraction (gain = A/B - 1). Default 0.20 (20 %, i.e. speedup 1.2x).
+    /// Gain to beat (A/B - 1). Default 0.20.
     #[serde(default)]
     #[schemars(range(min = 0.0))]
     #[arg(long)]
     pub min_gain: Option<f64>,
-    /// memory: bytes B must save (A - B) to pass. Default 10485760 (10 MiB). Passing either memory threshold suffices.
+    /// Memory: bytes to save. Default 10485760.
     #[serde(default)]
     #[arg(long)]
     pub min_saved_bytes: Option<u64>,
-    /// memory: fraction of A's peak B must save ((A - B) / A) to pass. Default 0.10.
+    /// Memory: share of A's peak to save. Default 0.10.
     #[serde(default)]
     #[schemars(range(min = 0.0, max = 1.0))]
     #[arg(long)]
     pub min_saved_fraction: Option<f64>,
-    /// How the variants share processes. "paired" (default for cpu, async and structure with a generated script): every fresh process runs A and B in alternating blocks in a random order, and its A/B ratio is one sample, which cancels the machine's noise A and B share. "process" (always for memory, and for hand-written scripts): each process runs one variant, A and B processes interleaved. The result's `design` says which ran and why.
+    /// paired (default, time domains) or process.
     #[serde(default)]
     #[arg(long)]
     pub isolation: Option<Isolation>,
-    /// Pairs (paired design: processes) before the first look at the statistics. Default: chosen by the design (paired: 6, or 12 for very noisy code; process: 5; memory: 4); at least 6 paired, 4 otherwise.
+    /// First look. Default: by design.
     #[serde(default)]
     #[schemars(range(min = MIN_PAIRS_LIMIT, max = MAX_PAIRS_LIMIT))]
     #[arg(long)]
     pub min_pairs: Option<usize>,
-    /// Most pairs (paired design: processes each running both; process design: one A and one B process) before giving up as inconclusive (min_pairs to 200). Default 30.
+    /// Most pairs (to 200). Default 30.
     #[serde(default = "defaults::max_pairs")]
     #[schemars(range(min = MIN_PAIRS_LIMIT, max = MAX_PAIRS_LIMIT))]
     #[arg(long, default_value_t = defaults::max_pairs())]
     pub max_pairs: usize,
-    /// Wall-clock budget of the whole run in seconds; the run stops with the pairs it has when the next pair would exceed it. Default 300.
+    /// Wall budget. Default 300.
     #[serde(default = "defaults::max_seconds")]
     #[arg(long, default_value_t = defaults::max_seconds())]
     pub max_seconds: f64,
-    /// Timeout of one process in seconds; past it the process group is killed and the call fails naming the variant. Default 120.
+    /// Per process. Default 120.
     #[serde(default = "defaults::timeout_s")]
     #[arg(long, default_value_t = defaults::timeout_s())]
     pub timeout_s: f64,
-    /// Seed of the random A/B order inside pairs; the result reports the seed used, pass it again to repeat the schedule. Default: from the clock.
+    /// Seed of the A/B order.
     #[serde(default)]
     #[arg(long)]
     pub seed: Option<u64>,
-    /// memory: when memray is not importable by the runner, measure with the script's tracemalloc figure instead (with a warning) rather than fail. Default true.
+    /// Memory: tracemalloc without memray. Default true.
     #[serde(default = "defaults::allow_fallback")]
     #[arg(long = "no-fallback", action = clap::ArgAction::SetFalse, help = "memory: fail instead of measuring with tracemalloc when memray can be neither imported nor provisioned")]
     pub allow_fallback: bool,
-    /// Return in `first_output` what the first counted process of each role (a and b, or ab) printed: its stdout and stderr, up to 4 KiB each, the ABBENCH line included. Default false.
+    /// Return the processes' output. Default false.
     #[serde(default)]
     #[arg(long)]
     pub show_output: bool,
-    /// Before any timing, one process runs setup, A twice and B once on their own copies of setup's objects and compares the results, setup's objects after each call and stdout; when they differ the verdict is different_results and nothing is timed. "strict" (default), "unordered" (lists compared as multisets, when order does not matter), or "off".
+    /// Check that B computes what A computes: strict (default), unordered, off.
     #[serde(default)]
     #[arg(long, default_value = "strict")]
     pub equivalence: EquivalenceMode,
-    /// Relative tolerance for comparing floats in that check. Default 1e-9.
+    /// Float tolerance. Default 1e-9.
     #[serde(default)]
     #[schemars(range(min = 0.0, max = 1.0))]
     #[arg(long)]
     pub rel_tol: Option<f64>,
+    /// full: add the whole record.
+    #[serde(default)]
+    #[arg(skip)]
+    pub detail: crate::history::Detail,
 }
 
 impl Default for RunRequest {
@@ -151,6 +155,7 @@ impl Default for RunRequest {
             show_output: false,
             equivalence: EquivalenceMode::Strict,
             rel_tol: None,
+            detail: Default::default(),
         }
     }
 }

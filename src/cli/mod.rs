@@ -183,9 +183,6 @@ pub struct HistoryArgs {
     /// Which runs to list.
     #[command(flatten)]
     pub request: HistoryRequest,
-    /// Print this one run whole, as `abbench run` printed it (the filters do not apply).
-    #[arg(long, conflicts_with_all = ["name", "domain", "function", "limit", "since"])]
-    pub run_id: Option<String>,
     /// Print the structured result as JSON.
     #[arg(long)]
     pub json: bool,
@@ -353,14 +350,26 @@ async fn keep(args: KeepArgs) -> Result<()> {
 }
 
 fn history(args: HistoryArgs) -> Result<()> {
-    if let Some(run_id) = &args.run_id {
-        let run = history::run(run_id, None)?;
+    if let Some(run_id) = &args.request.run_id {
+        let filed = history::filed(run_id, None)?;
+        let (json, summary, exported) = match &filed {
+            history::Filed::Run(r) => (
+                serde_json::to_string_pretty(r)?,
+                render::run_summary(r),
+                Exported::Run(r),
+            ),
+            history::Filed::E2e(e) => (
+                serde_json::to_string_pretty(e)?,
+                render::e2e_summary(e),
+                Exported::E2e(e),
+            ),
+        };
         if args.json {
-            println!("{}", serde_json::to_string_pretty(&run)?);
+            println!("{json}");
         } else {
-            print!("{}", render::run_summary(&run));
+            print!("{summary}");
         }
-        return args.export.write(Exported::Run(&run));
+        return args.export.write(exported);
     }
     let request = args.request;
     let result = history::history(&request, None)?;

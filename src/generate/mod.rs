@@ -29,13 +29,12 @@ pub use import_check::CheckedTarget;
 #[derive(Debug, Clone, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct GenerateRequest {
-    /// Short identifier of the benchmark, 1-64 characters from A-Z a-z 0-9 _ (e.g. "parse_rows"). The file is micro_bench_<name>.py.
+    /// 1-64 of [A-Za-z0-9_]: micro_bench_<name>.py.
     #[arg(long)]
     pub name: String,
-    /// What is measured: "cpu" (per-call seconds via timeit; "data_structures" is an alias), "async" (wall seconds of an asyncio.gather batch), "memory" (peak bytes under memray), "structure" (import seconds).
+    /// cpu (alias data_structures), async, memory or structure.
     #[arg(long)]
     pub domain: Domain,
-    /// Python run once at module level before either variant: imports and building the real input (e.g. "import json\nrows = load_rows('data.csv')"). Both variants see the same objects. Default: none.
     #[serde(default)]
     #[arg(
         long,
@@ -43,8 +42,8 @@ pub struct GenerateRequest {
         default_value = "",
         hide_default_value = true
     )]
+    /// Run once first: imports and the REAL input.
     pub setup: String,
-    /// Free form: body of bench_a, the CURRENT approach, as Python statements (e.g. "return slow_parse(rows)"). For async, the body of an `async def` (may `await`). Indentation is normalised. Not with `target`.
     #[serde(default)]
     #[arg(
         long = "a",
@@ -52,8 +51,8 @@ pub struct GenerateRequest {
         default_value = "",
         hide_default_value = true
     )]
+    /// Free form: body of bench_a (current code).
     pub code_a: String,
-    /// Free form: body of bench_b, the OPTIMIZED approach, on the same input (e.g. "return fast_parse(rows)"). For async, the body of an `async def`. Not with `target`.
     #[serde(default)]
     #[arg(
         long = "b",
@@ -61,13 +60,13 @@ pub struct GenerateRequest {
         default_value = "",
         hide_default_value = true
     )]
+    /// Free form: body of bench_b (optimized code).
     pub code_b: String,
-    /// Revision form (preferred: no hand-copied old code): what is optimised, "path/file.py::func" or "path/file.py::Class.method" (relative to the repository root); several when the change touches a helper too. bench_a then runs these files as committed at `base`, bench_b as they are in the work tree (or at `candidate`); everything else is shared. Needs `call`; cpu, async and memory only.
+    /// Revision form: "path/file.py::func" (or ::Class.method; a list with a helper). A = committed, B = work tree.
     #[serde(default, deserialize_with = "one_or_many")]
     #[schemars(with = "Vec<String>")]
     #[arg(long, value_name = "FILE::NAME", conflicts_with_all = ["code_a", "a_file", "code_b", "b_file"])]
     pub target: Vec<String>,
-    /// Revision form: the statements both variants run on the real input, e.g. "return count_known(ORDERS, CATALOGUE)". In each variant the targets' names (a function's name, a method's class) are bound to that variant's code; the names setup defines are shared.
     #[serde(default)]
     #[arg(
         long,
@@ -76,60 +75,69 @@ pub struct GenerateRequest {
         hide_default_value = true,
         requires = "target"
     )]
+    /// Revision form: what both run, e.g. "return f(ROWS)".
     pub call: String,
-    /// Revision form: the revision whose code is "current" (bench_a): a branch, tag, commit id or HEAD~N. Default "HEAD".
+    /// Revision A runs. Default "HEAD".
     #[serde(default)]
     #[arg(long, value_name = "REV", requires = "target")]
     pub base: Option<String>,
-    /// Revision form: a revision for bench_b instead of the work tree (e.g. compare "HEAD~1" with "HEAD"). Default: the work tree.
+    /// Revision B runs instead of the work tree.
     #[serde(default)]
     #[arg(long, value_name = "REV", requires = "target")]
     pub candidate: Option<String>,
-    /// Revision form: the git work tree (or a folder in it). Default: `cwd`.
+    /// Git work tree. Default: `cwd`.
     #[serde(default)]
     #[arg(long, value_name = "DIR", requires = "target")]
     pub repo: Option<PathBuf>,
-    /// cpu/structure: calls (imports) per timeit repeat, used as given (the reference uses 1000 for cpu, 10 for structure). Default: calibrated at run time so one repeat takes ~0.05-0.2 s.
+    /// Calls per repeat. Default: calibrated.
     #[serde(default)]
     #[arg(long)]
     pub number: Option<u32>,
-    /// cpu/structure: timeit repeats per process; async: timed gather batches per process. The process reports the median. Default 5.
+    /// Repeats in `a`/`b` mode. Default 5.
     #[serde(default)]
     #[arg(long)]
     pub repeat: Option<u32>,
-    /// async only: coroutines run at once with asyncio.gather inside asyncio.run. Default 10.
+    /// async: coroutines gathered. Default 10.
     #[serde(default)]
     #[arg(long)]
     pub concurrency: Option<u32>,
-    /// structure only (required there): module names whose import is timed, e.g. ["mypkg.heavy", "pandas"]; they and their submodules are removed from sys.modules before each import.
+    /// structure (required): modules whose import is timed.
     #[serde(default)]
     #[arg(long = "module", value_name = "MODULE")]
     pub modules: Vec<String>,
-    /// Directory to write the script into (must exist). Default: the system temp directory (e.g. /tmp).
+    /// Where to write. Default: the temp directory.
     #[serde(default)]
     #[arg(long)]
     pub dir: Option<PathBuf>,
-    /// Command of the project's Python, split into words without a shell (e.g. "python3", ".venv/bin/python", "uv run python"): it compile-checks the script and the returned commands use it. Default: detected from `cwd` exactly as run_ab_benchmark detects it. ("python" is accepted as an old name.)
+    /// Python command; default detected in `cwd`.
     #[serde(default, alias = "python")]
     #[arg(long, alias = "python")]
     pub runner: Option<String>,
-    /// Where the script will run: the project root or a folder in it (the runner is detected from here). Default: the server's working directory.
+    /// The project root. Default: the server's.
     #[serde(default)]
     #[arg(long)]
     pub cwd: Option<PathBuf>,
-    /// Environment variables for the checks that run the script once, as run_ab_benchmark's `env` (e.g. {"PYTHONPATH": "src"} when setup imports the project's modules). Default: none.
+    /// Environment variables, as for run_ab_benchmark.
     #[serde(default)]
     #[arg(skip)]
     pub env: std::collections::BTreeMap<String, String>,
-    /// Before writing, setup and each variant run once and B's result is compared with A's (return value, setup's objects after the call, stdout): "strict" (default), "unordered" (lists compared as multisets, when order does not matter), or "off".
+    /// strict (default), unordered (lists as multisets), off.
     #[serde(default)]
     #[arg(long, default_value = "strict")]
     pub equivalence: EquivalenceMode,
-    /// Relative tolerance for comparing floats. Default 1e-9.
+    /// Float tolerance. Default 1e-9.
     #[serde(default)]
     #[schemars(range(min = 0.0, max = 1.0))]
     #[arg(long)]
     pub rel_tol: Option<f64>,
+    /// Return the script's text. Default false.
+    #[serde(default)]
+    #[arg(skip)]
+    pub include_script: bool,
+    /// full: add the whole record.
+    #[serde(default)]
+    #[arg(skip)]
+    pub detail: crate::history::Detail,
 }
 
 impl GenerateRequest {

@@ -22,30 +22,27 @@ use std::sync::Arc;
 
 use rmcp::model::ProgressNotificationParam;
 
-use crate::bench::{self, RunRequest, RunResult};
+use crate::bench::{self, RunRequest};
 use crate::doctor::{self, DoctorRequest, EnvironmentReport};
-use crate::e2e::{self, E2eRequest, E2eResult};
-use crate::generate::{self, GenerateRequest, GeneratedScript};
-use crate::history::{self, HistoryRequest, HistoryResult};
-use crate::keep::{self, KeepRequest, KeepResult};
+use crate::e2e::{self, E2eRequest};
+use crate::generate::{self, GenerateRequest};
+use crate::history::{self, HistoryRequest};
+use crate::keep::{self, KeepRequest};
 use crate::measure::progress::Progress;
+use answers::{Answer, E2eAnswer, GenerateAnswer, HistoryAnswer, KeepAnswer, RunAnswer};
 use log::{Level, LogFloor};
-use portable::{make_portable, Contract};
+use portable::{make_portable, plain_choices, terse, Contract};
 use references::REFERENCES;
 
+mod answers;
 mod log;
 mod portable;
+pub mod prompt;
 mod references;
 pub(crate) mod stdio;
 mod tasks;
 
-const INSTRUCTIONS: &str = "abbench answers one question for an optimization loop: is variant B of this Python code a clear, repeatable improvement over variant A?\n\
-1. generate_ab_script writes micro_bench_<name>.py: bench_a = current code, bench_b = optimized code, same real input (domains: cpu/data_structures, async, memory, structure); with `target` + `call`, A is the committed code taken from git and B the work tree's.\n\
-2. run_ab_benchmark runs A and B in fresh, interleaved processes with the project's Python and returns a verdict with a confidence interval.\n\
-3. check_keep_conditions decides keep / needs_e2e / discard from the four keep conditions (clear gain above the domain threshold, tests pass, simple change, hot path per cProfile).\n\
-4. on needs_e2e, run_e2e_benchmark runs the project's real workload on the base (a temporary git worktree) and the work tree and judges it end to end; check_keep_conditions with its run as e2e_run_id then decides.\n\
-check_environment (read-only) says which Python would run for a project and why, what each domain needs, and how noisy the machine is.\n\
-Read abbench://references/micro-benchmark.md for the method and abbench://references/tools.md for every argument.";
+const INSTRUCTIONS: &str = "abbench tells an optimization loop whether variant B of Python code is a clear, repeatable improvement over A. 1. generate_ab_script (revision form: `target` + `call`) writes the A/B script and checks B computes what A computes. 2. run_ab_benchmark runs A and B alternately inside fresh processes (paired design) to a verdict with bounds. 3. check_keep_conditions decides keep / needs_e2e / discard. 4. On needs_e2e, run_e2e_benchmark times the real workload on the base and the work tree; then check_keep_conditions with `e2e_run_id`. Pass `cwd` (the project); abbench finds its Python. Details: abbench://references/tools.md.";
 
 /// Arguments of the `ab_workflow` prompt.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -138,11 +135,15 @@ impl AbbenchServer {
         let mut tool_router = Self::tool_router();
         for route in tool_router.map.values_mut() {
             let tool = &mut route.attr;
+            if let Some(answer) = answers::schema(&tool.name) {
+                tool.output_schema = Some(answer);
+            }
             make_portable(Arc::make_mut(&mut tool.input_schema), Contract::Input);
+            plain_choices(Arc::make_mut(&mut tool.input_schema));
             if let Some(output) = &mut tool.output_schema {
                 make_portable(Arc::make_mut(output), Contract::Output);
+                terse(Arc::make_mut(output));
             }
-            tool.icons = Some(vec![icon()]);
         }
         AbbenchServer {
             tool_router,
@@ -156,7 +157,7 @@ impl AbbenchServer {
     #[tool(
         name = "generate_ab_script",
         title = "Generate A/B micro-benchmark script",
-        description = "Write an A/B micro-benchmark script micro_bench_<name>.py for one domain: bench_a runs the current code, bench_b the optimized code, both on the same input from `setup`; `python script.py a|b` runs one variant and prints one `ABBENCH {json}` line with the measured value. Preferred, the revision form: `target` (path/file.py::func) and `call` — A is the target's file as committed at `base` (default HEAD, taken from git and embedded), B the work tree's, so nothing is copied by hand; the free form takes `code_a`/`code_b`. The script is compile-checked first (a syntax error names setup/code_a/code_b/call and the line within it), and in the revision form both variants are import-checked (a missing target, an import error with file and line, or no change at all is an error; nothing is written). Then setup and each variant run once (A twice) on their own copies of setup's objects, and B's result is compared with A's: return value, setup's objects after the call, stdout (`equivalence`: strict, unordered or off; floats within `rel_tol`). An exception names its argument and line (nothing is written); a difference is a warning quoting the first difference. Returns the path, the full script, `equivalence`, the commands to run each variant, what the value means and the domain's threshold. Next: run_ab_benchmark with the path.",
+        description = "Write the A/B script micro_bench_<name>.py after editing a hot function: bench_a = current code, bench_b = optimized, same real input from `setup`. Prefer the revision form (`target` + `call`: A from git, B the work tree) for cpu, async and memory; structure takes `modules` with `code_a`/`code_b`. Runs each variant once and compares their results. Returns `path`, `equivalence`, `next_step`.",
         annotations(
             title = "Generate A/B micro-benchmark script",
             read_only_hint = false,
@@ -168,17 +169,26 @@ impl AbbenchServer {
     async fn generate_ab_script(
         &self,
         Parameters(request): Parameters<GenerateRequest>,
-    ) -> Result<Json<GeneratedScript>, String> {
-        generate::generate(&request)
+    ) -> Result<Answer<GenerateAnswer>, String> {
+        let generated = generate::generate(&request)
             .await
-            .map(Json)
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        let value = GenerateAnswer::of(
+            &generated,
+            request.include_script,
+            request.detail,
+            request.cwd.as_deref(),
+        );
+        Ok(Answer {
+            text: value.text(),
+            value,
+        })
     }
 
     #[tool(
         name = "run_ab_benchmark",
         title = "Run A/B micro-benchmark",
-        description = "Run an A/B script with the project's Python until the statistics settle. Before any timing, one process checks that B computes what A computes on the script's input (return values, setup's objects after the call, stdout; see `equivalence`): when they differ the verdict is different_results, with the first difference, and nothing is timed. Time domains (cpu, async, structure) use the paired design by default: an uncounted pilot chooses block length and rounds, then every fresh process runs A and B in alternating blocks in a random order and its A/B ratio is one sample (exact signed-rank test; looks at 6, 12, 24, 30 processes with the 5 % error split over them). Memory runs each variant in its own processes under memray (its own peak above the setup baseline; memray is provisioned outside the project when missing). Returns run_id, verdict (above_threshold | below_threshold | regression | inconclusive | different_results) with its reason, `equivalence` (same | different | nondeterministic | not_checked), speedup/gain or saved_bytes/saved_fraction with confidence bounds, the design that ran and why, checks of the pairing, both arms' values, the exact commands, warnings and the environment. Only one measurement runs at a time on the machine. Sends progress after every process when given a progress token; cancelling kills the running processes. Next: check_keep_conditions with the run_id.",
+        description = "Run an A/B script to an honest verdict: first checks B computes what A computes (else different_results), then runs A and B alternately in fresh processes. Returns `verdict`, `reason`, `speedup` or `saved_bytes` with bounds, `run_id`, `next_step`, `warnings`.",
         annotations(
             title = "Run A/B micro-benchmark",
             read_only_hint = false,
@@ -191,22 +201,25 @@ impl AbbenchServer {
         &self,
         Parameters(request): Parameters<RunRequest>,
         ctx: RequestContext<RoleServer>,
-    ) -> Result<Json<RunResult>, String> {
+    ) -> Result<Answer<RunAnswer>, String> {
         let (progress, forwarder) = self.progress(&ctx);
         let cancel = request_token(&ctx.ct, &self.shutdown);
         let outcome = bench::run_ab(&request, None, &cancel, progress).await;
         // Every progress notification goes out before the result.
         let _ = forwarder.await;
-        if let Ok(result) = &outcome {
-            self.warn(&ctx, &result.warnings).await;
-        }
-        outcome.map(Json).map_err(|e| e.to_string())
+        let result = outcome.map_err(|e| e.to_string())?;
+        self.warn(&ctx, &result.warnings).await;
+        let value = RunAnswer::of(&result, request.detail);
+        Ok(Answer {
+            text: value.text(),
+            value,
+        })
     }
 
     #[tool(
         name = "run_e2e_benchmark",
         title = "Run end-to-end benchmark",
-        description = "The second phase, for a needs_e2e decision: run the project's real workload (`command`: a benchmark script, a pytest test, a console script; no shell) on the base revision, checked out into a temporary git worktree, and on the work tree with the candidate, in fresh processes in a random order inside each pair, one uncounted warm-up each, with planned looks (5, 10, 20, 30 pairs) and the 5 % error split over them, under the machine lock. The value is the workload process's wall time (memory: its peak under memray); the threshold defaults to a 5 % end-to-end gain. With `target_functions`, each function's own time, calls, gain and share of the workload on base and candidate are measured inside every process (sys.monitoring on 3.12+, a sys.setprofile filter before). Returns run_id, verdict (above_threshold | below_threshold | regression | inconclusive) with its reason and bounds, both revisions' values, the exact commands, the noise and the gain it can detect, and warnings. A command failing on either revision is an error naming which, with its exit status and stderr. The worktree is removed however the call ends; nothing is written into the work tree. Next: check_keep_conditions with `e2e_run_id`.",
+        description = "After needs_e2e: time the project's real workload (`command`) on the base (a temporary git worktree) and the work tree to an end-to-end verdict, with `target_functions`' own gain inside it. Returns `verdict`, `reason`, bounds, `targets`, `run_id`, `next_step`.",
         annotations(
             title = "Run end-to-end benchmark",
             read_only_hint = false,
@@ -219,21 +232,24 @@ impl AbbenchServer {
         &self,
         Parameters(request): Parameters<E2eRequest>,
         ctx: RequestContext<RoleServer>,
-    ) -> Result<Json<E2eResult>, String> {
+    ) -> Result<Answer<E2eAnswer>, String> {
         let (progress, forwarder) = self.progress(&ctx);
         let cancel = request_token(&ctx.ct, &self.shutdown);
         let outcome = e2e::run_e2e(&request, None, &cancel, progress).await;
         let _ = forwarder.await;
-        if let Ok(result) = &outcome {
-            self.warn(&ctx, &result.warnings).await;
-        }
-        outcome.map(Json).map_err(|e| e.to_string())
+        let result = outcome.map_err(|e| e.to_string())?;
+        self.warn(&ctx, &result.warnings).await;
+        let value = E2eAnswer::of(&result, request.detail);
+        Ok(Answer {
+            text: value.text(),
+            value,
+        })
     }
 
     #[tool(
         name = "check_keep_conditions",
         title = "Check keep conditions",
-        description = "Decide whether a candidate optimization may be kept on the micro-benchmark alone. Evaluates all four conditions and reports each with its figures: improvement (the run's verdict is above_threshold), tests (the full test command exits 0; counts and failing test ids), simplicity (files and net lines changed, new imports, dependency files, McCabe complexity of every changed function, from git against `base`), hot_path (cProfile of target_test on a temporary worktree of the base and on the candidate: calls, cumulative seconds, share of the test's time, rank). A run whose verdict is different_results is discarded, whatever the tests say (the candidate changes behaviour). Returns decision keep | needs_e2e | discard with the reason, the blocking conditions and the next step; the decision is recorded in the ledger next to its run. Never modifies the work tree.",
+        description = "Decide keep | needs_e2e | discard after run_ab_benchmark (change in the work tree): verdict above the threshold, full tests pass, simple change, function on the hot path of `target_test`. Returns `decision`, `reason`, `next_step`, each condition.",
         annotations(
             title = "Check keep conditions",
             read_only_hint = false,
@@ -246,18 +262,22 @@ impl AbbenchServer {
         &self,
         Parameters(request): Parameters<KeepRequest>,
         ctx: RequestContext<RoleServer>,
-    ) -> Result<Json<KeepResult>, String> {
+    ) -> Result<Answer<KeepAnswer>, String> {
         let cancel = request_token(&ctx.ct, &self.shutdown);
-        keep::check(&request, None, &cancel)
+        let result = keep::check(&request, None, &cancel)
             .await
-            .map(Json)
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        let value = KeepAnswer::of(&result, request.detail);
+        Ok(Answer {
+            text: value.text(),
+            value,
+        })
     }
 
     #[tool(
         name = "check_environment",
         title = "Check environment",
-        description = "Read-only: what abbench would run for a project directory, and whether it would work. Returns the runner and why (every detection rule tried: runner, VIRTUAL_ENV, .venv / venv / uv.lock / poetry.lock from cwd up to the project root, python3), the interpreter's version, whether memray, pytest and pip import and what abbench would provision (memray, outside the project), git / uv / codeflash on PATH, each domain's readiness, and how noisy the machine is (cores, CPU model, load, CPU time taken by other work and by the hypervisor, frequency governor, turbo, other abbench runs and the machine lock). Every problem comes with the command that fixes it. Installs and writes nothing.",
+        description = "Read-only: which Python abbench would use for a project and why, what each domain needs (with fixes), and how noisy the machine is.",
         annotations(
             title = "Check environment",
             read_only_hint = true,
@@ -278,7 +298,7 @@ impl AbbenchServer {
     #[tool(
         name = "benchmark_history",
         title = "Benchmark history",
-        description = "List earlier run_ab_benchmark runs from the ledger, newest first, with their verdicts, estimates (speedup or saved bytes with bounds) and any keep decisions, and the run_e2e_benchmark runs (`e2e_runs`, each linked to the micro run it confirms). Filter by benchmark name, domain, function or time. Read-only.",
+        description = "Earlier runs, newest first: verdicts, estimates, decisions. `run_id` returns one run's whole record.",
         annotations(
             title = "Benchmark history",
             read_only_hint = true,
@@ -290,12 +310,17 @@ impl AbbenchServer {
     async fn benchmark_history(
         &self,
         Parameters(request): Parameters<HistoryRequest>,
-    ) -> Result<Json<HistoryResult>, String> {
-        tokio::task::spawn_blocking(move || history::history(&request, None))
+    ) -> Result<Answer<HistoryAnswer>, String> {
+        let result = tokio::task::spawn_blocking(move || history::history(&request, None))
             .await
             .map_err(|e| e.to_string())?
-            .map(Json)
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        let mut value = HistoryAnswer::of(&result);
+        value.record = result.record;
+        Ok(Answer {
+            text: value.text(),
+            value,
+        })
     }
 }
 
@@ -358,25 +383,7 @@ impl AbbenchServer {
             .domain
             .parse()
             .map_err(|e| ErrorData::invalid_params(format!("{e}"), None))?;
-        let threshold = domain.default_threshold().description;
-        let function = &args.function;
-        let text = format!(
-            "You are optimizing `{function}` in the {domain} domain. Decide with abbench whether your optimized version may be kept.\n\n\
-             1. Edit `{function}` in the work tree, then call generate_ab_script in the revision form: a short `name`, domain \"{domain}\", \
-             `target` \"{function}\" (plus any helper you changed), `setup` that builds the REAL input the function sees in production (not a toy), \
-             and `call` running it on that input (e.g. \"return func(ROWS)\"); `cwd` the project. A is then the committed code (`base`, default HEAD), \
-             B the work tree's: do not copy the old code by hand. Keep both behaviourally identical: abbench runs each once and compares results, \
-             inputs after the call and stdout, and a difference is a warning here and the verdict different_results in the run. \
-             Only where the revision form cannot load the module (C extensions, the structure domain) use `code_a`/`code_b`.\n\
-             2. Call run_ab_benchmark with the returned `path` (and `runner`/`cwd`/`env` if the project uses a virtualenv, uv, poetry or PYTHONPATH). \
-             Read `verdict`: only `above_threshold` ({threshold}) counts as a clear, repeatable win; `different_results` means B computes something else \
-             (`equivalence.first_difference` says where): fix B or drop it; look at `warnings`.\n\
-             3. Call check_keep_conditions with the `run_id`, the repo, the full test command and the test that exercises it \
-             (the run recorded target_function and base; in the free form pass target_function \"{function}\").\n\
-             4. Act on `decision`: keep → commit; discard → revert; needs_e2e → call run_e2e_benchmark as `next_step` says (the project's real workload as `command`, \
-             target_functions [\"{function}\"]), then check_keep_conditions again with its run_id as `e2e_run_id`.\n\n\
-             Report the figures with their units and the verdict's reason; never round a gain up to the threshold."
-        );
+        let text = prompt::workflow(&args.function, domain, &args.domain);
         Ok(vec![PromptMessage::new_text(Role::User, text)])
     }
 }
@@ -400,7 +407,6 @@ impl ServerHandler for AbbenchServer {
             Implementation::new(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))
                 .with_title("abbench: A/B micro-benchmarks")
                 .with_description(env!("CARGO_PKG_DESCRIPTION"))
-                .with_website_url(env!("CARGO_PKG_REPOSITORY"))
                 .with_icons(vec![icon()]),
         )
         .with_instructions(INSTRUCTIONS)
@@ -517,41 +523,55 @@ impl ServerHandler for AbbenchServer {
     }
 }
 
-/// How long in-flight calls get to wind down after the client has gone.
+/// How long calls cancelled by a signal get to answer (rmcp's own drain
+/// bound on cancellation).
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Serves MCP on stdin/stdout until the client disconnects or the process
-/// gets SIGTERM/SIGINT; then cancels in-flight calls, kills any process
-/// group still running, and returns.
+/// How long the last answers get to reach a client that stopped reading.
+const FLUSH_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Serves MCP on stdin/stdout until the client closes stdin or the process
+/// gets SIGTERM/SIGINT. Either way every request read so far is answered
+/// (calls in flight are cancelled first, their processes killed, and answer
+/// that they were), stdout is flushed, and any process group still running
+/// is killed. An idle server stops at once on a signal.
 pub async fn serve_stdio() -> anyhow::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
 
     let shutdown = CancellationToken::new();
+    let signalled = CancellationToken::new();
     let io = stdio::guard(shutdown.clone());
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
-    let on_signal = shutdown.clone();
+    let (on_signal, stop) = (shutdown.clone(), signalled.clone());
     tokio::spawn(async move {
         tokio::select! {
             _ = term.recv() => {}
             _ = int.recv() => {}
         }
         on_signal.cancel();
+        stop.cancel();
     });
 
     let service = AbbenchServer::new(shutdown.clone())
         .serve((io.reader, io.writer))
         .await?;
+    let rmcp_stop = service.cancellation_token();
     let waiting = service.waiting();
     tokio::pin!(waiting);
     tokio::select! {
+        // stdin ended: rmcp answered what it had read and stopped.
         _ = &mut waiting => {}
-        _ = shutdown.cancelled() => {
-            // In-flight calls were cancelled with it; let them report and stop.
+        _ = signalled.cancelled() => {
+            // Calls in flight were cancelled with `shutdown`; rmcp stops
+            // reading and sends their answers before it ends.
+            rmcp_stop.cancel();
             let _ = tokio::time::timeout(SHUTDOWN_GRACE, &mut waiting).await;
         }
     }
     crate::process::kill_all_groups();
+    io.input.abort();
+    let _ = tokio::time::timeout(FLUSH_GRACE, io.output).await;
     Ok(())
 }
 

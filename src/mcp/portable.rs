@@ -140,6 +140,91 @@ fn portable_object(map: &mut Map<String, Value>, contract: Contract) {
     }
 }
 
+/// An output schema without what only people read: descriptions and titles
+/// (the tools' answers are described in their descriptions and in
+/// references/tools.md) go, and a `oneOf` of string constants becomes an
+/// `enum`. Clients validate against it; the model does not read it, so its
+/// bytes are only the wire's.
+pub fn terse(schema: &mut Map<String, Value>) {
+    schema.remove("$schema");
+    schema.remove("description");
+    schema.remove("title");
+    for (key, value) in schema.iter_mut() {
+        match (key.as_str(), value) {
+            // Property names are not keywords: recurse into each schema.
+            ("properties" | "$defs" | "definitions", Value::Object(named)) => {
+                for (_, v) in named.iter_mut() {
+                    if let Value::Object(m) = v {
+                        terse(m);
+                    }
+                }
+            }
+            (_, Value::Object(m)) => terse(m),
+            (_, Value::Array(items)) => {
+                for v in items.iter_mut() {
+                    if let Value::Object(m) = v {
+                        terse(m);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let constants: Option<Vec<Value>> = match schema.get("oneOf") {
+        Some(Value::Array(branches)) => branches
+            .iter()
+            .map(|b| match b.as_object() {
+                Some(m) if m.len() <= 2 && m.get("type") == Some(&"string".into()) => {
+                    m.get("const").cloned()
+                }
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    };
+    if let Some(values) = constants {
+        schema.remove("oneOf");
+        schema.insert("type".into(), "string".into());
+        schema.insert("enum".into(), Value::Array(values));
+    }
+}
+
+/// An input schema's choices as plain enums: a `oneOf` of documented
+/// string constants (schemars' shape for an enum with doc comments)
+/// becomes `{"type": "string", "enum": [...]}` — the argument's own
+/// description says what the values mean — and `$schema` goes (2020-12 is
+/// MCP's default), as do empty defaults. Property descriptions stay: the
+/// model reads them.
+pub fn plain_choices(schema: &mut Map<String, Value>) {
+    schema.remove("$schema");
+    // An empty default says nothing absence does not.
+    if let Some(Value::Object(props)) = schema.get_mut("properties") {
+        for (_, prop) in props.iter_mut() {
+            let empty = match prop.get("default") {
+                Some(Value::String(s)) => s.is_empty(),
+                Some(Value::Array(a)) => a.is_empty(),
+                Some(Value::Object(o)) => o.is_empty(),
+                Some(Value::Bool(b)) => !b,
+                _ => false,
+            };
+            if empty {
+                prop.as_object_mut().map(|p| p.remove("default"));
+            }
+        }
+    }
+    if let Some(Value::Object(defs)) = schema.get_mut("$defs") {
+        for (_, def) in defs.iter_mut() {
+            if let Value::Object(m) = def {
+                let mut choices = m.clone();
+                terse(&mut choices);
+                if choices.contains_key("enum") {
+                    *m = choices;
+                }
+            }
+        }
+    }
+}
+
 /// `"format": "uint64"` → `"minimum": 0`; `"format": "double"` → nothing.
 fn strip_rust_formats(map: &mut Map<String, Value>) {
     if let Some(Value::String(format)) = map.get("format") {

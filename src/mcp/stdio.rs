@@ -7,7 +7,9 @@
 //! cap, forwards the rest to rmcp through an in-memory pipe, and writes
 //! every outgoing message to stdout whole, one line at a time. When stdin
 //! ends (the client went away) it cancels `input_closed`, so the server can
-//! stop in-flight work instead of outliving its client.
+//! stop in-flight work instead of outliving its client; the answers to
+//! everything read before still go out (rmcp drains its handlers, and the
+//! server waits for `output` before it exits).
 
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream};
@@ -17,12 +19,18 @@ use tokio_util::sync::CancellationToken;
 /// Largest accepted message line.
 pub const MAX_LINE_BYTES: usize = 64 << 20;
 
-/// rmcp's side of the guarded link.
+/// rmcp's side of the guarded link, and the guard's two tasks.
 pub struct GuardedStdio {
     /// What rmcp reads: the valid input lines.
     pub reader: DuplexStream,
     /// What rmcp writes: forwarded to stdout.
     pub writer: DuplexStream,
+    /// Reads stdin; abort it to stop listening (a blocking stdin read
+    /// cannot be cancelled otherwise).
+    pub input: tokio::task::JoinHandle<()>,
+    /// Writes stdout; it ends once rmcp's writer is closed, the input task
+    /// has ended, and every line queued before has been written and flushed.
+    pub output: tokio::task::JoinHandle<()>,
 }
 
 enum Line {
@@ -112,7 +120,7 @@ pub fn guard(input_closed: CancellationToken) -> GuardedStdio {
     let (writer, rmcp_output) = tokio::io::duplex(1 << 16);
     let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Vec<u8>>();
 
-    tokio::spawn(async move {
+    let output = tokio::spawn(async move {
         let mut stdout = tokio::io::stdout();
         while let Some(line) = out_rx.recv().await {
             if stdout.write_all(&line).await.is_err() || stdout.flush().await.is_err() {
@@ -137,7 +145,7 @@ pub fn guard(input_closed: CancellationToken) -> GuardedStdio {
         }
     });
 
-    tokio::spawn(async move {
+    let input = tokio::spawn(async move {
         let mut input = BufReader::with_capacity(1 << 16, tokio::io::stdin());
         let mut line = Vec::new();
         loop {
@@ -175,7 +183,12 @@ pub fn guard(input_closed: CancellationToken) -> GuardedStdio {
         drop(feed); // rmcp sees end of input too
     });
 
-    GuardedStdio { reader, writer }
+    GuardedStdio {
+        reader,
+        writer,
+        input,
+        output,
+    }
 }
 
 #[cfg(test)]

@@ -252,20 +252,30 @@ impl ScriptSpec {
 
     /// Arguments given that this domain does not use (worth a warning).
     pub fn ignored_arguments(&self, domain: Domain) -> Vec<&'static str> {
-        let mut ignored = Vec::new();
-        if self.number.is_some() && domain == Domain::Memory {
-            ignored.push("number");
-        }
-        if self.repeat.is_some() && domain == Domain::Memory {
-            ignored.push("repeat");
-        }
-        if self.concurrency.is_some() && domain != Domain::Async {
-            ignored.push("concurrency");
-        }
-        if !self.modules.is_empty() && domain != Domain::Structure {
-            ignored.push("modules");
-        }
-        ignored
+        let given = [
+            ("number", self.number.is_some()),
+            ("repeat", self.repeat.is_some()),
+            ("concurrency", self.concurrency.is_some()),
+            ("modules", !self.modules.is_empty()),
+        ];
+        let unused = unused_arguments(domain);
+        given
+            .into_iter()
+            .filter(|(name, given)| *given && unused.contains(name))
+            .map(|(name, _)| name)
+            .collect()
+    }
+}
+
+/// The arguments of `generate_ab_script` that `domain` refuses (the
+/// revision form in structure) or ignores with a warning: what no advice
+/// for that domain may mention.
+pub fn unused_arguments(domain: Domain) -> &'static [&'static str] {
+    match domain {
+        Domain::Structure => &["target", "call", "base", "candidate", "repo", "concurrency"],
+        Domain::Memory => &["number", "repeat", "concurrency", "modules"],
+        Domain::Cpu => &["concurrency", "modules"],
+        Domain::Async => &["modules"],
     }
 }
 

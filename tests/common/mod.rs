@@ -222,8 +222,26 @@ impl Server {
             .unwrap_or_else(|e| panic!("{tool}: protocol error {e}"))
     }
 
-    /// Calls a tool that must succeed; returns its structured content.
+    /// Calls a tool that must succeed; returns the whole record of what it
+    /// did (`detail: "full"`'s `record`) for the tools that answer in
+    /// short, else the structured content: what the tests assert on.
     pub async fn call_ok(&self, tool: &str, args: Value) -> Value {
+        let mut args = args;
+        let full = FULL_RECORD_TOOLS.contains(&tool);
+        if full {
+            args["detail"] = Value::String("full".into());
+        }
+        let answer = self.call_answer(tool, args).await;
+        if full {
+            answer["record"].clone()
+        } else {
+            answer
+        }
+    }
+
+    /// Calls a tool that must succeed; returns its structured content (the
+    /// compact answer an agent reads).
+    pub async fn call_answer(&self, tool: &str, args: Value) -> Value {
         let result = self.call(tool, args).await;
         assert_ne!(
             result.is_error,
@@ -248,6 +266,14 @@ impl Server {
         text_of(&result)
     }
 }
+
+/// The tools whose answer is compact, with the whole record on `detail: "full"`.
+pub const FULL_RECORD_TOOLS: [&str; 4] = [
+    "generate_ab_script",
+    "run_ab_benchmark",
+    "run_e2e_benchmark",
+    "check_keep_conditions",
+];
 
 /// All text content of a tool result, joined.
 pub fn text_of(result: &CallToolResult) -> String {
