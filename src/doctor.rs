@@ -128,6 +128,8 @@ pub struct EnvironmentReport {
     pub problems: Vec<Problem>,
     /// How to make the numbers steadier on this machine.
     pub advice: Vec<String>,
+    /// How abbench makes sure no process it started outlives its call, here.
+    pub containment: String,
 }
 
 use crate::measure::machine::read;
@@ -290,6 +292,7 @@ pub async fn check(req: &DoctorRequest, cancel: &CancellationToken) -> Environme
         machine,
         problems,
         advice,
+        containment: crate::process::contain::in_force(),
     }
 }
 

@@ -637,3 +637,56 @@ fn the_command_line_runs_and_exports_an_e2e_run() {
     assert_eq!(full["comparison"]["verdict"], "above_threshold");
     nothing_left(repo.path(), &marker);
 }
+
+/// The workload script the agent wrote for the e2e run (untracked, not
+/// passed as `copy_to_base`) runs on the base too, and the keep check on
+/// that run does not count it as part of the change.
+#[tokio::test]
+async fn an_untracked_workload_script_is_measured_on_both_and_not_counted_as_the_change() {
+    let server = common::start().await;
+    let repo = project();
+    apply(repo.path(), FAST);
+    let marker = common::unique("e2e_untracked");
+    std::fs::write(repo.path().join("bench_workload.py"), WORKLOAD).unwrap();
+    let bench = tempfile::tempdir().unwrap();
+    let script = common::generate(&server, bench.path(), json!({
+        "name": common::unique("untracked"), "domain": "cpu", "repo": repo.path(), "target": TARGET,
+        "setup": "WORDS = ['Alpha%dBeta' % i for i in range(2000)]", "call": "return normalize(WORDS)",
+    })).await;
+    let micro = server
+        .call_ok(
+            "run_ab_benchmark",
+            json!({"script": script, "cwd": repo.path(), "max_pairs": 6}),
+        )
+        .await;
+    let e2e = server
+        .call_ok(
+            "run_e2e_benchmark",
+            json!({"repo": repo.path(), "command": format!("python bench_workload.py 20000 {marker}"),
+                   "runner": "python3", "target_functions": [TARGET], "max_pairs": 6}),
+        )
+        .await;
+    assert_eq!(
+        e2e["copied_to_base"],
+        json!(["bench_workload.py"]),
+        "{e2e:#}"
+    );
+    nothing_left(repo.path(), &marker);
+    let test_command = format!(
+        "{} -m pytest -q -p no:cacheprovider",
+        common::test_python().display()
+    );
+    let k = server
+        .call_ok(
+            "check_keep_conditions",
+            json!({"run_id": micro["run_id"], "repo": repo.path(), "test_command": test_command,
+                   "runner": common::test_python(), "e2e_run_id": e2e["run_id"]}),
+        )
+        .await;
+    let simplicity = &k["conditions"][2];
+    assert_eq!(simplicity["figures"]["files_changed"], 1, "{simplicity:#}");
+    assert_eq!(
+        simplicity["figures"]["not_counted"],
+        json!(["bench_workload.py"])
+    );
+}

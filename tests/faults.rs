@@ -696,6 +696,46 @@ async fn a_client_that_disconnects_mid_run_leaves_nothing_behind() {
     common::all_gone(&marker, gone, Duration::from_secs(2)).await;
 }
 
+/// A server killed outright (SIGKILL: no destructor runs) while a variant
+/// runs that started a child in a session of its own: the variant dies by
+/// PDEATHSIG, the escaped grandchild by the server's watchdog.
+#[tokio::test]
+async fn a_sigkilled_server_leaves_no_escaped_grandchild() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = common::unique("sigkilled");
+    let path = dir.path().join(format!("micro_bench_{marker}.py"));
+    std::fs::write(
+        &path,
+        format!(
+            "# abbench-script: domain=cpu\nimport subprocess, sys, time\n\
+             subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)', {marker:?}], start_new_session=True)\n\
+             time.sleep(300)  # {marker}\n"
+        ),
+    )
+    .unwrap();
+    let mut raw = Raw::start().await;
+    raw.send(
+        &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+        "name": "run_ab_benchmark", "arguments": {"script": path, "cwd": dir.path()}}})
+        .to_string(),
+    )
+    .await;
+    // The grandchild's own command line holds the marker.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !common::processes_with(&marker)
+        .iter()
+        .any(|p| p.contains("time.sleep(300)"))
+    {
+        assert!(Instant::now() < deadline, "the grandchild never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let pid = raw.child.id().unwrap() as i32;
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    let _ = raw.child.wait().await;
+    let killed = Instant::now();
+    common::all_gone(&marker, killed, Duration::from_secs(3)).await;
+}
+
 #[tokio::test]
 async fn shell_metacharacters_stay_argv_words() {
     let server = common::start().await;

@@ -119,6 +119,8 @@ pub(super) struct PythonExecutor<'a> {
     pub(super) commands: RunCommands,
     /// With `show_output`: what the first counted process of each role printed.
     pub(super) outputs: Vec<ProcessOutput>,
+    /// Processes a variant's process left outside its group, killed, in words.
+    pub(super) left_behind: Vec<String>,
 }
 
 impl<'a> PythonExecutor<'a> {
@@ -148,6 +150,7 @@ impl<'a> PythonExecutor<'a> {
             dropped_bytes: [0, 0],
             commands: RunCommands::default(),
             outputs: Vec::new(),
+            left_behind: Vec::new(),
         })
     }
 }
@@ -224,6 +227,12 @@ impl PythonExecutor<'_> {
             }
         };
         self.dropped_bytes[idx] += finished.stdout.dropped_bytes + finished.stderr.dropped_bytes;
+        let who = match variant {
+            Some(v) => format!("a process of variant {}", v.to_string().to_uppercase()),
+            None => "a process of the script".to_string(),
+        };
+        self.left_behind
+            .extend(finished.leftovers.iter().map(|l| l.describe(&who)));
         if self.stderr_seen[idx].is_none() {
             if let Some(line) = finished
                 .stderr
@@ -503,7 +512,15 @@ impl PythonExecutor<'_> {
             equivalence: Equivalence::not_checked(reason),
             failure: None,
         };
-        match process::run(&spec, plan.limits, self.cancel).await {
+        let outcome = process::run(&spec, plan.limits, self.cancel).await;
+        if let Ok(f) = &outcome {
+            self.left_behind.extend(
+                f.leftovers
+                    .iter()
+                    .map(|l| l.describe("the equivalence check")),
+            );
+        }
+        match outcome {
             Ok(f) => match equivalence::read(&f.stdout.text) {
                 Some(answer) => Ok(answer),
                 // Killed by a signal or exited on its own mid-call: the

@@ -59,5 +59,6 @@ pub(super) fn process_warnings(ex: &PythonExecutor, m: &Measured) -> Vec<RunWarn
     if ex.external_timing {
         warnings.push(RunWarning::ExternalTiming);
     }
+    warnings.extend(RunWarning::left_behind(&ex.left_behind));
     warnings
 }

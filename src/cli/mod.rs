@@ -60,6 +60,13 @@ pub enum Command {
         #[arg(long)]
         keep: bool,
     },
+    /// Internal: the watchdog an abbench starts; when its stdin ends (that
+    /// abbench exited, however), it kills what carries that abbench's tags.
+    #[command(name = "__watch", hide = true)]
+    Watch {
+        /// The tag prefix of the abbench to watch.
+        prefix: String,
+    },
 }
 
 /// Files to write the result to, besides what is printed.
@@ -423,6 +430,12 @@ async fn template(args: TemplateArgs) -> Result<()> {
 
 /// Runs the command line; returns the process exit code.
 pub async fn main(cli: Cli) -> Result<i32> {
+    if let Some(Command::Watch { prefix }) = &cli.command {
+        crate::process::contain::watch(prefix);
+        return Ok(0);
+    }
+    // Kept for the life of this process: its pipe closing is the watchdog's signal.
+    let _watchdog = crate::process::contain::start_watchdog();
     match cli.command {
         Some(Command::Serve) => crate::mcp::serve_stdio().await.map(|()| 0),
         None if !std::io::stdin().is_terminal() => crate::mcp::serve_stdio().await.map(|()| 0),
@@ -451,5 +464,6 @@ pub async fn main(cli: Cli) -> Result<i32> {
                 .await
                 .map(|()| 0)
         }
+        Some(Command::Watch { .. }) => unreachable!("handled above"),
     }
 }

@@ -100,6 +100,8 @@ pub(super) struct WorkloadExecutor<'a> {
     warm_stdout: [Option<String>; 2],
     /// The first non-empty stderr line of each arm.
     pub(super) stderr_seen: [Option<String>; 2],
+    /// Processes a workload left outside its group, killed, in words.
+    pub(super) left_behind: Vec<String>,
     /// A pytest workload with pytest-benchmark: give each process a
     /// `--benchmark-json` file (until the first warm-up shows no benchmark).
     pub(super) benchmark_json: bool,
@@ -160,6 +162,7 @@ impl<'a> WorkloadExecutor<'a> {
             figures: [Vec::new(), Vec::new()],
             warm_stdout: [None, None],
             stderr_seen: [None, None],
+            left_behind: Vec::new(),
             benchmark_json: false,
             suite: None,
         })
@@ -304,6 +307,12 @@ impl<'a> WorkloadExecutor<'a> {
                 )))
             }
         };
+        self.left_behind.extend(
+            finished
+                .leftovers
+                .iter()
+                .map(|l| l.describe(&format!("the {who}'s workload"))),
+        );
         if self.stderr_seen[idx].is_none() {
             self.stderr_seen[idx] = finished
                 .stderr

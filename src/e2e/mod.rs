@@ -203,7 +203,18 @@ async fn prepare(req: &E2eRequest, checked: &Checked) -> Result<Prepared, E2eErr
     if repo.show(&change.old, ".gitmodules").await.is_some() {
         return Err(invalid("the repository has git submodules, which a temporary worktree of the base does not check out: run_e2e_benchmark does not support them yet; compare by hand, or vendor the submodule's files"));
     }
-    let copied = plan::copies(checked, &repo.root)?;
+    let mut copied = plan::copies(checked, &repo.root)?;
+    // A workload script the base lacks (one the agent wrote for this
+    // measurement) runs in the base too: copied in, and said so.
+    if let Some(script) = plan::python_script(checked) {
+        let script = script.display().to_string();
+        if repo.root.join(&script).is_file()
+            && !copied.contains(&script)
+            && repo.show(&change.old, &script).await.is_none()
+        {
+            copied.push(script);
+        }
+    }
     let candidate_cwd = checked.cwd_in(&repo.root);
     if !candidate_cwd.is_dir() {
         return Err(invalid(format!(

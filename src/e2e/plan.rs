@@ -142,6 +142,27 @@ fn threshold(req: &E2eRequest, domain: Domain) -> Result<Threshold, E2eError> {
     .map_err(E2eError::Invalid)
 }
 
+/// The script a `python SCRIPT …` workload runs, relative to the root
+/// (`cwd` joined), when it is a relative path; `None` for `-m`/`-c` and
+/// for other programs (their relative paths are resolved per tree).
+pub(super) fn python_script(checked: &Checked) -> Option<PathBuf> {
+    if !is_python(&checked.words[0]) {
+        return None;
+    }
+    let mut rest = checked.words[1..].iter();
+    while let Some(w) = rest.next() {
+        match w.as_str() {
+            "-m" | "-c" => return None,
+            "-X" | "-W" => {
+                rest.next();
+            }
+            w if w.starts_with('-') => {}
+            script => return inside("command", &checked.cwd.join(script)).ok(),
+        }
+    }
+    None
+}
+
 /// `copy_to_base` entries that exist in the work tree (an error names one that does not).
 pub(super) fn copies(checked: &Checked, root: &Path) -> Result<Vec<String>, E2eError> {
     for c in &checked.copies {
@@ -281,6 +302,11 @@ pub(super) fn warnings(
             out.push(t.summary.clone());
         }
     }
+    out.extend(
+        crate::measure::warnings::RunWarning::left_behind(&ex.left_behind)
+            .iter()
+            .map(|w| w.to_string()),
+    );
     for (i, seen) in ex.stderr_seen.iter().enumerate() {
         if let Some(line) = seen {
             out.push(format!(

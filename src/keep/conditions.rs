@@ -116,6 +116,7 @@ pub(super) async fn tests(
                 let stdout_tail = f.stdout.last_lines(40);
                 if stdout_tail.trim().is_empty() { f.stderr.last_lines(40) } else { stdout_tail }
             });
+            let left_behind: Vec<String> = f.leftovers.iter().map(|l| l.describe("the test command")).collect();
             (passed, summary, json!({
                 "command": command,
                 "exit": f.exit.to_string(),
@@ -123,6 +124,7 @@ pub(super) async fn tests(
                 "failing": failing,
                 "duration_s": f.wall.as_secs_f64(),
                 "output_tail": tail,
+                "left_behind": left_behind,
             }))
         }
         Err(ProcessError::TimedOut { after, stdout, .. }) => (

@@ -147,6 +147,40 @@ pub(super) struct Revisions<'a> {
     pub(super) run_id: &'a str,
     /// An e2e run was given.
     pub(super) e2e_done: bool,
+    /// The conditions that blocked a keep.
+    pub(super) blocking: &'a [ConditionName],
+}
+
+/// After an e2e run, only the actions that can change the decision: more
+/// measurement cannot make a change simpler.
+fn after_e2e(reason: &str, blocking: &[ConditionName]) -> String {
+    let mut actions = Vec::new();
+    if blocking.contains(&ConditionName::Improvement) {
+        actions.push("lengthen the workload or raise max_pairs and run run_e2e_benchmark again");
+    }
+    if blocking.contains(&ConditionName::HotPath) {
+        actions.push("give run_e2e_benchmark a workload in which the function takes a larger share (with target_functions), or pass a target_test that exercises it");
+    }
+    let measure = !actions.is_empty();
+    if blocking.contains(&ConditionName::Simplicity) {
+        actions.push(if measure {
+            "simplify the change"
+        } else {
+            "simplify the change (more measurement cannot change this decision), or let a person accept it as it is"
+        });
+    }
+    if actions.is_empty() {
+        actions.push("run run_e2e_benchmark again with a longer workload");
+    }
+    format!(
+        "{reason}: {}; then check_keep_conditions again{}",
+        actions.join("; or "),
+        if measure {
+            " with the new e2e_run_id"
+        } else {
+            ""
+        }
+    )
 }
 
 /// What the agent should do next.
@@ -160,9 +194,7 @@ pub(super) fn next_step(decision: Decision, reason: &str, r: &Revisions) -> Stri
             "keep the change and commit it: the micro-benchmark alone justifies it".to_string()
         }
         Decision::Discard => format!("revert the change ({reason}) and try another candidate"),
-        Decision::NeedsE2e if r.e2e_done => format!(
-            "{reason}: lengthen the workload or raise max_pairs and run run_e2e_benchmark again, or simplify the change; then check_keep_conditions again with the new e2e_run_id"
-        ),
+        Decision::NeedsE2e if r.e2e_done => after_e2e(reason, r.blocking),
         Decision::NeedsE2e => {
             let codeflash = match (r.codeflash, r.candidate) {
                 (true, Some(h)) => format!(
@@ -324,6 +356,7 @@ mod tests {
             codeflash: true,
             run_id: "run-1",
             e2e_done: false,
+            blocking: &[ConditionName::Improvement],
         };
         let s = next_step(Decision::NeedsE2e, "", &r);
         assert!(
@@ -345,6 +378,21 @@ mod tests {
             },
         );
         assert!(again.starts_with("it is inconclusive: lengthen"), "{again}");
+        let simplicity_only = next_step(
+            Decision::NeedsE2e,
+            "confirmed but not simple",
+            &Revisions {
+                e2e_done: true,
+                blocking: &[ConditionName::Simplicity],
+                ..r
+            },
+        );
+        assert!(
+            simplicity_only.contains("simplify the change (more measurement cannot")
+                && !simplicity_only.contains("max_pairs")
+                && !simplicity_only.contains("e2e_run_id"),
+            "{simplicity_only}"
+        );
         let s = next_step(
             Decision::NeedsE2e,
             "",

@@ -361,8 +361,24 @@ async fn evaluate(ctx: &Context<'_>, cancel: &CancellationToken) -> Result<Evalu
     };
     let (tests, tests_s, tests_passed) = conditions::tests(req, repo, runner, cancel).await?;
     let revisions = (change.old.as_str(), change.new.as_deref());
-    let simplicity =
-        conditions::simplicity(req, repo, runner, &change.files, revisions, cancel).await;
+    // What the agent copied into the e2e run's base (a workload script, its
+    // data) serves the measurement, not the change.
+    let serving: &[String] = e2e.map_or(&[], |e| e.result.copied_to_base.as_slice());
+    let (counted, set_aside): (Vec<_>, Vec<_>) = change.files.iter().cloned().partition(|f| {
+        !serving
+            .iter()
+            .any(|c| f.path == *c || f.path.starts_with(&format!("{c}/")))
+    });
+    let mut simplicity =
+        conditions::simplicity(req, repo, runner, &counted, revisions, cancel).await;
+    if !set_aside.is_empty() {
+        let names: Vec<&str> = set_aside.iter().map(|f| f.path.as_str()).collect();
+        simplicity.summary.push_str(&format!(
+            "; not counted (copied into the e2e base to measure): {}",
+            names.join(", ")
+        ));
+        simplicity.figures["not_counted"] = serde_json::json!(names);
+    }
     let (hot_path, profile_base_s, profile_candidate_s) = match (e2e_target, &test) {
         (Some((e2e, report)), _) => (e2e::hot_path(e2e, report, min_hot_share), 0.0, 0.0),
         (None, Some(test)) => {
@@ -419,6 +435,7 @@ fn decided(ctx: &Context<'_>, evaluated: Evaluated) -> KeepResult {
         any_gain: evaluated.any_gain,
     };
     let conditions = evaluated.conditions;
+    let warnings = left_behind(&conditions);
     let (decision, reason, blocking) = match e2e {
         Some(e2e) => decide::decide_e2e(&conditions, evidence, e2e.verdict),
         None => decide::decide(&conditions, evidence),
@@ -434,6 +451,7 @@ fn decided(ctx: &Context<'_>, evaluated: Evaluated) -> KeepResult {
             codeflash: runner::find_on_path("codeflash").is_some(),
             run_id: &req.run_id,
             e2e_done: e2e.is_some(),
+            blocking: &blocking,
         },
     );
     KeepResult {
@@ -455,8 +473,19 @@ fn decided(ctx: &Context<'_>, evaluated: Evaluated) -> KeepResult {
         runner: runner.clone(),
         limits: KeepLimits::of(req, evaluated.min_hot_share),
         durations: evaluated.durations,
-        warnings: Vec::new(),
+        warnings,
     }
+}
+
+/// A warning for each process a condition's command left running outside
+/// its process group (killed when the command ended).
+fn left_behind(conditions: &[Condition]) -> Vec<String> {
+    conditions
+        .iter()
+        .filter_map(|c| c.figures.get("left_behind")?.as_array().cloned())
+        .flatten()
+        .filter_map(|w| w.as_str().map(String::from))
+        .collect()
 }
 
 impl KeepRequest {

@@ -52,6 +52,11 @@ pub enum RunWarning {
     },
     /// No ABBENCH line: whole-process wall times were used.
     ExternalTiming,
+    /// A process outlived its call outside its process group, and was killed.
+    LeftBehind {
+        /// Who left what, in words.
+        sentence: String,
+    },
     /// The 1-minute load average was above the core count.
     HighLoad {
         /// The highest load average seen, at the start or the end.
@@ -124,6 +129,28 @@ pub enum RunWarning {
     },
 }
 
+impl RunWarning {
+    /// The first three processes left behind, each a warning, and how many more.
+    pub fn left_behind(found: &[String]) -> Vec<RunWarning> {
+        let mut out: Vec<RunWarning> = found
+            .iter()
+            .take(3)
+            .map(|sentence| RunWarning::LeftBehind {
+                sentence: sentence.clone(),
+            })
+            .collect();
+        if found.len() > 3 {
+            out.push(RunWarning::LeftBehind {
+                sentence: format!(
+                    "{} more processes were left behind and killed the same way",
+                    found.len() - 3
+                ),
+            });
+        }
+        out
+    }
+}
+
 impl fmt::Display for RunWarning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use RunWarning::*;
@@ -144,6 +171,7 @@ impl fmt::Display for RunWarning {
             LiveObjects { variant, per_block } => write!(f, "variant {variant} leaves about {per_block} more live objects after every block (a cache that grows, or a leak): later blocks run against more state than the first; if production does not, {ISOLATE}"),
             AaMismatch { variant, speedup } => write!(f, "variant {variant} measured against itself in the two slots of a round reads {speedup:.3}x, not 1.000x: the slots are not alike for this code, so the pairing may be biased; {ISOLATE}"),
             Equivalence { sentence } => f.write_str(sentence),
+            LeftBehind { sentence } => write!(f, "{sentence}; a measured process that leaves work running disturbs the processes after it"),
             LedgerSetAside { message } => f.write_str(message),
             NotRecorded { problem, run_id } => write!(f, "the ledger could not record this run ({problem}): the result above is complete, but run_id {run_id} will not be found by check_keep_conditions or benchmark_history"),
         }

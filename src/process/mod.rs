@@ -10,7 +10,10 @@
 //!   timeout the group gets SIGTERM, a short grace period, then SIGKILL; on
 //!   cancellation SIGKILL at once.
 //! - However the call ends — exit, timeout, cancellation, or the future being
-//!   dropped — the whole group is killed, so nothing it started survives.
+//!   dropped — the whole group is killed, so nothing it started survives;
+//!   and whatever left the group (`setsid()`) or was re-parented away is
+//!   found by the tag every child carries in its environment, killed, and
+//!   reported in [`Finished::leftovers`] (see [`contain`]).
 //!
 //! Nothing here ever goes through a shell: argv words are passed as they are.
 
@@ -22,6 +25,9 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
+
+pub mod contain;
+pub use contain::Leftover;
 
 /// How long a timed-out group gets between SIGTERM and SIGKILL.
 const TERM_GRACE: Duration = Duration::from_millis(500);
@@ -144,6 +150,8 @@ pub struct Finished {
     pub stderr: Captured,
     /// Wall time from spawn to exit.
     pub wall: Duration,
+    /// Descendants found alive outside its group after it exited, and killed.
+    pub leftovers: Vec<Leftover>,
 }
 
 /// Why a process did not run to its end.
@@ -194,8 +202,9 @@ pub enum ProcessError {
 /// is shutting down can kill them all before it exits.
 static LIVE_GROUPS: std::sync::Mutex<Vec<libc::pid_t>> = std::sync::Mutex::new(Vec::new());
 
-/// SIGKILLs every process group still running. For shutdown paths where
-/// the tasks that own the groups may never get to run their destructors.
+/// SIGKILLs every process group still running, and every descendant that
+/// left its group. For shutdown paths where the tasks that own the groups
+/// may never get to run their destructors.
 pub fn kill_all_groups() {
     let groups = LIVE_GROUPS.lock().map(|g| g.clone()).unwrap_or_default();
     for pgid in groups {
@@ -204,20 +213,30 @@ pub fn kill_all_groups() {
             libc::killpg(pgid, libc::SIGKILL);
         }
     }
+    let prefix = contain::own_prefix();
+    contain::sweep(&|t: &str| t.starts_with(prefix), None);
 }
 
-/// Kills the whole process group when dropped: the last line of defence
-/// against a grandchild outliving its call.
+/// Kills the whole process group, and what left it, when finished or
+/// dropped: the last line of defence against a grandchild outliving its
+/// call.
 struct GroupGuard {
     pgid: libc::pid_t,
+    /// The child's `ABBENCH_TAG`.
+    tag: String,
+    finished: bool,
 }
 
 impl GroupGuard {
-    fn new(pgid: libc::pid_t) -> Self {
+    fn new(pgid: libc::pid_t, tag: String) -> Self {
         if let Ok(mut groups) = LIVE_GROUPS.lock() {
             groups.push(pgid);
         }
-        GroupGuard { pgid }
+        GroupGuard {
+            pgid,
+            tag,
+            finished: false,
+        }
     }
 
     fn signal(&self, sig: libc::c_int) {
@@ -226,13 +245,22 @@ impl GroupGuard {
             libc::killpg(self.pgid, sig);
         }
     }
+
+    /// Kills the group and every tagged process outside it; returns those.
+    fn finish(&mut self) -> Vec<Leftover> {
+        self.finished = true;
+        self.signal(libc::SIGKILL);
+        if let Ok(mut groups) = LIVE_GROUPS.lock() {
+            groups.retain(|&g| g != self.pgid);
+        }
+        contain::sweep_tag(&self.tag, self.pgid)
+    }
 }
 
 impl Drop for GroupGuard {
     fn drop(&mut self) {
-        self.signal(libc::SIGKILL);
-        if let Ok(mut groups) = LIVE_GROUPS.lock() {
-            groups.retain(|&g| g != self.pgid);
+        if !self.finished {
+            self.finish();
         }
     }
 }
@@ -328,9 +356,11 @@ fn spawn(
     stdin: Stdio,
     stderr: Stdio,
 ) -> Result<(tokio::process::Child, GroupGuard), ProcessError> {
+    let tag = contain::new_tag();
     let mut cmd = tokio::process::Command::new(program);
     cmd.args(&spec.argv[1..])
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .env(contain::TAG_VAR, &tag)
         .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(stderr)
@@ -358,8 +388,10 @@ fn spawn(
             source,
         },
     })?;
-    let guard =
-        GroupGuard::new(child.id().expect("a freshly spawned child has a pid") as libc::pid_t);
+    let guard = GroupGuard::new(
+        child.id().expect("a freshly spawned child has a pid") as libc::pid_t,
+        tag,
+    );
     Ok((child, guard))
 }
 
@@ -479,13 +511,16 @@ pub async fn run(
 
     match ending {
         Ending::Exited(status) => {
-            // The leader is gone; anything it left behind in the group goes too.
-            drop(guard);
+            // The leader is gone; anything it left behind goes too (before
+            // the pipes are drained: a leftover may hold them open).
+            let mut guard = guard;
+            let leftovers = guard.finish();
             Ok(Finished {
                 exit: exit_of(status),
                 stdout: collect(out_task).await,
                 stderr: collect(err_task).await,
                 wall,
+                leftovers,
             })
         }
         Ending::TimedOut => {
