@@ -67,6 +67,20 @@ pub struct Repo {
     pub root: PathBuf,
 }
 
+/// FNV-1a, 64 bits, over `parts` (each followed by a NUL): stable across
+/// builds, unlike std's hasher, and enough to tell contents apart.
+pub fn fnv1a(parts: &[Vec<u8>]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in parts
+        .iter()
+        .flat_map(|p| p.iter().chain(std::iter::once(&0u8)))
+    {
+        h ^= u64::from(*byte);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
 async fn git_in(dir: &Path, args: &[&str]) -> Result<String, GitError> {
     git_with_input(dir, args, None).await
 }
@@ -245,6 +259,29 @@ impl Repo {
             }
         }
         Ok(changes)
+    }
+
+    /// A fingerprint of the change's content: the base commit, and the
+    /// candidate commit or (the work tree) the binary diff of the tracked
+    /// files and every untracked file's bytes. Equal fingerprints mean the
+    /// same files, so a test result can be reused (ignored files are not in
+    /// it).
+    pub async fn fingerprint(&self, change: &Change) -> Result<String, GitError> {
+        let mut parts: Vec<Vec<u8>> = vec![change.old.clone().into_bytes()];
+        match &change.new {
+            Some(new) => parts.push(new.clone().into_bytes()),
+            None => {
+                let diff = self
+                    .git(&["diff", "--binary", "--no-renames", &change.old])
+                    .await?;
+                parts.push(diff.into_bytes());
+                for f in change.files.iter().filter(|f| f.untracked) {
+                    parts.push(f.path.clone().into_bytes());
+                    parts.push(std::fs::read(self.root.join(&f.path)).unwrap_or_default());
+                }
+            }
+        }
+        Ok(format!("{:016x}", fnv1a(&parts)))
     }
 
     /// The work tree against `base`; if that is empty and `base` is HEAD,

@@ -374,3 +374,48 @@ async fn bad_inputs_are_clear_errors() {
         .await;
     assert!(msg.contains("RFC 3339"), "{msg}");
 }
+
+/// A second check of the same change (same content, test command and
+/// runner) reuses the first one's test result instead of running the suite
+/// again, and says so; a change to the content runs the tests again.
+#[tokio::test]
+async fn the_same_change_is_not_tested_twice() {
+    let server = common::start().await;
+    let repo = project();
+    write(repo.path(), "shop/inventory.py", &optimized_with_restock());
+    let r = run(
+        &server,
+        repo.path(),
+        "twice",
+        "return count_known_set(ORDERS, CATALOGUE)",
+        json!({"max_pairs": 6}),
+    )
+    .await;
+    let run_id = r["run_id"].as_str().unwrap();
+    let first = check(&server, run_id, repo.path(), TARGET).await;
+    let tests = condition(&first, "tests");
+    assert!(tests["figures"]["content_key"].is_string(), "{tests:#}");
+    assert!(first["durations"]["tests_s"].as_f64().unwrap() > 0.0);
+
+    let second = check(&server, run_id, repo.path(), TARGET).await;
+    let tests = condition(&second, "tests");
+    let summary = tests["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with(&format!(
+            "reused from check {}",
+            first["check_id"].as_str().unwrap()
+        )),
+        "{summary}"
+    );
+    assert_eq!(second["durations"]["tests_s"], 0.0);
+    assert_eq!(tests["passed"], condition(&first, "tests")["passed"]);
+
+    // One more byte in an untracked file: a different change, tested again.
+    write(repo.path(), "notes.txt", "x");
+    let third = check(&server, run_id, repo.path(), TARGET).await;
+    let summary = condition(&third, "tests")["summary"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!summary.starts_with("reused"), "{summary}");
+}

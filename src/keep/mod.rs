@@ -267,6 +267,45 @@ struct Context<'a> {
     repo: &'a Repo,
     change: &'a crate::git::Change,
     runner: &'a Runner,
+    /// The test command's result on this very content, from an earlier check.
+    earlier_tests: Option<Condition>,
+    /// What identifies the test run: change content, command, runner.
+    tests_key: Option<String>,
+}
+
+/// Where the tests condition's key is filed in a decision's result.
+const TESTS_KEY_PATH: &str = "$.conditions[1].figures.content_key";
+
+/// The key of a test run: the change's content, the test command and the
+/// runner (`None` when git cannot fingerprint the change).
+async fn tests_key(
+    req: &KeepRequest,
+    repo: &Repo,
+    runner: &Runner,
+    change: &crate::git::Change,
+) -> Option<String> {
+    let content = repo.fingerprint(change).await.ok()?;
+    let parts = [
+        content.into_bytes(),
+        req.test_command.clone().into_bytes(),
+        runner.argv.join("\0").into_bytes(),
+    ];
+    Some(format!("{:016x}", crate::git::fnv1a(&parts)))
+}
+
+/// The tests condition of the newest check with `key`, said to be reused.
+fn earlier_tests(ledger_dir: Option<&Path>, repo: &Repo, key: &str) -> Option<Condition> {
+    let ledger = Ledger::open_in(ledger_dir).ok()?;
+    let root = repo.root.display().to_string();
+    let (check_id, at, result) = ledger.decision_where(&root, TESTS_KEY_PATH, key).ok()??;
+    let mut tests: Condition = serde_json::from_value(result["conditions"][1].clone()).ok()?;
+    let age = ledger::age_s(&at).map_or_else(String::new, |s| format!(", {s:.0} s ago"));
+    tests.summary = format!(
+        "reused from check {check_id}{age} (same content, command and runner): {}",
+        tests.summary
+    );
+    tests.figures["reused_from"] = serde_json::json!(check_id);
+    Some(tests)
 }
 
 /// The four conditions as evaluated, with what the decision needs beyond them.
@@ -309,6 +348,7 @@ pub async fn check(
         &repo.root,
         runner::active_virtualenv(&Default::default()).as_deref(),
     )?;
+    let tests_key = tests_key(req, &repo, &runner, &change).await;
     let ctx = Context {
         req,
         run: &run,
@@ -316,6 +356,10 @@ pub async fn check(
         repo: &repo,
         change: &change,
         runner: &runner,
+        earlier_tests: tests_key
+            .as_deref()
+            .and_then(|k| earlier_tests(ledger_dir, &repo, k)),
+        tests_key,
     };
     let mut evaluated = evaluate(&ctx, cancel).await?;
     evaluated.durations.total_s = started.elapsed().as_secs_f64();
@@ -342,6 +386,7 @@ async fn evaluate(ctx: &Context<'_>, cancel: &CancellationToken) -> Result<Evalu
         repo,
         change,
         runner,
+        ..
     } = *ctx;
     let (target, candidate_line) =
         hot_path::locate(&req.target_function, runner, &repo.root, cancel).await?;
@@ -359,7 +404,16 @@ async fn evaluate(ctx: &Context<'_>, cancel: &CancellationToken) -> Result<Evalu
         Some(e2e) => e2e::improvement(e2e, run),
         None => conditions::improvement(run),
     };
-    let (tests, tests_s, tests_passed) = conditions::tests(req, repo, runner, cancel).await?;
+    let (tests, tests_s, tests_passed) = match &ctx.earlier_tests {
+        Some(earlier) => (earlier.clone(), 0.0, earlier.passed),
+        None => {
+            let (mut tests, s, passed) = conditions::tests(req, repo, runner, cancel).await?;
+            if let Some(key) = &ctx.tests_key {
+                tests.figures["content_key"] = serde_json::json!(key);
+            }
+            (tests, s, passed)
+        }
+    };
     let revisions = (change.old.as_str(), change.new.as_deref());
     // What the agent copied into the e2e run's base (a workload script, its
     // data) serves the measurement, not the change.

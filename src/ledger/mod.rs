@@ -27,7 +27,7 @@ use records::{decision_row, json, run_row, DecisionRow, RunRow, RUN_COLUMNS};
 pub use records::{
     this_version, DecisionRecord, History, HistoryFilter, HistoryRow, RunKind, RunRecord,
 };
-pub use time::{new_run_id, normalize_rfc3339, rfc3339};
+pub use time::{age_s, new_run_id, normalize_rfc3339, rfc3339};
 
 /// Files `record` in the ledger in `dir` (the configured one when `None`)
 /// off the async threads. `Ok` carries the warning that an unreadable file
@@ -373,6 +373,34 @@ impl Ledger {
             )
             .map(drop)
             .map_err(|e| self.err(e))
+    }
+
+    /// The newest decision about `repo` whose result has `value` at the
+    /// JSON path `path`: (check id, created at, result).
+    pub fn decision_where(
+        &self,
+        repo: &str,
+        path: &str,
+        value: &str,
+    ) -> Result<Option<(String, String, serde_json::Value)>, LedgerError> {
+        let found = self
+            .conn
+            .query_row(
+                "SELECT check_id, created_at, result FROM decisions
+                 WHERE repo = ?1 AND json_extract(result, ?2) = ?3
+                 ORDER BY created_at DESC LIMIT 1",
+                params![repo, path, value],
+                |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok(found.and_then(|(id, at, result)| Some((id, at, serde_json::from_str(&result).ok()?))))
     }
 
     /// Target functions of recorded decisions that contain `part`, most

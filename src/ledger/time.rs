@@ -53,6 +53,22 @@ pub fn normalize_rfc3339(text: &str) -> Option<String> {
     ))
 }
 
+/// Seconds from a stored time (`YYYY-MM-DDTHH:MM:SSZ`) to now.
+pub fn age_s(stored: &str) -> Option<f64> {
+    let b = stored.as_bytes();
+    if b.len() < 19 || !stored.is_ascii() {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| stored[r].parse::<i64>().ok();
+    let days = days_from_civil(n(0..4)?, n(5..7)? as u32, n(8..10)? as u32);
+    let at = days * 86_400 + n(11..13)? * 3600 + n(14..16)? * 60 + n(17..19)?;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .ok()?
+        .as_secs_f64();
+    Some((now - at as f64).max(0.0))
+}
+
 /// Days since 1970-01-01 of a civil date (Hinnant's algorithm).
 fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -109,6 +125,14 @@ pub fn new_run_id(now: SystemTime, random: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn age_of_a_stored_time() {
+        let minute_ago = rfc3339(SystemTime::now() - Duration::from_secs(60));
+        let age = age_s(&minute_ago).unwrap();
+        assert!((59.0..62.0).contains(&age), "{age}");
+        assert_eq!(age_s("yesterday"), None);
+    }
 
     #[test]
     fn dates() {
