@@ -340,12 +340,16 @@ fn filed_in(ledger: &Ledger, run_id: &str) -> Result<Filed, HistoryError> {
     }
     let e2e: Option<ledger::RunRecord<E2eRequest, E2eResult>> =
         ledger.get_run_of(RunKind::E2e, run_id)?;
-    e2e.map(|r| Filed::E2e(Box::new(r.result))).ok_or_else(|| {
-        HistoryError::Invalid(format!(
-            "no run {run_id:?} in {}: benchmark_history without run_id (`abbench history`) lists the recorded runs",
-            ledger.path().display()
-        ))
-    })
+    e2e.map(|r| Filed::E2e(Box::new(r.result)))
+        .ok_or_else(|| no_run(ledger, run_id))
+}
+
+/// The error for an id the ledger does not hold, saying where to look.
+fn no_run(ledger: &Ledger, run_id: &str) -> HistoryError {
+    HistoryError::Invalid(format!(
+        "no run {run_id:?} in {}: benchmark_history without run_id (`abbench history`) lists the recorded runs",
+        ledger.path().display()
+    ))
 }
 
 /// The result filed under `run_id` (a micro or an e2e run), whole, as JSON.
@@ -360,12 +364,7 @@ fn record(ledger: &Ledger, run_id: &str) -> Result<serde_json::Value, HistoryErr
 /// A run's result from an open ledger; unknown ids are an error that says where to look.
 fn recorded(ledger: &Ledger, run_id: &str) -> Result<RunResult, HistoryError> {
     let run: Option<crate::bench::FiledRun> = ledger.get_run(run_id)?;
-    run.map(|r| r.result).ok_or_else(|| {
-        HistoryError::Invalid(format!(
-            "no run {run_id:?} in {}: benchmark_history (`abbench history`) lists the recorded runs",
-            ledger.path().display()
-        ))
-    })
+    run.map(|r| r.result).ok_or_else(|| no_run(ledger, run_id))
 }
 
 /// One side of a [`Comparison`].

@@ -227,12 +227,14 @@ impl PythonExecutor<'_> {
             }
         };
         self.dropped_bytes[idx] += finished.stdout.dropped_bytes + finished.stderr.dropped_bytes;
-        let who = match variant {
-            Some(v) => format!("a process of variant {}", v.to_string().to_uppercase()),
-            None => "a process of the script".to_string(),
-        };
-        self.left_behind
-            .extend(finished.leftovers.iter().map(|l| l.describe(&who)));
+        if !finished.leftovers.is_empty() {
+            let who = match variant {
+                Some(v) => format!("a process of variant {}", v.to_string().to_uppercase()),
+                None => "a process of the script".to_string(),
+            };
+            self.left_behind
+                .extend(finished.leftovers.iter().map(|l| l.describe(&who)));
+        }
         if self.stderr_seen[idx].is_none() {
             if let Some(line) = finished
                 .stderr

@@ -434,8 +434,6 @@ pub async fn main(cli: Cli) -> Result<i32> {
         crate::process::contain::watch(prefix);
         return Ok(0);
     }
-    // Kept for the life of this process: its pipe closing is the watchdog's signal.
-    let _watchdog = crate::process::contain::start_watchdog();
     match cli.command {
         Some(Command::Serve) => crate::mcp::serve_stdio().await.map(|()| 0),
         None if !std::io::stdin().is_terminal() => crate::mcp::serve_stdio().await.map(|()| 0),

@@ -149,18 +149,41 @@ pub(super) fn python_script(checked: &Checked) -> Option<PathBuf> {
     if !is_python(&checked.words[0]) {
         return None;
     }
-    let mut rest = checked.words[1..].iter();
+    match python_runs(&checked.words[1..]) {
+        PythonRuns::Script(script) => inside("command", &checked.cwd.join(script)).ok(),
+        _ => None,
+    }
+}
+
+/// What an interpreter's arguments run, past its own options.
+enum PythonRuns<'a> {
+    /// `-m MODULE`.
+    Module(&'a str),
+    /// A script path.
+    Script(&'a str),
+    /// `-c CODE`, or nothing.
+    Other,
+}
+
+fn python_runs(args: &[String]) -> PythonRuns<'_> {
+    let mut rest = args.iter();
     while let Some(w) = rest.next() {
         match w.as_str() {
-            "-m" | "-c" => return None,
+            "-m" => {
+                return rest
+                    .next()
+                    .map_or(PythonRuns::Other, |m| PythonRuns::Module(m))
+            }
+            "-c" => return PythonRuns::Other,
+            // Options that take a value.
             "-X" | "-W" => {
                 rest.next();
             }
             w if w.starts_with('-') => {}
-            script => return inside("command", &checked.cwd.join(script)).ok(),
+            script => return PythonRuns::Script(script),
         }
     }
-    None
+    PythonRuns::Other
 }
 
 /// `copy_to_base` entries that exist in the work tree (an error names one that does not).
@@ -212,23 +235,8 @@ fn runs_pytest(words: &[String]) -> bool {
     if matches!(program, "pytest" | "py.test") {
         return true;
     }
-    if !program.starts_with("python") {
-        return false;
-    }
-    // The interpreter's own options come before the script or `-m MODULE`.
-    let mut rest = words[1..].iter();
-    while let Some(w) = rest.next() {
-        match w.as_str() {
-            "-m" => return rest.next().is_some_and(|m| m == "pytest"),
-            "-c" => return false,
-            "-X" | "-W" => {
-                rest.next();
-            }
-            w if w.starts_with('-') => continue,
-            _ => return false,
-        }
-    }
-    false
+    program.starts_with("python")
+        && matches!(python_runs(&words[1..]), PythonRuns::Module("pytest"))
 }
 
 /// `python`, `python3`, `python3.12`: the runner stands in for it.

@@ -318,6 +318,8 @@ struct Evaluated {
     min_hot_share: f64,
     /// The target as `file::qualname`.
     target: String,
+    /// Processes this check's test command left running outside its group.
+    warnings: Vec<String>,
 }
 
 /// Checks the four conditions and decides. `ledger_dir` overrides the configured one.
@@ -404,13 +406,22 @@ async fn evaluate(ctx: &Context<'_>, cancel: &CancellationToken) -> Result<Evalu
         Some(e2e) => e2e::improvement(e2e, run),
         None => conditions::improvement(run),
     };
+    let mut warnings = Vec::new();
     let (tests, tests_s, tests_passed) = match &ctx.earlier_tests {
+        // Its processes were killed and named when it ran: no warning again.
         Some(earlier) => (earlier.clone(), 0.0, earlier.passed),
         None => {
             let (mut tests, s, passed) = conditions::tests(req, repo, runner, cancel).await?;
             if let Some(key) = &ctx.tests_key {
                 tests.figures["content_key"] = serde_json::json!(key);
             }
+            warnings.extend(
+                tests.figures["left_behind"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|w| w.as_str().map(String::from)),
+            );
             (tests, s, passed)
         }
     };
@@ -461,6 +472,7 @@ async fn evaluate(ctx: &Context<'_>, cancel: &CancellationToken) -> Result<Evalu
         },
         min_hot_share,
         target: format!("{}::{}", target.file, target.qualname),
+        warnings,
     })
 }
 
@@ -489,7 +501,7 @@ fn decided(ctx: &Context<'_>, evaluated: Evaluated) -> KeepResult {
         any_gain: evaluated.any_gain,
     };
     let conditions = evaluated.conditions;
-    let warnings = left_behind(&conditions);
+    let warnings = evaluated.warnings;
     let (decision, reason, blocking) = match e2e {
         Some(e2e) => decide::decide_e2e(&conditions, evidence, e2e.verdict),
         None => decide::decide(&conditions, evidence),
@@ -529,17 +541,6 @@ fn decided(ctx: &Context<'_>, evaluated: Evaluated) -> KeepResult {
         durations: evaluated.durations,
         warnings,
     }
-}
-
-/// A warning for each process a condition's command left running outside
-/// its process group (killed when the command ended).
-fn left_behind(conditions: &[Condition]) -> Vec<String> {
-    conditions
-        .iter()
-        .filter_map(|c| c.figures.get("left_behind")?.as_array().cloned())
-        .flatten()
-        .filter_map(|w| w.as_str().map(String::from))
-        .collect()
 }
 
 impl KeepRequest {

@@ -20,24 +20,26 @@ use crate::verdict::{Estimate, Verdict};
 
 pub use crate::history::Detail;
 
-/// A tool's answer as MCP carries it: `structuredContent` (the compact
-/// JSON an agent acts on) and a text block of the same in a few lines.
-pub struct Answer<T> {
-    /// The structured answer.
-    pub value: T,
-    /// Its text form.
-    pub text: String,
+/// An answer's few lines, for clients that show text.
+pub trait Summary {
+    /// Led by the verdict or decision.
+    fn text(&self) -> String;
 }
 
-impl<T: Serialize + JsonSchema + 'static> rmcp::handler::server::tool::IntoCallToolResult
+/// A tool's answer as MCP carries it: `structuredContent` (the compact
+/// JSON an agent acts on) and a text block of its [`Summary`].
+pub struct Answer<T>(pub T);
+
+impl<T: Serialize + JsonSchema + Summary + 'static> rmcp::handler::server::tool::IntoCallToolResult
     for Answer<T>
 {
     fn into_call_tool_result(self) -> Result<rmcp::model::CallToolResponse, rmcp::ErrorData> {
-        let value = serde_json::to_value(self.value).map_err(|e| {
+        let text = self.0.text();
+        let value = serde_json::to_value(self.0).map_err(|e| {
             rmcp::ErrorData::internal_error(format!("cannot serialize the answer: {e}"), None)
         })?;
         let mut result = rmcp::model::CallToolResult::structured(value);
-        result.content = vec![rmcp::model::ContentBlock::text(self.text)];
+        result.content = vec![rmcp::model::ContentBlock::text(text)];
         Ok(result.into())
     }
 }
@@ -150,9 +152,10 @@ impl GenerateAnswer {
             record: record(detail, g),
         }
     }
+}
 
-    /// The lines a text-only client shows.
-    pub fn text(&self) -> String {
+impl Summary for GenerateAnswer {
+    fn text(&self) -> String {
         let mut out = format!(
             "wrote {}\nsame result: {}{}\nnext: {}\n",
             self.path,
@@ -284,9 +287,10 @@ impl RunAnswer {
             record: record(detail, r),
         }
     }
+}
 
-    /// The lines a text-only client shows.
-    pub fn text(&self) -> String {
+impl Summary for RunAnswer {
+    fn text(&self) -> String {
         let mut out = self.head.text();
         out.push_str(&format!(
             "same result: {}\nrun_id {}; next: {}\n",
@@ -359,9 +363,10 @@ impl KeepAnswer {
             record: record(detail, k),
         }
     }
+}
 
-    /// The lines a text-only client shows.
-    pub fn text(&self) -> String {
+impl Summary for KeepAnswer {
+    fn text(&self) -> String {
         let mut out = format!(
             "DECISION {}: {}\nnext: {}\n",
             self.decision.as_str(),
@@ -425,9 +430,10 @@ impl E2eAnswer {
             record: record(detail, r),
         }
     }
+}
 
-    /// The lines a text-only client shows.
-    pub fn text(&self) -> String {
+impl Summary for E2eAnswer {
+    fn text(&self) -> String {
         let mut out = self.head.text();
         for t in &self.targets {
             out.push_str(&format!("target: {t}\n"));
@@ -526,13 +532,14 @@ impl HistoryAnswer {
         runs.sort_by(|a, b| b.created_at.cmp(&a.created_at));
         HistoryAnswer {
             runs,
-            record: None,
+            record: h.record.clone(),
             warnings: h.warnings.clone(),
         }
     }
+}
 
-    /// The lines a text-only client shows.
-    pub fn text(&self) -> String {
+impl Summary for HistoryAnswer {
+    fn text(&self) -> String {
         let mut out = String::new();
         if let Some(record) = &self.record {
             out.push_str(&serde_json::to_string(record).unwrap_or_default());

@@ -37,7 +37,7 @@ use references::REFERENCES;
 mod answers;
 mod log;
 mod portable;
-pub mod prompt;
+mod prompt;
 mod references;
 pub(crate) mod stdio;
 mod tasks;
@@ -173,16 +173,12 @@ impl AbbenchServer {
         let generated = generate::generate(&request)
             .await
             .map_err(|e| e.to_string())?;
-        let value = GenerateAnswer::of(
+        Ok(Answer(GenerateAnswer::of(
             &generated,
             request.include_script,
             request.detail,
             request.cwd.as_deref(),
-        );
-        Ok(Answer {
-            text: value.text(),
-            value,
-        })
+        )))
     }
 
     #[tool(
@@ -209,11 +205,7 @@ impl AbbenchServer {
         let _ = forwarder.await;
         let result = outcome.map_err(|e| e.to_string())?;
         self.warn(&ctx, &result.warnings).await;
-        let value = RunAnswer::of(&result, request.detail);
-        Ok(Answer {
-            text: value.text(),
-            value,
-        })
+        Ok(Answer(RunAnswer::of(&result, request.detail)))
     }
 
     #[tool(
@@ -239,11 +231,7 @@ impl AbbenchServer {
         let _ = forwarder.await;
         let result = outcome.map_err(|e| e.to_string())?;
         self.warn(&ctx, &result.warnings).await;
-        let value = E2eAnswer::of(&result, request.detail);
-        Ok(Answer {
-            text: value.text(),
-            value,
-        })
+        Ok(Answer(E2eAnswer::of(&result, request.detail)))
     }
 
     #[tool(
@@ -267,11 +255,7 @@ impl AbbenchServer {
         let result = keep::check(&request, None, &cancel)
             .await
             .map_err(|e| e.to_string())?;
-        let value = KeepAnswer::of(&result, request.detail);
-        Ok(Answer {
-            text: value.text(),
-            value,
-        })
+        Ok(Answer(KeepAnswer::of(&result, request.detail)))
     }
 
     #[tool(
@@ -315,12 +299,7 @@ impl AbbenchServer {
             .await
             .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?;
-        let mut value = HistoryAnswer::of(&result);
-        value.record = result.record;
-        Ok(Answer {
-            text: value.text(),
-            value,
-        })
+        Ok(Answer(HistoryAnswer::of(&result)))
     }
 }
 

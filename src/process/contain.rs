@@ -185,12 +185,22 @@ pub fn watch(prefix: &str) {
     sweep(&|t: &str| t.starts_with(prefix), None);
 }
 
-/// Starts the watchdog for this abbench: a process of its own session,
-/// outside every group abbench kills, holding the read end of a pipe whose
-/// write end only this process holds (close-on-exec, so no child inherits
-/// it). Best effort: without it, a SIGKILLed abbench may leave escaped
-/// descendants (docs/reliability.md).
-pub fn start_watchdog() -> Option<std::process::Child> {
+/// Starts, once, the watchdog for this abbench: a process of its own
+/// session, outside every group abbench kills, holding the read end of a
+/// pipe whose write end only this process holds (close-on-exec, so no
+/// child inherits it; never closed before abbench exits). Called before the
+/// first child starts, so a command that starts none costs nothing. Best
+/// effort: without it, a SIGKILLed abbench may leave escaped descendants
+/// (docs/reliability.md). Not in unit tests, whose executable is not abbench.
+pub fn ensure_watchdog() {
+    static WATCHDOG: std::sync::OnceLock<Option<std::process::Child>> = std::sync::OnceLock::new();
+    if cfg!(test) {
+        return;
+    }
+    WATCHDOG.get_or_init(start_watchdog);
+}
+
+fn start_watchdog() -> Option<std::process::Child> {
     use std::os::unix::process::CommandExt;
     let exe = std::env::current_exe().ok()?;
     let mut cmd = std::process::Command::new(exe);

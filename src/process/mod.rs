@@ -356,6 +356,7 @@ fn spawn(
     stdin: Stdio,
     stderr: Stdio,
 ) -> Result<(tokio::process::Child, GroupGuard), ProcessError> {
+    contain::ensure_watchdog();
     let tag = contain::new_tag();
     let mut cmd = tokio::process::Command::new(program);
     cmd.args(&spec.argv[1..])
