@@ -131,6 +131,46 @@ async fn a_true_speedup_is_above_threshold_and_decides_the_keep() {
     assert_eq!(h["runs"][0]["confirms"], "run-micro-1");
 }
 
+/// A target that turns from building a list into a generator is timed per
+/// call over its resumptions (the consumer's time between items is not its
+/// own), so its figure agrees with the workload's.
+#[tokio::test]
+async fn a_target_that_becomes_a_generator_is_compared_call_for_call() {
+    let server = common::start().await;
+    let repo = project();
+    let marker = common::unique("e2e_gen");
+    apply(
+        repo.path(),
+        "def normalize(words):\n    for w in words:\n        yield w.lower()\n",
+    );
+    let r = server
+        .call_ok(
+            "run_e2e_benchmark",
+            args(
+                repo.path(),
+                20000,
+                &marker,
+                json!({"target_functions": [TARGET]}),
+            ),
+        )
+        .await;
+    assert_eq!(r["comparison"]["verdict"], "above_threshold", "{r:#}");
+    let t = &r["targets"][0];
+    assert_eq!(t["base"]["calls"], 4.0, "{t:#}");
+    assert_eq!(t["candidate"]["calls"], 4.0, "{t:#}");
+    assert_eq!(t["base"]["generator"], false, "{t:#}");
+    assert_eq!(t["candidate"]["generator"], true, "{t:#}");
+    assert!(t["speedup"]["low"].as_f64().unwrap() > 1.0, "{t:#}");
+    assert!(
+        t["summary"]
+            .as_str()
+            .unwrap()
+            .contains("(a generator on the candidate: its time is the sum of its resumptions"),
+        "{t:#}"
+    );
+    nothing_left(repo.path(), &marker);
+}
+
 #[tokio::test]
 async fn check_keep_conditions_judges_the_improvement_end_to_end() {
     let server = common::start().await;
@@ -647,7 +687,6 @@ async fn an_untracked_workload_script_is_measured_on_both_and_not_counted_as_the
     let repo = project();
     apply(repo.path(), FAST);
     let marker = common::unique("e2e_untracked");
-    std::fs::write(repo.path().join("bench_workload.py"), WORKLOAD).unwrap();
     let bench = tempfile::tempdir().unwrap();
     let script = common::generate(&server, bench.path(), json!({
         "name": common::unique("untracked"), "domain": "cpu", "repo": repo.path(), "target": TARGET,
@@ -659,6 +698,19 @@ async fn an_untracked_workload_script_is_measured_on_both_and_not_counted_as_the
             json!({"script": script, "cwd": repo.path(), "max_pairs": 6}),
         )
         .await;
+    let test_command = format!(
+        "{} -m pytest -q -p no:cacheprovider",
+        common::test_python().display()
+    );
+    let first = server
+        .call_ok(
+            "check_keep_conditions",
+            json!({"run_id": micro["run_id"], "repo": repo.path(), "test_command": test_command,
+                   "runner": common::test_python(), "target_test": "tests/test_report.py::test_normalize"}),
+        )
+        .await;
+    // The agent writes the workload only now, for the e2e run.
+    std::fs::write(repo.path().join("bench_workload.py"), WORKLOAD).unwrap();
     let e2e = server
         .call_ok(
             "run_e2e_benchmark",
@@ -672,10 +724,6 @@ async fn an_untracked_workload_script_is_measured_on_both_and_not_counted_as_the
         "{e2e:#}"
     );
     nothing_left(repo.path(), &marker);
-    let test_command = format!(
-        "{} -m pytest -q -p no:cacheprovider",
-        common::test_python().display()
-    );
     let k = server
         .call_ok(
             "check_keep_conditions",
@@ -687,6 +735,17 @@ async fn an_untracked_workload_script_is_measured_on_both_and_not_counted_as_the
     assert_eq!(simplicity["figures"]["files_changed"], 1, "{simplicity:#}");
     assert_eq!(
         simplicity["figures"]["not_counted"],
-        json!(["bench_workload.py"])
+        json!([{"path": "bench_workload.py", "why": "copied into the e2e base to measure"}])
     );
+    // The workload serves the measurement: the suite's result on the change
+    // itself, from the first check, stands.
+    let tests = &k["conditions"][1];
+    assert!(
+        tests["summary"].as_str().unwrap().starts_with(&format!(
+            "reused from check {}",
+            first["check_id"].as_str().unwrap()
+        )),
+        "{tests:#}"
+    );
+    assert_eq!(k["durations"]["tests_s"], 0.0);
 }

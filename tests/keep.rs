@@ -188,16 +188,25 @@ async fn keep_needs_e2e_and_discard_over_real_runs() {
         .unwrap()
         .contains("assert"));
 
-    // 200 added lines in a new module → needs_e2e, simplicity failing with its figures.
-    write(repo, "shop/inventory.py", &optimized_with_restock());
+    // 200 added lines in a new module the target's module imports →
+    // needs_e2e, simplicity failing with its figures.
+    write(
+        repo,
+        "shop/inventory.py",
+        &format!(
+            "from shop import constants  # noqa\n{}",
+            optimized_with_restock()
+        ),
+    );
     let extra: String = (0..200).map(|i| format!("CONSTANT_{i} = {i}\n")).collect();
     write(repo, "shop/constants.py", &extra);
     let r = check(&server, good_id, repo, TARGET).await;
     assert_eq!(r["decision"], "needs_e2e", "{r:#}");
     assert_eq!(r["blocking"], json!(["simplicity"]));
     let simple = &condition(&r, "simplicity")["figures"];
-    assert_eq!(simple["net_added_lines"], 201);
+    assert_eq!(simple["net_added_lines"], 202);
     assert_eq!(simple["files_changed"], 2);
+    write(repo, "shop/inventory.py", &optimized_with_restock());
     assert!(r["next_step"].as_str().unwrap().contains("end to end"));
     std::fs::remove_file(repo.join("shop/constants.py")).unwrap();
 
@@ -409,13 +418,109 @@ async fn the_same_change_is_not_tested_twice() {
     );
     assert_eq!(second["durations"]["tests_s"], 0.0);
     assert_eq!(tests["passed"], condition(&first, "tests")["passed"]);
+    // The profiles too, judged again on the same figures.
+    let hot = condition(&second, "hot_path");
+    let summary = hot["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with("profiles reused from check"),
+        "{summary}"
+    );
+    assert_eq!(hot["passed"], condition(&first, "hot_path")["passed"]);
+    assert_eq!(second["durations"]["profile_base_s"], 0.0);
+    assert_eq!(second["durations"]["profile_candidate_s"], 0.0);
 
-    // One more byte in an untracked file: a different change, tested again.
-    write(repo.path(), "notes.txt", "x");
+    // An untracked script no changed module imports: a different content,
+    // so tested and profiled again, but not counted as the change.
+    write(
+        repo.path(),
+        "scratch.py",
+        "import shop.inventory\nprint(1)\n",
+    );
     let third = check(&server, run_id, repo.path(), TARGET).await;
-    let summary = condition(&third, "tests")["summary"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert!(!summary.starts_with("reused"), "{summary}");
+    for name in ["tests", "hot_path"] {
+        let summary = condition(&third, name)["summary"].as_str().unwrap();
+        assert!(!summary.contains("reused"), "{summary}");
+    }
+    let simplicity = condition(&third, "simplicity");
+    assert_eq!(simplicity["figures"]["files_changed"], 1, "{simplicity:#}");
+    assert_eq!(
+        simplicity["figures"]["not_counted"][0]["path"], "scratch.py",
+        "{simplicity:#}"
+    );
+    assert!(
+        simplicity["summary"]
+            .as_str()
+            .unwrap()
+            .contains("not counted: scratch.py (untracked and imported by no changed module)"),
+        "{simplicity:#}"
+    );
+    // Named as part of the change, it counts; the content is the same, so
+    // nothing runs again.
+    let fourth = server
+        .call_ok(
+            "check_keep_conditions",
+            json!({
+                "run_id": run_id, "repo": repo.path(), "test_command": test_command(),
+                "runner": common::test_python(), "target_function": TARGET,
+                "target_test": TARGET_TEST, "change_files": ["scratch.py"],
+            }),
+        )
+        .await;
+    assert_eq!(
+        condition(&fourth, "simplicity")["figures"]["files_changed"],
+        2
+    );
+    assert_eq!(fourth["durations"]["tests_s"], 0.0);
+}
+
+/// The suite and the profiles run at once. A test that writes a fixed path
+/// in the work tree collides with its profiled twin; the failure is
+/// confirmed by running it again alone, so the check comes out clean.
+#[tokio::test]
+async fn a_test_that_collides_with_its_profiled_twin_is_confirmed_alone() {
+    let server = common::start().await;
+    let repo = project();
+    write(repo.path(), "shop/inventory.py", &optimized_with_restock());
+    write(
+        repo.path(),
+        "tests/test_shared.py",
+        "import os, time, unittest\nfrom shop.inventory import count_known\n\n\n\
+         class SharedFileTest(unittest.TestCase):\n    def test_owns_the_file(self):\n        \
+         with open('shared.txt', 'w') as f:\n            f.write(str(os.getpid()))\n        \
+         end, n = time.time() + 3, 0\n        while time.time() < end:\n            \
+         n += count_known(['a', 'b'], ['a'])\n        with open('shared.txt') as f:\n            \
+         self.assertEqual(f.read(), str(os.getpid()))\n",
+    );
+    write(repo.path(), ".gitignore", "shared.txt\n");
+    common::git(repo.path(), &["add", "tests/test_shared.py", ".gitignore"]);
+    common::git(
+        repo.path(),
+        &["commit", "-q", "-m", "a test that owns a file"],
+    );
+    let r = run(
+        &server,
+        repo.path(),
+        "collide",
+        "return count_known_set(ORDERS, CATALOGUE)",
+        json!({"max_pairs": 6}),
+    )
+    .await;
+    let k = server
+        .call_ok(
+            "check_keep_conditions",
+            json!({
+                "run_id": r["run_id"], "repo": repo.path(), "test_command": test_command(),
+                "runner": common::test_python(), "target_function": TARGET,
+                "target_test": "tests/test_shared.py::SharedFileTest::test_owns_the_file",
+            }),
+        )
+        .await;
+    let (tests, hot) = (condition(&k, "tests"), condition(&k, "hot_path"));
+    assert_eq!(tests["passed"], true, "{k:#}");
+    assert_eq!(hot["passed"], true, "{k:#}");
+    let again = [tests, hot]
+        .iter()
+        .filter(|c| c["summary"].as_str().unwrap().contains("again alone"))
+        .count();
+    assert!(again >= 1, "nothing collided: {k:#}");
 }

@@ -34,7 +34,7 @@ pub(super) struct Tree {
 /// What the hook wrote at the end of one process.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub(super) struct HookReport {
-    /// `sys.monitoring`, `sys.setprofile`, or null (no targets).
+    /// `sys.monitoring`, `wrapper`, or null (no targets).
     pub(super) hook: Option<String>,
     /// Per target, in the order given.
     #[serde(default)]
@@ -54,6 +54,9 @@ pub(super) struct TargetFigures {
     pub(super) calls: u64,
     /// Own time of the outermost calls, seconds.
     pub(super) seconds: f64,
+    /// It ran as a generator: timed over its resumptions, one call each.
+    #[serde(default)]
+    pub(super) generator: bool,
 }
 
 /// One finished process.

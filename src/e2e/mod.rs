@@ -388,7 +388,6 @@ fn target_hook(ex: &WorkloadExecutor, checked: &Checked) -> Option<TargetHook> {
     let overhead = match method.as_str() {
         "sys.monitoring" => "Python 3.12+: a callback at the first event of each code object disables every one that is not a target; each target call pays two callbacks. Only the warm-up and 4 extra processes per revision are hooked; the counted processes run bare, so the verdict's wall times carry no hook cost",
         "wrapper" => "Python before 3.12: each target is wrapped in its module as the module is imported, so only target calls pay (one extra Python call each); a target defined in the command's own script (__main__) is not reached, and a coroutine target's time includes its awaits. Only the warm-up and 4 extra processes per revision are hooked; the counted processes run bare",
-        "sys.setprofile" => "Python before 3.12 with a generator target: every Python and C call in a hooked process pays a filtered profile callback, so the target's share is overstated; the counted processes run bare, so the verdict is not affected",
         _ => "none",
     };
     Some(TargetHook {

@@ -146,7 +146,9 @@ fn threshold(req: &E2eRequest, domain: Domain) -> Result<Threshold, E2eError> {
 /// (`cwd` joined), when it is a relative path; `None` for `-m`/`-c` and
 /// for other programs (their relative paths are resolved per tree).
 pub(super) fn python_script(checked: &Checked) -> Option<PathBuf> {
-    if !is_python(&checked.words[0]) {
+    // `python3`, or an interpreter named by its path.
+    let program = Path::new(&checked.words[0]).file_name()?.to_str()?;
+    if !is_python(program) {
         return None;
     }
     match python_runs(&checked.words[1..]) {
@@ -392,5 +394,19 @@ mod tests {
         for p in ["pytest", "pythonista", ".venv/bin/python", "ipython"] {
             assert!(!is_python(p), "{p}");
         }
+    }
+
+    #[test]
+    fn the_script_of_an_interpreter_named_by_its_path_is_found() {
+        for command in [
+            "python3 w.py",
+            "/usr/bin/python3.12 -X dev w.py",
+            ".venv/bin/python w.py",
+        ] {
+            let c = check(&req(command)).unwrap();
+            assert_eq!(python_script(&c), Some(PathBuf::from("w.py")), "{command}");
+        }
+        assert_eq!(python_script(&check(&req("./w.sh")).unwrap()), None);
+        assert_eq!(python_script(&check(&req("python -m w")).unwrap()), None);
     }
 }

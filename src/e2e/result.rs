@@ -46,6 +46,10 @@ pub struct TargetArm {
     pub seconds: stats::Summary,
     /// Median share of the workload's wall time spent in it (0..1).
     pub share: f64,
+    /// It ran as a generator: its time is the sum of its resumptions from
+    /// the first call to exhaustion, and each call counts once.
+    #[serde(default)]
+    pub generator: bool,
 }
 
 /// A target function inside the real workload.
@@ -66,7 +70,7 @@ pub struct TargetReport {
 /// How the target functions were timed.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct TargetHook {
-    /// `sys.monitoring` (Python 3.12+), `wrapper` (before 3.12) or `sys.setprofile` (before 3.12, a generator target).
+    /// `sys.monitoring` (Python 3.12+) or `wrapper` (before 3.12).
     pub method: String,
     /// What it costs the workload.
     pub overhead: String,
@@ -166,7 +170,14 @@ fn per_process(i: usize, arm: &[Figures]) -> Vec<(f64, f64, f64)> {
         .collect()
 }
 
-fn target_arm(values: &[(f64, f64, f64)]) -> Option<TargetArm> {
+/// Whether target `i` ran as a generator in any process of one arm.
+fn ran_as_generator(i: usize, arm: &[Figures]) -> bool {
+    arm.iter()
+        .filter_map(|f| f.report.as_ref()?.targets.get(i))
+        .any(|t| t.generator)
+}
+
+fn target_arm(values: &[(f64, f64, f64)], generator: bool) -> Option<TargetArm> {
     let calls: Vec<f64> = values.iter().map(|v| v.1).collect();
     if values.is_empty() || stats::median(&calls) == 0.0 {
         return None;
@@ -177,12 +188,16 @@ fn target_arm(values: &[(f64, f64, f64)]) -> Option<TargetArm> {
         calls: stats::median(&calls),
         seconds: stats::summarize(&seconds),
         share: stats::median(&shares),
+        generator,
     })
 }
 
 fn target(function: &str, i: usize, figures: &[Vec<Figures>; 2]) -> TargetReport {
     let (a, b) = (per_process(i, &figures[0]), per_process(i, &figures[1]));
-    let (base, candidate) = (target_arm(&a), target_arm(&b));
+    let (base, candidate) = (
+        target_arm(&a, ran_as_generator(i, &figures[0])),
+        target_arm(&b, ran_as_generator(i, &figures[1])),
+    );
     let positive = |v: &[(f64, f64, f64)]| -> Option<Vec<f64>> {
         let s: Vec<f64> = v.iter().map(|x| x.0).collect();
         (!s.is_empty() && s.iter().all(|&x| x > 0.0)).then_some(s)
@@ -219,6 +234,18 @@ fn target(function: &str, i: usize, figures: &[Vec<Figures>; 2]) -> TargetReport
             "{function} takes {} of the base's time and {} of the candidate's",
             pct(b.share),
             pct(c.share)
+        ),
+    };
+    let lazy: Vec<&str> = [("base", &base), ("candidate", &candidate)]
+        .iter()
+        .filter(|(_, arm)| arm.as_ref().is_some_and(|a| a.generator))
+        .map(|(name, _)| *name)
+        .collect();
+    let summary = match lazy.as_slice() {
+        [] => summary,
+        names => format!(
+            "{summary} (a generator on the {}: its time is the sum of its resumptions from the first call to exhaustion, one call each)",
+            names.join(" and the ")
         ),
     };
     TargetReport {
@@ -259,11 +286,19 @@ mod tests {
     use super::*;
 
     fn process(wall_s: f64, seconds: f64, calls: u64) -> Figures {
+        lazy(wall_s, seconds, calls, false)
+    }
+
+    fn lazy(wall_s: f64, seconds: f64, calls: u64, generator: bool) -> Figures {
         Figures {
             wall_s,
             report: Some(HookReport {
                 hook: Some("sys.monitoring".into()),
-                targets: vec![TargetFigures { calls, seconds }],
+                targets: vec![TargetFigures {
+                    calls,
+                    seconds,
+                    generator,
+                }],
                 ..Default::default()
             }),
         }
@@ -283,6 +318,26 @@ mod tests {
         assert!((r.base.as_ref().unwrap().share - 0.5).abs() < 0.01);
         assert!(
             r.summary.contains("faster inside the workload"),
+            "{}",
+            r.summary
+        );
+    }
+
+    #[test]
+    fn a_target_that_became_a_generator_says_how_it_was_timed() {
+        let base: Vec<Figures> = (0..6)
+            .map(|i| lazy(1.0, 0.4 + 0.001 * i as f64, 20, false))
+            .collect();
+        let candidate: Vec<Figures> = (0..6)
+            .map(|i| lazy(0.8, 0.2 + 0.001 * i as f64, 20, true))
+            .collect();
+        let r = &targets(&["m.py::f".into()], &[base, candidate])[0];
+        assert!(!r.base.as_ref().unwrap().generator);
+        assert!(r.candidate.as_ref().unwrap().generator);
+        assert!(r.speedup.unwrap().estimate > 1.9, "{:?}", r.speedup);
+        assert!(
+            r.summary
+                .contains("(a generator on the candidate: its time is the sum of its resumptions"),
             "{}",
             r.summary
         );

@@ -323,7 +323,9 @@ pub(super) struct Profiles<'a> {
 
 impl Profiles<'_> {
     /// Condition 4: profiles the base in a temporary worktree (removed on
-    /// every exit) and the candidate in place; with each side's seconds.
+    /// every exit) and the candidate in place, both at once (each profile
+    /// is a share of its own process's time, so they need no quiet
+    /// machine); with each side's seconds.
     pub(super) async fn condition(
         &self,
         repo: &Repo,
@@ -332,19 +334,25 @@ impl Profiles<'_> {
         min_hot_share: f64,
         cancel: &CancellationToken,
     ) -> Result<(Condition, f64, f64), KeepError> {
+        let timed = |dir: &Path, line: Option<i64>| {
+            let dir = dir.to_path_buf();
+            async move {
+                let t0 = std::time::Instant::now();
+                let profile = self.profile(&dir, line, cancel).await?;
+                Ok::<_, KeepError>((profile, t0.elapsed().as_secs_f64()))
+            }
+        };
         let t0 = std::time::Instant::now();
         let worktree = repo.worktree(base).await?;
         let base_line = line_of(self.runner, &worktree.path, self.target, cancel).await;
-        let base_profile = self.profile(&worktree.path, base_line, cancel).await?;
+        let setup_s = t0.elapsed().as_secs_f64();
+        let ((base_profile, base_s), (cand_profile, cand_s)) = tokio::try_join!(
+            timed(&worktree.path, base_line),
+            timed(&repo.root, Some(candidate_line))
+        )?;
         drop(worktree);
-        let base_s = t0.elapsed().as_secs_f64();
-        let t1 = std::time::Instant::now();
-        let cand_profile = self
-            .profile(&repo.root, Some(candidate_line), cancel)
-            .await?;
-        let cand_s = t1.elapsed().as_secs_f64();
         let c = condition(&base_profile, &cand_profile, min_hot_share, self.target);
-        Ok((c, base_s, cand_s))
+        Ok((c, setup_s + base_s, cand_s))
     }
 
     async fn profile(

@@ -29,6 +29,8 @@ pub(crate) mod conditions;
 mod decide;
 mod e2e;
 mod request;
+mod reuse;
+mod scope;
 
 pub use request::KeepRequest;
 pub(crate) mod hot_path;
@@ -267,45 +269,12 @@ struct Context<'a> {
     repo: &'a Repo,
     change: &'a crate::git::Change,
     runner: &'a Runner,
+    /// What identifies this check's test run and profiles.
+    keys: reuse::Keys,
     /// The test command's result on this very content, from an earlier check.
     earlier_tests: Option<Condition>,
-    /// What identifies the test run: change content, command, runner.
-    tests_key: Option<String>,
-}
-
-/// Where the tests condition's key is filed in a decision's result.
-const TESTS_KEY_PATH: &str = "$.conditions[1].figures.content_key";
-
-/// The key of a test run: the change's content, the test command and the
-/// runner (`None` when git cannot fingerprint the change).
-async fn tests_key(
-    req: &KeepRequest,
-    repo: &Repo,
-    runner: &Runner,
-    change: &crate::git::Change,
-) -> Option<String> {
-    let content = repo.fingerprint(change).await.ok()?;
-    let parts = [
-        content.into_bytes(),
-        req.test_command.clone().into_bytes(),
-        runner.argv.join("\0").into_bytes(),
-    ];
-    Some(format!("{:016x}", crate::git::fnv1a(&parts)))
-}
-
-/// The tests condition of the newest check with `key`, said to be reused.
-fn earlier_tests(ledger_dir: Option<&Path>, repo: &Repo, key: &str) -> Option<Condition> {
-    let ledger = Ledger::open_in(ledger_dir).ok()?;
-    let root = repo.root.display().to_string();
-    let (check_id, at, result) = ledger.decision_where(&root, TESTS_KEY_PATH, key).ok()??;
-    let mut tests: Condition = serde_json::from_value(result["conditions"][1].clone()).ok()?;
-    let age = ledger::age_s(&at).map_or_else(String::new, |s| format!(", {s:.0} s ago"));
-    tests.summary = format!(
-        "reused from check {check_id}{age} (same content, command and runner): {}",
-        tests.summary
-    );
-    tests.figures["reused_from"] = serde_json::json!(check_id);
-    Some(tests)
+    /// The profiles of this very content and test, from an earlier check.
+    earlier_profiles: Option<reuse::Earlier>,
 }
 
 /// The four conditions as evaluated, with what the decision needs beyond them.
@@ -350,7 +319,8 @@ pub async fn check(
         &repo.root,
         runner::active_virtualenv(&Default::default()).as_deref(),
     )?;
-    let tests_key = tests_key(req, &repo, &runner, &change).await;
+    let copied: &[String] = e2e.as_ref().map_or(&[], |e| &e.result.copied_to_base);
+    let keys = reuse::Keys::of(req, &repo, &runner, &change, copied).await;
     let ctx = Context {
         req,
         run: &run,
@@ -358,10 +328,15 @@ pub async fn check(
         repo: &repo,
         change: &change,
         runner: &runner,
-        earlier_tests: tests_key
+        earlier_tests: keys
+            .tests
             .as_deref()
-            .and_then(|k| earlier_tests(ledger_dir, &repo, k)),
-        tests_key,
+            .and_then(|k| reuse::tests(ledger_dir, &repo, k)),
+        earlier_profiles: keys
+            .profiles
+            .as_deref()
+            .and_then(|k| reuse::profiles(ledger_dir, &repo, k)),
+        keys,
     };
     let mut evaluated = evaluate(&ctx, cancel).await?;
     evaluated.durations.total_s = started.elapsed().as_secs_f64();
@@ -379,14 +354,14 @@ pub async fn check(
 
 /// The four conditions: the target and its test resolved first (errors
 /// before anything expensive), then the tests, the change's shape and the
-/// hot path (from the e2e run when it timed the target, else cProfile).
+/// hot path at once (from the e2e run when it timed the target, else
+/// cProfile); what failed beside another run is run again alone.
 async fn evaluate(ctx: &Context<'_>, cancel: &CancellationToken) -> Result<Evaluated, KeepError> {
     let Context {
         req,
         run,
         e2e,
         repo,
-        change,
         runner,
         ..
     } = *ctx;
@@ -406,62 +381,33 @@ async fn evaluate(ctx: &Context<'_>, cancel: &CancellationToken) -> Result<Evalu
         Some(e2e) => e2e::improvement(e2e, run),
         None => conditions::improvement(run),
     };
-    let mut warnings = Vec::new();
-    let (tests, tests_s, tests_passed) = match &ctx.earlier_tests {
-        // Its processes were killed and named when it ran: no warning again.
-        Some(earlier) => (earlier.clone(), 0.0, earlier.passed),
-        None => {
-            let (mut tests, s, passed) = conditions::tests(req, repo, runner, cancel).await?;
-            if let Some(key) = &ctx.tests_key {
-                tests.figures["content_key"] = serde_json::json!(key);
-            }
-            warnings.extend(
-                tests.figures["left_behind"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|w| w.as_str().map(String::from)),
-            );
-            (tests, s, passed)
-        }
+    let hot = HotPath {
+        e2e_target,
+        test: test.as_ref(),
+        target: &target,
+        candidate_line,
+        min_hot_share,
     };
-    let revisions = (change.old.as_str(), change.new.as_deref());
-    // What the agent copied into the e2e run's base (a workload script, its
-    // data) serves the measurement, not the change.
-    let serving: &[String] = e2e.map_or(&[], |e| e.result.copied_to_base.as_slice());
-    let (counted, set_aside): (Vec<_>, Vec<_>) = change.files.iter().cloned().partition(|f| {
-        !serving
-            .iter()
-            .any(|c| f.path == *c || f.path.starts_with(&format!("{c}/")))
-    });
-    let mut simplicity =
-        conditions::simplicity(req, repo, runner, &counted, revisions, cancel).await;
-    if !set_aside.is_empty() {
-        let names: Vec<&str> = set_aside.iter().map(|f| f.path.as_str()).collect();
-        simplicity.summary.push_str(&format!(
-            "; not counted (copied into the e2e base to measure): {}",
-            names.join(", ")
-        ));
-        simplicity.figures["not_counted"] = serde_json::json!(names);
-    }
-    let (hot_path, profile_base_s, profile_candidate_s) = match (e2e_target, &test) {
-        (Some((e2e, report)), _) => (e2e::hot_path(e2e, report, min_hot_share), 0.0, 0.0),
-        (None, Some(test)) => {
-            let profiles = hot_path::Profiles {
-                runner,
-                target: &target,
-                test,
-                timeout: Duration::from_secs_f64(req.tests_timeout_s),
-            };
-            profiles
-                .condition(repo, &change.old, candidate_line, min_hot_share, cancel)
-                .await?
-        }
-        (None, None) => unreachable!("a test is resolved whenever no e2e target covers it"),
+    let (tests, simplicity, hot_path) = tokio::try_join!(
+        tests(ctx, cancel),
+        async { Ok(simplicity(ctx, &target, cancel).await) },
+        hot.condition(ctx, cancel),
+    )?;
+    let ((tests, tests_s), (hot_path, profile_base_s, profile_candidate_s)) =
+        alone_if_failed(ctx, &hot, (tests, hot_path), cancel).await?;
+    let warnings = match tests.figures.get("reused_from") {
+        // Its processes were killed and named when it ran: no warning again.
+        Some(_) => Vec::new(),
+        None => tests.figures["left_behind"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|w| w.as_str().map(String::from))
+            .collect(),
     };
     Ok(Evaluated {
+        tests_passed: tests.passed,
         conditions: vec![improvement, tests, simplicity, hot_path],
-        tests_passed,
         regression,
         any_gain,
         durations: Durations {
@@ -474,6 +420,179 @@ async fn evaluate(ctx: &Context<'_>, cancel: &CancellationToken) -> Result<Evalu
         target: format!("{}::{}", target.file, target.qualname),
         warnings,
     })
+}
+
+/// Condition 2 with its seconds: reused, or the test command run now.
+async fn tests(
+    ctx: &Context<'_>,
+    cancel: &CancellationToken,
+) -> Result<(Condition, f64), KeepError> {
+    if let Some(earlier) = &ctx.earlier_tests {
+        return Ok((earlier.clone(), 0.0));
+    }
+    let (mut tests, s, _) = conditions::tests(ctx.req, ctx.repo, ctx.runner, cancel).await?;
+    if let Some(key) = &ctx.keys.tests {
+        tests.figures["content_key"] = serde_json::json!(key);
+    }
+    Ok((tests, s))
+}
+
+/// Condition 3 over the files that are the change (see [`scope`]).
+async fn simplicity(
+    ctx: &Context<'_>,
+    target: &hot_path::Target,
+    cancel: &CancellationToken,
+) -> Condition {
+    let Context {
+        req,
+        e2e,
+        repo,
+        change,
+        runner,
+        ..
+    } = *ctx;
+    let copied: &[String] = e2e.map_or(&[], |e| e.result.copied_to_base.as_slice());
+    let mut importers = Vec::new();
+    for path in change
+        .files
+        .iter()
+        .filter(|f| !f.untracked && f.path.ends_with(".py"))
+        .map(|f| f.path.as_str())
+        .chain([target.file.as_str()])
+    {
+        let text = match change.new.as_deref() {
+            Some(rev) => repo.show(rev, path).await,
+            None => std::fs::read_to_string(repo.root.join(path)).ok(),
+        };
+        importers.extend(text);
+    }
+    let scope = scope::split(&change.files, copied, &req.change_files, &importers);
+    let revisions = (change.old.as_str(), change.new.as_deref());
+    let mut c = conditions::simplicity(req, repo, runner, &scope.counted, revisions, cancel).await;
+    c.summary.push_str(&scope.summary());
+    if !scope.set_aside.is_empty() {
+        c.figures["not_counted"] = serde_json::json!(scope
+            .set_aside
+            .iter()
+            .map(|(path, why)| serde_json::json!({"path": path, "why": why}))
+            .collect::<Vec<_>>());
+    }
+    c
+}
+
+/// What condition 4 is judged on.
+struct HotPath<'a> {
+    /// The e2e run and its report of the target, when it timed it.
+    e2e_target: Option<(&'a crate::e2e::FiledE2e, &'a crate::e2e::TargetReport)>,
+    /// The target test to profile, when no e2e run timed the target.
+    test: Option<&'a hot_path::TargetTest>,
+    target: &'a hot_path::Target,
+    candidate_line: i64,
+    min_hot_share: f64,
+}
+
+impl HotPath<'_> {
+    /// Condition 4 with each profile's seconds: from the e2e run, from an
+    /// earlier check's profiles of the same content, or profiled now.
+    async fn condition(
+        &self,
+        ctx: &Context<'_>,
+        cancel: &CancellationToken,
+    ) -> Result<(Condition, f64, f64), KeepError> {
+        if let Some((e2e, report)) = self.e2e_target {
+            return Ok((e2e::hot_path(e2e, report, self.min_hot_share), 0.0, 0.0));
+        }
+        if let Some(c) = self.reused(ctx) {
+            return Ok((c, 0.0, 0.0));
+        }
+        self.profiled(ctx, cancel).await
+    }
+
+    async fn profiled(
+        &self,
+        ctx: &Context<'_>,
+        cancel: &CancellationToken,
+    ) -> Result<(Condition, f64, f64), KeepError> {
+        let test = self
+            .test
+            .expect("a test is resolved whenever no e2e target covers it");
+        let profiles = hot_path::Profiles {
+            runner: ctx.runner,
+            target: self.target,
+            test,
+            timeout: Duration::from_secs_f64(ctx.req.tests_timeout_s),
+        };
+        let (mut c, base_s, cand_s) = profiles
+            .condition(
+                ctx.repo,
+                &ctx.change.old,
+                self.candidate_line,
+                self.min_hot_share,
+                cancel,
+            )
+            .await?;
+        if let Some(key) = &ctx.keys.profiles {
+            c.figures["content_key"] = serde_json::json!(key);
+        }
+        Ok((c, base_s, cand_s))
+    }
+
+    /// The condition judged anew on an earlier check's two profiles (the
+    /// bar may differ); none when those profiles failed.
+    fn reused(&self, ctx: &Context<'_>) -> Option<Condition> {
+        let earlier = ctx.earlier_profiles.as_ref()?;
+        let figures = &earlier.condition.figures;
+        let read = |side: &str| serde_json::from_value::<hot_path::Profile>(figures[side].clone());
+        let (base, candidate) = (read("base").ok()?, read("candidate").ok()?);
+        let mut c = hot_path::condition(&Ok(base), &Ok(candidate), self.min_hot_share, self.target);
+        c.summary = format!(
+            "profiles reused from {} (same content, target test, target and runner): {}",
+            earlier.from, c.summary
+        );
+        c.figures["content_key"] = figures["content_key"].clone();
+        c.figures["reused_from"] = figures["reused_from"].clone();
+        Some(c)
+    }
+}
+
+/// The tests and profiles ran at once: a failure of either is confirmed by
+/// running it again alone (a suite that writes fixed paths in the work
+/// tree could trip over the profiled test), and the second answer stands.
+async fn alone_if_failed(
+    ctx: &Context<'_>,
+    hot: &HotPath<'_>,
+    ((tests, tests_s), (hot_path, base_s, cand_s)): ((Condition, f64), (Condition, f64, f64)),
+    cancel: &CancellationToken,
+) -> Result<((Condition, f64), (Condition, f64, f64)), KeepError> {
+    let fresh = |c: &Condition| c.figures.get("reused_from").is_none();
+    let profiled = fresh(&hot_path) && hot.e2e_target.is_none();
+    if !(fresh(&tests) && profiled) {
+        return Ok(((tests, tests_s), (hot_path, base_s, cand_s)));
+    }
+    let profile_failed =
+        hot_path.figures["base"].is_null() || hot_path.figures["candidate"].is_null();
+    let tests_failed = !tests.passed && tests.figures.get("timed_out_after_s").is_none();
+    let tests = if tests_failed {
+        let (mut again, s) = self::tests(ctx, cancel).await?;
+        again.summary = format!(
+            "{}; run again alone: it had failed while the target test was profiled beside it",
+            again.summary
+        );
+        (again, tests_s + s)
+    } else {
+        (tests, tests_s)
+    };
+    let hot_path = if profile_failed {
+        let (mut again, b, c) = hot.profiled(ctx, cancel).await?;
+        again.summary = format!(
+            "{}; profiled again alone: profiling had failed while the test suite ran beside it",
+            again.summary
+        );
+        (again, base_s + b, cand_s + c)
+    } else {
+        (hot_path, base_s, cand_s)
+    };
+    Ok((tests, hot_path))
 }
 
 /// The decision from the evaluated conditions, with its next step.

@@ -61,6 +61,11 @@ pub struct KeepRequest {
     #[schemars(range(min = 0.0, max = 1.0))]
     #[arg(long)]
     pub min_hot_share: Option<f64>,
+    /// Files that are part of the change though no changed module imports
+    /// them (untracked ones are otherwise not counted in simplicity).
+    #[serde(default)]
+    #[arg(long = "change-file")]
+    pub change_files: Vec<String>,
     /// Per test run and profile. Default 900.
     #[serde(default = "defaults::tests_timeout_s")]
     #[arg(long, default_value_t = defaults::tests_timeout_s())]
@@ -86,6 +91,7 @@ impl Default for KeepRequest {
             max_files: 3,
             max_complexity_increase: 2,
             min_hot_share: None,
+            change_files: Vec::new(),
             tests_timeout_s: 900.0,
             detail: Default::default(),
         }

@@ -7,8 +7,11 @@ untouched; it imports the sitecustomize it shadows, if any; it never prints.
   not counted twice) and call count, through sys.monitoring on 3.12+ (a code
   object that is not a target is disabled at its first event, so the rest of
   the workload runs at full speed); before 3.12, by wrapping each target in
-  its module's namespace as the module is imported (only target calls pay),
-  or, for a generator target, a sys.setprofile filter (every call pays);
+  its module's namespace as the module is imported (only target calls pay).
+  Either way a generator's time is the sum of its resumptions from the first
+  call to exhaustion (what the consumer does between items is not its time)
+  and it counts as one call; a coroutine's time runs from its call to its
+  completion, awaits included;
 - memory: the process's peak under memray's tracker, from start-up to exit;
 - foreign: modules this process imported from the *other* tree (a base
   process running the work tree's code through an editable install would
@@ -44,6 +47,7 @@ def _timers(targets, root):
         wanted.setdefault(path, {})[t["qualname"]] = i
     n = len(targets)
     calls, seconds, depth, since = [0] * n, [0.0] * n, [0] * n, [0.0] * n
+    lazy = [False] * n  # ran as a generator
     by_file = {}
     clock = time.perf_counter
 
@@ -67,30 +71,43 @@ def _timers(targets, root):
             if depth[i] == 0:
                 seconds[i] += clock() - since[i]
 
-    return calls, seconds, index, enter, leave, wanted
+    return calls, seconds, lazy, index, enter, leave, wanted
 
 
-def _monitor(index, enter, leave, calls):
-    """sys.monitoring (3.12+); False when no tool id is free."""
+def _monitor(index, enter, leave, calls, lazy):
+    """sys.monitoring (3.12+); False when no tool id is free. A generator
+    leaves at each yield (its resumptions are summed); a coroutine stays in
+    from its start to its return (its awaits count, as the wrapper's do)."""
     mon = sys.monitoring
     tool = next((t for t in (2, 3, 4, 5) if mon.get_tool(t) is None), None)
     if tool is None:
         return False
     mon.use_tool_id(tool, "abbench-e2e")
     events, disable = mon.events, mon.DISABLE
+    generator, awaits = 0x20 | 0x200, 0x80 | 0x100  # CO_(ASYNC_)GENERATOR, CO_(ITERABLE_)COROUTINE
 
     def on_start(code, offset):
         i = index(code)
         if i is None:
             return disable
         calls[i] += 1
+        if code.co_flags & generator:
+            lazy[i] = True
         enter(i)
 
-    def on_resume(code, offset):
+    def on_resume(code, offset, exc=None):  # PY_RESUME and PY_THROW
         i = index(code)
         if i is None:
             return disable
-        enter(i)
+        if not code.co_flags & awaits:
+            enter(i)
+
+    def on_yield(code, offset, value):
+        i = index(code)
+        if i is None:
+            return disable
+        if not code.co_flags & awaits:
+            leave(i)
 
     def on_exit(code, offset, value):
         i = index(code)
@@ -105,16 +122,61 @@ def _monitor(index, enter, leave, calls):
 
     mon.register_callback(tool, events.PY_START, on_start)
     mon.register_callback(tool, events.PY_RESUME, on_resume)
+    mon.register_callback(tool, events.PY_THROW, on_resume)
     mon.register_callback(tool, events.PY_RETURN, on_exit)
-    mon.register_callback(tool, events.PY_YIELD, on_exit)
+    mon.register_callback(tool, events.PY_YIELD, on_yield)
     mon.register_callback(tool, events.PY_UNWIND, on_unwind)
-    mon.set_events(tool, events.PY_START | events.PY_RESUME | events.PY_RETURN
-                   | events.PY_YIELD | events.PY_UNWIND)
+    mon.set_events(tool, events.PY_START | events.PY_RESUME | events.PY_THROW
+                   | events.PY_RETURN | events.PY_YIELD | events.PY_UNWIND)
     return True
 
 
-def _wrapper(f, i, enter, leave, calls):
-    """f, timed: a coroutine function's time includes its awaits."""
+def _resumptions(gen, i, enter, leave):
+    """gen, with each of its resumptions timed (what the consumer does
+    between items is not gen's time); close and throw reach it."""
+    value, error = None, None
+    while True:
+        enter(i)
+        try:
+            item = gen.send(value) if error is None else gen.throw(error)
+        except StopIteration as stop:
+            return stop.value
+        finally:
+            leave(i)
+        value, error = None, None
+        try:
+            value = yield item
+        except GeneratorExit:
+            enter(i)
+            try:
+                gen.close()
+            finally:
+                leave(i)
+            raise
+        except BaseException as e:
+            error = e
+
+
+def _async_steps(agen, i, enter, leave):
+    """agen, with each step timed from request to item (its awaits count)."""
+    async def steps():
+        value = None
+        while True:
+            enter(i)
+            try:
+                item = await agen.asend(value)
+            except StopAsyncIteration:
+                return
+            finally:
+                leave(i)
+            value = yield item
+    return steps()
+
+
+def _wrapper(f, i, enter, leave, calls, lazy):
+    """f, timed: a coroutine function's time includes its awaits; a
+    generator function's generator is timed over its resumptions (as
+    sys.monitoring times it)."""
     import functools
     import inspect
 
@@ -127,19 +189,26 @@ def _wrapper(f, i, enter, leave, calls):
                 return await f(*args, **kwargs)
             finally:
                 leave(i)
-    else:
-        @functools.wraps(f)
-        def timed(*args, **kwargs):
-            calls[i] += 1
-            enter(i)
-            try:
-                return f(*args, **kwargs)
-            finally:
-                leave(i)
+        return timed
+    steps = (_resumptions if inspect.isgeneratorfunction(f)
+             else _async_steps if inspect.isasyncgenfunction(f) else None)
+
+    @functools.wraps(f)
+    def timed(*args, **kwargs):
+        calls[i] += 1
+        enter(i)
+        try:
+            result = f(*args, **kwargs)
+        finally:
+            leave(i)
+        if steps is None:
+            return result
+        lazy[i] = True
+        return steps(result, i, enter, leave)
     return timed
 
 
-def _wrap(module, names, enter, leave, calls):
+def _wrap(module, names, enter, leave, calls, lazy):
     """Replaces each target in the freshly executed module by its timed wrapper."""
     for qualname, i in names.items():
         *owners, last = qualname.split(".")
@@ -150,30 +219,12 @@ def _wrap(module, names, enter, leave, calls):
             continue
         raw = holder.__dict__.get(last) if isinstance(holder, type) else getattr(holder, last, None)
         if isinstance(raw, (staticmethod, classmethod)):
-            setattr(holder, last, type(raw)(_wrapper(raw.__func__, i, enter, leave, calls)))
+            setattr(holder, last, type(raw)(_wrapper(raw.__func__, i, enter, leave, calls, lazy)))
         elif callable(raw):
-            setattr(holder, last, _wrapper(raw, i, enter, leave, calls))
+            setattr(holder, last, _wrapper(raw, i, enter, leave, calls, lazy))
 
 
-def _generators(wanted):
-    """True when a target file defines a target as a generator (checked from
-    its source: a wrapper cannot time a generator's resumptions)."""
-    import ast
-
-    for path, names in wanted.items():
-        try:
-            tree = ast.parse(open(path).read())
-        except (OSError, SyntaxError, ValueError):
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in {
-                    q.rsplit(".", 1)[-1] for q in names}:
-                if any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(node)):
-                    return True
-    return False
-
-
-def _wrap_on_import(wanted, enter, leave, calls):
+def _wrap_on_import(wanted, enter, leave, calls, lazy):
     """A meta-path finder in front of the others: when a target file is
     imported, its targets are wrapped right after the module runs, before
     any importer can take a reference."""
@@ -191,7 +242,7 @@ def _wrap_on_import(wanted, enter, leave, calls):
 
         def exec_module(self, module):
             self._inner.exec_module(module)
-            _wrap(module, self._names, enter, leave, calls)
+            _wrap(module, self._names, enter, leave, calls, lazy)
 
     class Finder:
         def find_spec(self, name, path=None, target=None):
@@ -210,30 +261,6 @@ def _wrap_on_import(wanted, enter, leave, calls):
             return spec
 
     sys.meta_path.insert(0, Finder())
-
-
-def _profile(index, enter, leave, calls):
-    """sys.setprofile with a filter (before 3.12), in every thread."""
-    import threading
-
-    known = {}
-
-    def hook(frame, event, arg):
-        if event == "call" or event == "return":
-            code = frame.f_code
-            i = known.get(code, -1)
-            if i == -1:
-                i = known[code] = index(code)
-            if i is None:
-                return
-            if event == "call":
-                calls[i] += 1
-                enter(i)
-            else:
-                leave(i)
-
-    sys.setprofile(hook)
-    threading.setprofile(hook)
 
 
 def _foreign(other):
@@ -281,23 +308,19 @@ def _install(out):
                                  file_format=memray.FileFormat.AGGREGATED_ALLOCATIONS)
         tracker.__enter__()
 
-    calls = seconds = None
+    calls = seconds = lazy = None
     if targets:
-        calls, seconds, index, enter, leave, wanted = _timers(targets, root)
-        if hasattr(sys, "monitoring") and _monitor(index, enter, leave, calls):
+        calls, seconds, lazy, index, enter, leave, wanted = _timers(targets, root)
+        if hasattr(sys, "monitoring") and _monitor(index, enter, leave, calls, lazy):
             report["hook"] = "sys.monitoring"
-        elif not _generators(wanted):
-            _wrap_on_import(wanted, enter, leave, calls)
-            report["hook"] = "wrapper"
         else:
-            _profile(index, enter, leave, calls)
-            report["hook"] = "sys.setprofile"
+            _wrap_on_import(wanted, enter, leave, calls, lazy)
+            report["hook"] = "wrapper"
 
     def finish():
-        if report["hook"] == "sys.setprofile":
-            sys.setprofile(None)
         if calls is not None:
-            report["targets"] = [{"calls": c, "seconds": s} for c, s in zip(calls, seconds)]
+            report["targets"] = [{"calls": c, "seconds": s, "generator": g}
+                                 for c, s, g in zip(calls, seconds, lazy)]
         report["foreign"] = _foreign(os.path.realpath(other) if other else "")
         if tracker is not None:
             tracker.__exit__(None, None, None)
