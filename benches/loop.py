@@ -5,7 +5,8 @@ uncommitted edits, with the project's own `python3 -m unittest` suite.
 
 Per case: the suite alone (timed twice, the faster kept), then
 `abbench template` (revision form) and `abbench run`, the first
-`abbench keep` (suite + two profiles of the target test), an untracked
+`abbench keep` (suite + two profiles of the target test) and the same
+keep again (nothing changed: what it reuses, how long it takes), an untracked
 workload script the agent writes (`bench_workload.py`, calling the target
 the way the micro call does, taken into the base by `abbench e2e`), the
 e2e run with the target timed inside, and the second `abbench keep` with
@@ -98,6 +99,9 @@ def loop(root, commit, target, call, out):
     first, row["keep1_s"] = abbench(*keep_args)
     row["keep1"] = {"decision": first["decision"], "durations": first["durations"],
                     "hot_path": condition(first, "hot_path")["summary"][:200]}
+    again, row["keep_again_s"] = abbench(*keep_args)
+    row["keep_again"] = {"durations": again["durations"],
+                         "reused": [c["name"] for c in again["conditions"] if "reused_from" in c["figures"]]}
     body = "    " + call.replace("\n", "\n    ")
     with open(os.path.join(root, "bench_workload.py"), "w") as f:
         f.write(WORKLOAD.format(body=body, n=20))
@@ -170,7 +174,7 @@ def main():
             e = row["e2e"]
             ts = e["target_speedup"] or {}
             print(f"{commit} {targets[0].rsplit('::')[1]:<16} suite {row['suite_s']:5.1f} s | keep {row['keep1_s']:5.1f} s "
-                  f"(+{over:4.1f}) | e2e {row['e2e_s']:5.1f} s | keep after e2e {row['keep2_s']:4.1f} s | "
+                  f"(+{over:4.1f}) | again {row['keep_again_s']:4.1f} s | e2e {row['e2e_s']:5.1f} s | keep after e2e {row['keep2_s']:4.1f} s | "
                   f"micro {row['micro']['verdict']}, e2e {e['verdict']} "
                   f"{(e['speedup'] or {}).get('estimate', 0):.3f}x, target {ts.get('estimate', 0):.3f}x "
                   f"[{ts.get('low', 0):.3f}..{ts.get('high', 0):.3f}] ({e['hook']})", flush=True)

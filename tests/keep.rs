@@ -183,6 +183,9 @@ async fn keep_needs_e2e_and_discard_over_real_runs() {
         .as_str()
         .unwrap()
         .contains("test_daily_report"));
+    // The profiled test failed too: a real failure, not run a second time.
+    let summary = tests["summary"].as_str().unwrap();
+    assert!(!summary.contains("again alone"), "{summary}");
     assert!(tests["figures"]["output_tail"]
         .as_str()
         .unwrap()
