@@ -284,16 +284,15 @@ pub async fn check(
     cancel: &CancellationToken,
 ) -> Result<KeepResult, KeepError> {
     let started = Instant::now();
-    let (run, e2e) = {
-        let ledger = Ledger::open_in(ledger_dir)?;
-        let run = filed_run(req, &ledger)?;
-        let e2e = req
-            .e2e_run_id
-            .as_deref()
-            .map(|id| e2e::filed_for(id, &run, &ledger))
-            .transpose()?;
-        (run, e2e)
-    };
+    // One connection for the whole check (owned, so the future stays Send;
+    // borrowed only between awaits).
+    let ledger = Ledger::open_in(ledger_dir)?;
+    let run = filed_run(req, &ledger)?;
+    let e2e = req
+        .e2e_run_id
+        .as_deref()
+        .map(|id| e2e::filed_for(id, &run, &ledger))
+        .transpose()?;
     let req = &req.completed_by(&run, e2e.as_ref())?;
     let repo = Repo::open(&req.repo).await?;
     let change = repo.change_against(req.base()).await?;
@@ -317,18 +316,17 @@ pub async fn check(
         earlier_tests: keys
             .tests
             .as_deref()
-            .and_then(|k| reuse::tests(ledger_dir, &repo, k)),
+            .and_then(|k| reuse::tests(&ledger, &repo, k)),
         earlier_profiles: keys
             .profiles
             .as_deref()
-            .and_then(|k| reuse::profiles(ledger_dir, &repo, k)),
+            .and_then(|k| reuse::profiles(&ledger, &repo, k)),
         keys,
     };
     let mut evaluated = evaluate::evaluate(&ctx, cancel).await?;
     evaluated.durations.total_s = started.elapsed().as_secs_f64();
     let mut result = decided(&ctx, evaluated);
-    let filed = Ledger::open_in(ledger_dir)
-        .and_then(|l| record(&l, &result, req, &repo).map(|()| l.set_aside_warning()));
+    let filed = record(&ledger, &result, req, &repo).map(|()| ledger.set_aside_warning());
     match filed {
         Ok(warning) => result.warnings.extend(warning),
         Err(e) => result

@@ -11,8 +11,6 @@
 //! first check, its data) serves the measurement and is left out, so the
 //! check after the e2e run finds the first one's results.
 
-use std::path::Path;
-
 use serde_json::json;
 
 use super::{Condition, KeepRequest};
@@ -73,11 +71,11 @@ pub(super) struct Earlier {
 }
 
 /// The tests condition of the newest check with `key`, said to be reused.
-pub(super) fn tests(ledger_dir: Option<&Path>, repo: &Repo, key: &str) -> Option<Condition> {
+pub(super) fn tests(ledger: &Ledger, repo: &Repo, key: &str) -> Option<Condition> {
     let Earlier {
         mut condition,
         from,
-    } = earlier(ledger_dir, repo, TESTS, key)?;
+    } = earlier(ledger, repo, TESTS, key)?;
     condition.summary = format!(
         "reused from {from} (same content, command and runner): {}",
         condition.summary
@@ -86,17 +84,16 @@ pub(super) fn tests(ledger_dir: Option<&Path>, repo: &Repo, key: &str) -> Option
 }
 
 /// The hot-path condition of the newest check whose profiles had `key`.
-pub(super) fn profiles(ledger_dir: Option<&Path>, repo: &Repo, key: &str) -> Option<Earlier> {
-    earlier(ledger_dir, repo, PROFILES, key)
+pub(super) fn profiles(ledger: &Ledger, repo: &Repo, key: &str) -> Option<Earlier> {
+    earlier(ledger, repo, PROFILES, key)
 }
 
 fn earlier(
-    ledger_dir: Option<&Path>,
+    ledger: &Ledger,
     repo: &Repo,
     (path, index): (&str, usize),
     key: &str,
 ) -> Option<Earlier> {
-    let ledger = Ledger::open_in(ledger_dir).ok()?;
     let root = repo.root.display().to_string();
     let (check_id, at, result) = ledger.decision_where(&root, path, key).ok()??;
     let mut condition: Condition =
