@@ -35,6 +35,7 @@
 #![warn(missing_docs)]
 
 pub mod bench;
+pub mod capture;
 pub mod cli;
 pub mod doctor;
 pub mod domain;

@@ -213,7 +213,8 @@ async fn initialize_and_tools_list_are_small() {
             .len()
         })
         .sum();
-    assert!(model <= 12_000, "tools/list: {model} bytes the model reads");
+    // 11,386 before `inputs_from` (issue 25) added ~720.
+    assert!(model <= 12_500, "tools/list: {model} bytes the model reads");
     for t in &tools {
         assert!(t.icons.is_none(), "{}: the icon is the server's", t.name);
     }

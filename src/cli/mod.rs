@@ -243,6 +243,15 @@ pub struct TemplateArgs {
     /// File holding `--b`, the body of bench_b.
     #[arg(long, value_name = "FILE", conflicts_with = "code_b")]
     pub b_file: Option<PathBuf>,
+    /// Replay the target's calls in this test (pytest/unittest id), captured on the base, instead of --call.
+    #[arg(long, value_name = "ID", requires = "target", conflicts_with_all = ["call", "call_file", "inputs_from_command"])]
+    pub inputs_from_test: Option<String>,
+    /// Replay the target's calls in this workload command, captured on the base, instead of --call.
+    #[arg(long, value_name = "COMMAND", requires = "target", conflicts_with_all = ["call", "call_file"])]
+    pub inputs_from_command: Option<String>,
+    /// With --inputs-from-*: most distinct calls kept. Default 200.
+    #[arg(long, value_name = "N")]
+    pub max_calls: Option<usize>,
     /// Environment variables for the checks that run the script once.
     #[command(flatten)]
     pub env: EnvArgs,
@@ -412,6 +421,14 @@ async fn template(args: TemplateArgs) -> Result<()> {
         }
     }
     request.env = args.env.pairs()?;
+    if args.inputs_from_test.is_some() || args.inputs_from_command.is_some() {
+        request.inputs_from = Some(crate::capture::InputsFrom {
+            test: args.inputs_from_test,
+            command: args.inputs_from_command,
+            max_calls: args.max_calls,
+            timeout_s: None,
+        });
+    }
     let generated = generate::generate(&request).await?;
     for warning in &generated.warnings {
         eprintln!("warning: {warning}");

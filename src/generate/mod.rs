@@ -109,6 +109,11 @@ pub struct GenerateRequest {
     #[serde(default)]
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// Revision form: replay the target's real calls in a test or workload
+    /// (captured on the base) instead of `call`.
+    #[serde(default)]
+    #[arg(skip)]
+    pub inputs_from: Option<crate::capture::InputsFrom>,
     /// Python command; default detected in `cwd`.
     #[serde(default, alias = "python")]
     #[arg(long, alias = "python")]
@@ -170,7 +175,10 @@ impl GenerateRequest {
             if !self.code_a.trim().is_empty() || !self.code_b.trim().is_empty() {
                 return form("pass either `target` with `call` (the revision form: A is the committed code) or `code_a` with `code_b` (the free form), not both");
             }
-            if self.call.trim().is_empty() {
+            if self.inputs_from.is_some() && !self.call.trim().is_empty() {
+                return form("with `inputs_from` the script replays the captured calls: drop `call` (a `setup` of your own still runs first)");
+            }
+            if self.call.trim().is_empty() && self.inputs_from.is_none() {
                 return form("the revision form needs `call`: the statements both variants run, e.g. \"return count_known(ORDERS, CATALOGUE)\"");
             }
             return Ok(());
@@ -248,11 +256,17 @@ pub struct GeneratedScript {
     pub equivalence: Equivalence,
     /// Things worth knowing, e.g. arguments this domain ignores.
     pub warnings: Vec<String>,
+    /// With `inputs_from`: what was captured and replayed.
+    #[serde(default)]
+    pub inputs: Option<crate::capture::Inputs>,
 }
 
 /// Why no script was written.
 #[derive(Debug, thiserror::Error)]
 pub enum GenerateError {
+    /// The capture of `inputs_from` failed.
+    #[error(transparent)]
+    Capture(#[from] crate::capture::CaptureError),
     /// The spec itself is wrong.
     #[error(transparent)]
     Spec(#[from] SpecError),
@@ -604,6 +618,26 @@ pub async fn generate(req: &GenerateRequest) -> Result<GeneratedScript, Generate
         };
         spec.revision = Some(revision::resolve(&form).await?);
     }
+    let inputs = match (&req.inputs_from, &spec.revision) {
+        (Some(from), Some(rev)) => {
+            let captured = crate::capture::for_revision(from, rev, &runner).await?;
+            let (setup, call) = crate::capture::replay(
+                &captured,
+                &rev.targets[0].qualname,
+                &from.described(),
+                domain == Domain::Async,
+            );
+            spec.setup = [spec.setup.trim_end(), setup.as_str()].join("\n");
+            spec.call = call;
+            Some(captured.inputs)
+        }
+        (Some(_), None) => {
+            return Err(GenerateError::Form(
+                "`inputs_from` belongs to the revision form: pass `target` too".into(),
+            ))
+        }
+        _ => None,
+    };
     let rendered = template::render(&spec, domain);
     let dir_error = |reason: String| GenerateError::Dir {
         dir: dir.clone(),
@@ -626,7 +660,15 @@ pub async fn generate(req: &GenerateRequest) -> Result<GeneratedScript, Generate
         path: path.display().to_string(),
         domain,
         commands: variant_commands(&runner.argv, &path, domain),
-        measurement: template::measurement_sentence(&spec, domain),
+        measurement: match &inputs {
+            Some(i) => format!(
+                "{} One timed call replays the {} captured call(s) from {}, each with fresh copies of its arguments (unpickling them is inside the timed region, the same for A and B).",
+                template::measurement_sentence(&spec, domain),
+                i.calls_kept,
+                i.source
+            ),
+            None => template::measurement_sentence(&spec, domain),
+        },
         threshold: domain.default_threshold(),
         script: rendered.text,
         replaced_existing,
@@ -636,6 +678,7 @@ pub async fn generate(req: &GenerateRequest) -> Result<GeneratedScript, Generate
         equivalence: checked.equivalence,
         warnings: checked.warnings,
         runner,
+        inputs,
     })
 }
 

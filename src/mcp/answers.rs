@@ -105,6 +105,9 @@ pub struct GenerateAnswer {
     /// Revision form: targets whose own definition is unchanged (the difference is elsewhere in their module).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unchanged_targets: Vec<String>,
+    /// With `inputs_from`: the calls replayed, in one sentence (the record has the figures).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<String>,
     /// What to call next.
     pub next_step: String,
     /// One sentence each.
@@ -146,6 +149,7 @@ impl GenerateAnswer {
                 .filter(|t| t.same_definition)
                 .map(|t| t.target.clone())
                 .collect(),
+            inputs: g.inputs.as_ref().map(|i| i.sentence()),
             next_step,
             warnings: g.warnings.clone(),
             script: include_script.then(|| g.script.clone()),
@@ -167,6 +171,9 @@ impl Summary for GenerateAnswer {
                 .unwrap_or_default(),
             self.next_step
         );
+        if let Some(i) = &self.inputs {
+            out.push_str(&format!("inputs: {i}\n"));
+        }
         for w in &self.warnings {
             out.push_str(&format!("warning: {w}\n"));
         }

@@ -18,8 +18,10 @@ pub fn workflow(function: &str, domain: Domain, given: &str) -> String {
         ),
         _ => format!(
             "1. Edit `{function}` in the work tree, then call generate_ab_script in the revision form: a short `name`, domain \"{given}\", \
-             `target` \"{function}\" (plus any helper you changed), `setup` that builds the REAL input the function sees in production \
-             (not a toy), and `call` running it on that input (e.g. \"return func(ROWS)\"); `cwd` the project. A is then the committed \
+             `target` \"{function}\" (plus any helper you changed), and its REAL input: when a test or workload calls the function, \
+             `inputs_from` {{\"test\": \"<its test id>\"}} (or {{\"command\": ...}}) replays the calls it really receives there, edge cases \
+             included; else `setup` that builds the input it sees in production (not a toy) and `call` running it (e.g. \"return func(ROWS)\"). \
+             `cwd` the project. A is then the committed \
              code (`base`, default HEAD), B the work tree's: do not copy the old code by hand. abbench runs each once and compares \
              results, inputs after the call and stdout: `equivalence` says whether B computes what A computes. \
              Only where the revision form cannot load the module (C extensions, modules that patch others on import) use `code_a`/`code_b`."
