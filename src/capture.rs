@@ -80,23 +80,12 @@ pub async fn for_revision(
     let repo = Repo::open(Path::new(&rev.info.repo)).await?;
     let data = crate::ledger::data_dir().map_err(|e| CaptureError::Failed(e.to_string()))?;
     let cancel = CancellationToken::new();
-    let pytest = crate::python::probe::probe_python(
-        &runner.argv,
-        Some(repo.root.clone()),
-        &[],
-        None,
-        &cancel,
-    )
-    .await
-    .map(|p| p.pytest)
-    .unwrap_or(false);
     let req = CaptureRequest {
         repo: &repo,
         base_commit: &rev.info.base_commit,
         targets: &rev.targets,
         source: &source,
         runner,
-        pytest,
         max_calls: from.max_calls.unwrap_or(200),
         timeout: Duration::from_secs_f64(from.timeout_s.unwrap_or(300.0)),
     };
@@ -142,8 +131,6 @@ pub struct CaptureRequest<'a> {
     pub source: &'a Source,
     /// The project's Python.
     pub runner: &'a Runner,
-    /// Whether the runner imports pytest (how a test id runs).
-    pub pytest: bool,
     /// Most distinct calls kept.
     pub max_calls: usize,
     /// Of the test or command.
@@ -239,13 +226,13 @@ pub async fn capture(
         }
     }
     let worktree = req.repo.worktree(req.base_commit).await?;
-    copy_untracked_script(req, &worktree.path)?;
     let hook = tempfile::Builder::new()
         .prefix("abbench-capture-")
         .tempdir()?;
     std::fs::write(hook.path().join("sitecustomize.py"), HOOK)?;
     let out = hook.path().join("calls.pkl");
-    let spec = spec(req, &worktree.path, hook.path(), &out)?;
+    let argv = argv(req, &worktree.path, cancel).await?;
+    let spec = spec(req, argv, &worktree.path, hook.path(), &out);
     let command = spec.display();
     let limits = Limits {
         timeout: req.timeout,
@@ -294,48 +281,67 @@ pub async fn capture(
 /// `python w.py` where `w.py` is a script the agent wrote and has not
 /// committed: the base worktree gets it (it serves the capture, it is not
 /// the change), as run_e2e_benchmark does.
-fn copy_untracked_script(req: &CaptureRequest<'_>, tree: &Path) -> Result<(), CaptureError> {
-    let Source::Command(command) = req.source else {
+fn copy_untracked_script(words: &[String], root: &Path, tree: &Path) -> Result<(), CaptureError> {
+    let Some(script) = crate::python::command::script_of(words) else {
         return Ok(());
     };
-    let words = crate::python::command::split_command("inputs_from.command", command)?;
-    let python = Path::new(&words[0])
-        .file_name()
-        .is_some_and(|n| n.to_string_lossy().starts_with("python"));
-    let script = words.iter().skip(1).find(|w| !w.starts_with('-'));
-    if let (true, Some(script)) = (python, script) {
-        let relative = Path::new(script);
-        let (from, to) = (req.repo.root.join(relative), tree.join(relative));
-        if relative.is_relative() && from.is_file() && !to.exists() {
-            if let Some(parent) = to.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            std::fs::copy(from, to)?;
+    let relative = Path::new(script);
+    let (from, to) = (root.join(relative), tree.join(relative));
+    if relative.is_relative() && from.is_file() && !to.exists() {
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent)?;
         }
+        std::fs::copy(from, to)?;
     }
     Ok(())
 }
 
-/// The process: the source run with the runner in the base worktree.
-fn spec(
+/// The argv that runs the source in `tree`: a test id as
+/// check_keep_conditions reads it (pytest when the runner imports it, else
+/// unittest), a command with a bare `python` standing for the runner (and
+/// its untracked script copied into the tree).
+async fn argv(
     req: &CaptureRequest<'_>,
     tree: &Path,
-    hook: &Path,
-    out: &Path,
-) -> Result<ProcessSpec, CaptureError> {
+    cancel: &CancellationToken,
+) -> Result<Vec<String>, CaptureError> {
     let mut argv = req.runner.argv.clone();
     match req.source {
-        Source::Test(id) => argv.extend(test_args(id, req.pytest)),
+        Source::Test(id) => {
+            let pytest = crate::python::probe::probe_python(
+                &req.runner.argv,
+                Some(tree.to_path_buf()),
+                &[],
+                None,
+                cancel,
+            )
+            .await
+            .is_ok_and(|p| p.pytest);
+            let test = crate::keep::hot_path::target_test(id, tree, pytest)
+                .map_err(CaptureError::Failed)?;
+            argv.extend(test.args);
+        }
         Source::Command(command) => {
             let words = crate::python::command::split_command("inputs_from.command", command)?;
-            let python = words[0].starts_with("python");
-            argv = if python {
+            copy_untracked_script(&words, &req.repo.root, tree)?;
+            argv = if crate::python::command::is_python(&words[0]) {
                 argv.into_iter().chain(words.into_iter().skip(1)).collect()
             } else {
                 words
             };
         }
     }
+    Ok(argv)
+}
+
+/// The process: `argv` in the base worktree, the hook first on PYTHONPATH.
+fn spec(
+    req: &CaptureRequest<'_>,
+    argv: Vec<String>,
+    tree: &Path,
+    hook: &Path,
+    out: &Path,
+) -> ProcessSpec {
     let mut paths = vec![hook.display().to_string(), tree.display().to_string()];
     if tree.join("src").is_dir() {
         paths.push(tree.join("src").display().to_string());
@@ -345,7 +351,7 @@ fn spec(
         .iter()
         .map(|t| serde_json::json!({"file": t.file, "qualname": t.qualname}))
         .collect();
-    Ok(ProcessSpec {
+    ProcessSpec {
         argv,
         cwd: Some(tree.to_path_buf()),
         env: vec![
@@ -362,24 +368,7 @@ fn spec(
             ),
         ],
         stdin: None,
-    })
-}
-
-/// `-m pytest -q ID`, or `-m unittest module.Class.method` without pytest.
-fn test_args(id: &str, pytest: bool) -> Vec<String> {
-    if pytest {
-        return ["-m", "pytest", "-q", "-p", "no:cacheprovider", id]
-            .map(String::from)
-            .to_vec();
     }
-    let (file, rest) = id.split_once("::").unwrap_or((id, ""));
-    let module = file.trim_end_matches(".py").replace('/', ".");
-    let name = if rest.is_empty() {
-        module
-    } else {
-        format!("{module}.{}", rest.replace("::", "."))
-    };
-    vec!["-m".into(), "unittest".into(), name]
 }
 
 /// A capture that saw nothing usable is an error that says why.

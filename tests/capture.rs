@@ -61,7 +61,6 @@ async fn run_for(
         targets: &targets,
         source: &source,
         runner: &runner,
-        pytest: false,
         max_calls: 200,
         timeout,
     };

@@ -356,7 +356,7 @@ fn arm(checked: &Checked, python: &[String], root: &Path, work_tree: &Path) -> T
     let cwd = checked.cwd_in(root);
     let mut argv = checked.words.clone();
     let program = argv[0].clone();
-    if plan::is_python(&program) {
+    if crate::python::command::is_python(&program) {
         argv.splice(0..1, python.iter().cloned());
     } else if program.contains('/') && !Path::new(&program).is_absolute() {
         let own = cwd.join(&program);

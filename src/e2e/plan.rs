@@ -8,6 +8,7 @@ use super::result::{Noise, TargetReport};
 use super::{invalid, E2eError, E2eRequest, DEFAULT_E2E_MIN_GAIN};
 use crate::domain::{Domain, Threshold};
 use crate::measure::{MAX_PAIRS_LIMIT, MIN_PAIRS_LIMIT};
+use crate::python::command::{python_runs, script_of, PythonRuns};
 use crate::revision::Target;
 use crate::verdict::{self, Analysis, Look, Verdict};
 
@@ -146,46 +147,8 @@ fn threshold(req: &E2eRequest, domain: Domain) -> Result<Threshold, E2eError> {
 /// (`cwd` joined), when it is a relative path; `None` for `-m`/`-c` and
 /// for other programs (their relative paths are resolved per tree).
 pub(super) fn python_script(checked: &Checked) -> Option<PathBuf> {
-    // `python3`, or an interpreter named by its path.
-    let program = Path::new(&checked.words[0]).file_name()?.to_str()?;
-    if !is_python(program) {
-        return None;
-    }
-    match python_runs(&checked.words[1..]) {
-        PythonRuns::Script(script) => inside("command", &checked.cwd.join(script)).ok(),
-        _ => None,
-    }
-}
-
-/// What an interpreter's arguments run, past its own options.
-enum PythonRuns<'a> {
-    /// `-m MODULE`.
-    Module(&'a str),
-    /// A script path.
-    Script(&'a str),
-    /// `-c CODE`, or nothing.
-    Other,
-}
-
-fn python_runs(args: &[String]) -> PythonRuns<'_> {
-    let mut rest = args.iter();
-    while let Some(w) = rest.next() {
-        match w.as_str() {
-            "-m" => {
-                return rest
-                    .next()
-                    .map_or(PythonRuns::Other, |m| PythonRuns::Module(m))
-            }
-            "-c" => return PythonRuns::Other,
-            // Options that take a value.
-            "-X" | "-W" => {
-                rest.next();
-            }
-            w if w.starts_with('-') => {}
-            script => return PythonRuns::Script(script),
-        }
-    }
-    PythonRuns::Other
+    let script = script_of(&checked.words)?;
+    inside("command", &checked.cwd.join(script)).ok()
 }
 
 /// `copy_to_base` entries that exist in the work tree (an error names one that does not).
@@ -239,15 +202,6 @@ fn runs_pytest(words: &[String]) -> bool {
     }
     program.starts_with("python")
         && matches!(python_runs(&words[1..]), PythonRuns::Module("pytest"))
-}
-
-/// `python`, `python3`, `python3.12`: the runner stands in for it.
-pub(super) fn is_python(program: &str) -> bool {
-    let rest = match program.strip_prefix("python") {
-        Some(rest) => rest,
-        None => return false,
-    };
-    rest.chars().all(|c| c.is_ascii_digit() || c == '.')
 }
 
 /// What one process's value is.
@@ -384,16 +338,6 @@ mod tests {
             ..req("python w.py")
         })
         .contains("min_pairs"));
-    }
-
-    #[test]
-    fn python_words_are_recognised() {
-        for p in ["python", "python3", "python3.12"] {
-            assert!(is_python(p), "{p}");
-        }
-        for p in ["pytest", "pythonista", ".venv/bin/python", "ipython"] {
-            assert!(!is_python(p), "{p}");
-        }
     }
 
     #[test]

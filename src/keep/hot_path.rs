@@ -61,9 +61,9 @@ fn target_candidates(spec: &str, root: &Path) -> Vec<Target> {
 
 /// How the target test is profiled.
 #[derive(Debug, Clone)]
-pub(super) struct TargetTest {
+pub(crate) struct TargetTest {
     /// Arguments after `python -m cProfile -o <file>`.
-    args: Vec<String>,
+    pub(crate) args: Vec<String>,
     /// The run prints a pytest or unittest summary that says whether it passed.
     summary: bool,
     test_file: Option<String>,
@@ -80,7 +80,7 @@ fn module_of(path: &str) -> String {
 /// Reads `target_test`: a pytest node id, test file or directory, or a
 /// script. Without pytest (`pytest` false) a test of a `unittest.TestCase`
 /// (`path/test_x.py::Class::method`) or a test file runs under unittest.
-pub(super) fn target_test(spec: &str, root: &Path, pytest: bool) -> Result<TargetTest, String> {
+pub(crate) fn target_test(spec: &str, root: &Path, pytest: bool) -> Result<TargetTest, String> {
     let pytest_args = |s: &str| -> Vec<String> {
         ["-m", "pytest", "-q", "-p", "no:cacheprovider", s]
             .map(String::from)

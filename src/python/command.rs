@@ -47,6 +47,59 @@ pub fn split_command(field: &'static str, value: &str) -> Result<Vec<String>, Co
     Ok(words)
 }
 
+/// `python`, `python3`, `python3.12`: the runner stands in for it.
+pub(crate) fn is_python(program: &str) -> bool {
+    let rest = match program.strip_prefix("python") {
+        Some(rest) => rest,
+        None => return false,
+    };
+    rest.chars().all(|c| c.is_ascii_digit() || c == '.')
+}
+
+/// What an interpreter's arguments run, past its own options.
+pub(crate) enum PythonRuns<'a> {
+    /// `-m MODULE`.
+    Module(&'a str),
+    /// A script path.
+    Script(&'a str),
+    /// `-c CODE`, or nothing.
+    Other,
+}
+
+pub(crate) fn python_runs(args: &[String]) -> PythonRuns<'_> {
+    let mut rest = args.iter();
+    while let Some(w) = rest.next() {
+        match w.as_str() {
+            "-m" => {
+                return rest
+                    .next()
+                    .map_or(PythonRuns::Other, |m| PythonRuns::Module(m))
+            }
+            "-c" => return PythonRuns::Other,
+            // Options that take a value.
+            "-X" | "-W" => {
+                rest.next();
+            }
+            w if w.starts_with('-') => {}
+            script => return PythonRuns::Script(script),
+        }
+    }
+    PythonRuns::Other
+}
+
+/// The script a `python SCRIPT …` command runs (`python3`, or an
+/// interpreter named by its path); `None` for `-m`/`-c` and other programs.
+pub(crate) fn script_of(words: &[String]) -> Option<&str> {
+    let program = std::path::Path::new(words.first()?).file_name()?.to_str()?;
+    if !is_python(program) {
+        return None;
+    }
+    match python_runs(&words[1..]) {
+        PythonRuns::Script(script) => Some(script),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,5 +126,15 @@ mod tests {
             split_command("runner", "\"python"),
             Err(CommandError::Unsplittable { .. })
         ));
+    }
+
+    #[test]
+    fn python_words_are_recognised() {
+        for p in ["python", "python3", "python3.12"] {
+            assert!(is_python(p), "{p}");
+        }
+        for p in ["pytest", "pythonista", ".venv/bin/python", "ipython"] {
+            assert!(!is_python(p), "{p}");
+        }
     }
 }
