@@ -1,4 +1,4 @@
-//! Captured inputs (issue 25, work in progress): run a test or a workload
+//! Captured inputs (`inputs_from`): run a test or a workload
 //! command once on the base revision — a temporary worktree, so the work
 //! tree is never touched — with the capture hook as its `sitecustomize`,
 //! and keep the calls the targets really receive in abbench's data
@@ -203,7 +203,10 @@ pub enum CaptureError {
 }
 
 /// The hook, written as `sitecustomize.py` first on PYTHONPATH.
-const HOOK: &str = include_str!("python/capture_hook.py");
+const HOOK: &str = concat!(
+    include_str!("python/hook_common.py"),
+    include_str!("python/capture_hook.py")
+);
 
 /// Captures (or finds) the calls; `data_dir` is abbench's data directory.
 pub async fn capture(
@@ -422,6 +425,77 @@ fn key(req: &CaptureRequest<'_>) -> String {
     format!("{:016x}", crate::git::fnv1a(&parts))
 }
 
+/// The line in a replaying script's setup that tells run_ab_benchmark what
+/// it replays; JSON of [`Replayed`] follows.
+pub const INPUTS_PREFIX: &str = "# abbench-inputs: ";
+
+/// What a script replays, as its marker line says: the run names the calls
+/// in `measured_by` and warns when they are not all the target received.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Replayed {
+    /// The target's short name.
+    pub target: String,
+    /// "the test …" or "the command `…`".
+    pub source: String,
+    /// Outermost calls seen.
+    pub calls_seen: u64,
+    /// Distinct calls replayed.
+    pub calls_kept: u64,
+    /// Distinct calls seen.
+    pub distinct: u64,
+    /// Calls that could not be captured.
+    pub skipped_count: u64,
+    /// Why the first of them was skipped.
+    pub first_skipped: Option<String>,
+}
+
+impl Replayed {
+    /// Reads the marker line of a script's setup, if it has one.
+    pub fn read(script: &str) -> Option<Replayed> {
+        script
+            .lines()
+            .find_map(|line| line.trim_start().strip_prefix(INPUTS_PREFIX))
+            .and_then(|json| serde_json::from_str(json).ok())
+    }
+
+    /// How a timed call is made of the captured calls (for `measured_by`).
+    pub fn described(&self) -> String {
+        format!(
+            "each timed call replays the {} captured call(s) of {} from {}, with fresh copies of their arguments",
+            self.calls_kept, self.target, self.source
+        )
+    }
+
+    /// A warning when the replayed calls are not every kind of call the
+    /// target received: some could not be captured, or the cap dropped some.
+    pub fn shortfall(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if self.calls_kept < self.distinct {
+            parts.push(format!(
+                "{} of the {} distinct calls seen were kept (max_calls; the smallest and largest input among them)",
+                self.calls_kept, self.distinct
+            ));
+        }
+        if self.skipped_count > 0 {
+            parts.push(format!(
+                "{} call(s) could not be captured ({})",
+                self.skipped_count,
+                self.first_skipped
+                    .as_deref()
+                    .unwrap_or("see the generate record's inputs.skipped")
+            ));
+        }
+        (!parts.is_empty()).then(|| {
+            format!(
+                "the verdict covers only the calls of {} replayed from {}: {}; A and B were neither timed nor compared on the rest — cover them with a setup and call of your own if they matter",
+                self.target,
+                self.source,
+                parts.join(", and ")
+            )
+        })
+    }
+}
+
 /// The `setup` and `call` that replay the first target's captured calls:
 /// setup loads the file (refused when missing or changed since the
 /// capture), call runs each call once with fresh copies of its arguments
@@ -437,10 +511,23 @@ pub fn replay(
 ) -> (String, String) {
     let path = serde_json::to_string(&captured.path.display().to_string()).unwrap_or_default();
     let sha = serde_json::to_string(&captured.inputs.sha256).unwrap_or_default();
+    let marker = Replayed {
+        target: target_name.to_string(),
+        source: captured.inputs.source.clone(),
+        calls_seen: captured.inputs.calls_seen,
+        calls_kept: captured.inputs.calls_kept,
+        distinct: captured.inputs.distinct,
+        skipped_count: captured.inputs.skipped_count,
+        first_skipped: captured.inputs.skipped.first().map(|s| s.reason.clone()),
+    };
     let setup = [
         format!(
             "# Captured inputs (abbench): {} distinct call(s) {target_name} received in {described}.",
             captured.inputs.calls_kept
+        ),
+        format!(
+            "{INPUTS_PREFIX}{}",
+            serde_json::to_string(&marker).unwrap_or_default()
         ),
         "import hashlib as _abbench_hashlib".into(),
         "import pickle as _abbench_pickle".into(),

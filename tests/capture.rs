@@ -1,5 +1,5 @@
-//! Capturing a target's real calls from a test on the base revision (issue
-//! 25, in progress): real git, python3 and unittest; nothing written into
+//! Capturing a target's real calls from a test on the base revision (`inputs_from`):
+//! real git, python3 and unittest; nothing written into
 //! the repository; the capture reused on the same key; a test that never
 //! calls the target, or fails, is an error that says so.
 
@@ -156,9 +156,19 @@ mod common;
 
 /// `abbench template --json` capturing from `python3 work.py` in `dir`.
 fn template_from_work(dir: &Path, data: &Path, out: &Path, target: &str) -> serde_json::Value {
+    template_in_domain(dir, data, out, target, "cpu")
+}
+
+fn template_in_domain(
+    dir: &Path,
+    data: &Path,
+    out: &Path,
+    target: &str,
+    domain: &str,
+) -> serde_json::Value {
     let done = std::process::Command::new(env!("CARGO_BIN_EXE_abbench"))
         .args([
-            "template", "--json", "--name", "cli", "--domain", "cpu", "--target", target,
+            "template", "--json", "--name", domain, "--domain", domain, "--target", target,
         ])
         .args([
             "--inputs-from-command",
@@ -288,6 +298,33 @@ async fn the_command_line_captures_from_a_workload_and_the_script_checks_the_fil
         "{inputs:#}"
     );
     assert_eq!(g["equivalence"]["status"], "same", "{g:#}");
+    // The run names what it replays, and warns that the skipped call is
+    // covered by neither the timing nor the comparison.
+    let ran = std::process::Command::new(env!("CARGO_BIN_EXE_abbench"))
+        .args(["run", "--json", "--max-pairs", "6", "--runner", "python3"])
+        .arg(g["path"].as_str().unwrap())
+        .arg("--cwd")
+        .arg(dir.path())
+        .env("ABBENCH_DATA_DIR", data.path())
+        .output()
+        .unwrap();
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&ran.stdout).unwrap();
+    assert!(
+        r["measured_by"].as_str().unwrap().contains(
+            "replays the 2 captured call(s) of word_counts from the command `python3 work.py`"
+        ),
+        "{r:#}"
+    );
+    let warned = r["warnings"].as_array().unwrap().iter().any(|w| {
+        let w = w.as_str().unwrap();
+        w.contains("1 call(s) could not be captured") && w.contains("generator")
+    });
+    assert!(warned, "{:#}", r["warnings"]);
     // The calls file changed behind the script's back: it refuses to run.
     let calls = std::fs::read_dir(data.path().join("captures"))
         .unwrap()
@@ -377,4 +414,63 @@ async fn a_test_that_outlives_timeout_s_is_killed_and_says_so() {
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&trees.stdout).lines().count(), 1);
+}
+
+/// The async domain awaits each replayed call: a coroutine target's calls
+/// captured from a workload that drives it with asyncio.run; a candidate
+/// wrong only for the empty input is caught and the call named.
+#[tokio::test]
+async fn an_async_target_s_captured_calls_are_awaited() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("text")).unwrap();
+    std::fs::write(dir.path().join("text/__init__.py"), "").unwrap();
+    std::fs::write(
+        dir.path().join("text/fetch.py"),
+        "import asyncio\n\n\nasync def lengths(words):\n    out = []\n    for w in words:\n        await asyncio.sleep(0)\n        out.append(len(w))\n    return out\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("work.py"),
+        "import asyncio\nfrom text.fetch import lengths\nasyncio.run(lengths([]))\nasyncio.run(lengths(['ab', 'c']))\n",
+    )
+    .unwrap();
+    Repo::init_with_commit(dir.path(), "base").await.unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let mut answers = Vec::new();
+    for body in [
+        "async def lengths(words):\n    return [len(w) for w in words]\n",
+        "async def lengths(words):\n    return [len(w) for w in words] or None\n",
+    ] {
+        std::fs::write(
+            dir.path().join("text/fetch.py"),
+            format!("import asyncio\n\n\n{body}"),
+        )
+        .unwrap();
+        answers.push(template_in_domain(
+            dir.path(),
+            data.path(),
+            out.path(),
+            "text/fetch.py::lengths",
+            "async",
+        ));
+    }
+    assert_eq!(answers[0]["inputs"]["calls_kept"], 2, "{:#}", answers[0]);
+    assert_eq!(
+        answers[0]["equivalence"]["status"], "same",
+        "{:#}",
+        answers[0]
+    );
+    assert_eq!(
+        answers[1]["equivalence"]["status"], "different",
+        "{:#}",
+        answers[1]
+    );
+    let difference = answers[1]["equivalence"]["first_difference"]
+        .as_str()
+        .unwrap();
+    assert!(
+        difference.contains("call 1 of 2: lengths([])") && difference.contains("None"),
+        "{difference}"
+    );
 }

@@ -1,10 +1,12 @@
-//! The capture hook (`src/python/capture_hook.py`, issue 25 in progress)
+//! The capture hook (`src/python/capture_hook.py`)
 //! run as a test's `sitecustomize` by the real python3: the calls the target
 //! receives, pickled at entry, outermost only, sampled to the cap; calls
 //! that cannot be pickled or are too large skipped with why.
 
 use std::path::Path;
 use std::process::Command;
+
+mod common;
 
 use serde_json::{json, Value};
 
@@ -42,12 +44,7 @@ print(json.dumps([[c["call"], c["target"], pickle.loads(c["args"])[0], c["weight
 
 fn capture(dir: &Path, max_calls: u32) -> (Value, Value) {
     let hook = dir.join("hook");
-    std::fs::create_dir_all(&hook).unwrap();
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("src/python/capture_hook.py"),
-        hook.join("sitecustomize.py"),
-    )
-    .unwrap();
+    common::install_hook(&hook, "capture_hook.py");
     std::fs::write(dir.join("mod.py"), MODULE).unwrap();
     std::fs::write(dir.join("test_mod.py"), TEST).unwrap();
     let out = dir.join("calls.pkl");

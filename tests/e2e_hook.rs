@@ -8,6 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+
 use serde_json::{json, Value};
 
 const MODULE: &str = r#"
@@ -88,12 +90,7 @@ fn pythons() -> Vec<(String, (u32, u32))> {
 /// Runs the workload under the hook with `python`; the hook's report.
 fn report(python: &str, dir: &Path, crowded: bool) -> Value {
     let hook = dir.join("hook");
-    std::fs::create_dir_all(&hook).unwrap();
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("src/python/e2e_hook.py"),
-        hook.join("sitecustomize.py"),
-    )
-    .unwrap();
+    common::install_hook(&hook, "e2e_hook.py");
     let chained = dir.join("chained");
     std::fs::create_dir_all(&chained).unwrap();
     if crowded {

@@ -108,7 +108,11 @@ pub async fn run_ab(
     session.release();
 
     warnings.extend(measured.warnings.iter().cloned());
-    warnings.extend(warnings::process_warnings(&ex, &measured));
+    warnings.extend(warnings::process_warnings(
+        &ex,
+        &measured,
+        plan.inputs.as_ref(),
+    ));
     let measured_by = measured_by(&plan, memory.as_ref(), &probe, ex.external_timing);
     let runner = measured_runner(&plan, &probe);
     let lock_wait = session.lock_wait;

@@ -39,6 +39,8 @@ pub(super) struct Plan {
     pub(super) show_output: bool,
     /// Where the variants' code comes from (revision-form scripts).
     pub(super) revision: Option<RevisionInfo>,
+    /// The captured calls the script replays (`inputs_from`).
+    pub(super) inputs: Option<crate::capture::Replayed>,
     /// The script carries abbench's marker (its setup failing is an error, not a doubt).
     pub(super) generated: bool,
     /// How A's and B's results are compared before timing.
@@ -117,6 +119,7 @@ pub(super) fn plan(req: &RunRequest) -> Result<Plan, RunError> {
         generated,
         paired_mode,
         revision,
+        inputs,
     } = script_facts(req, &cwd)?;
     let equivalence =
         crate::equivalence::Options::new(req.equivalence, req.rel_tol).map_err(invalid)?;
@@ -173,6 +176,7 @@ pub(super) fn plan(req: &RunRequest) -> Result<Plan, RunError> {
         },
         show_output: req.show_output,
         revision,
+        inputs,
         generated,
         equivalence,
     })
@@ -188,6 +192,8 @@ struct ScriptFacts {
     paired_mode: bool,
     /// A revision-form script says where its variants' code comes from.
     revision: Option<RevisionInfo>,
+    /// A script that replays captured calls says so in its setup.
+    inputs: Option<crate::capture::Replayed>,
 }
 
 /// The script's path and domain, whether it runs the paired design and
@@ -234,6 +240,7 @@ fn script_facts(req: &RunRequest, cwd: &std::path::Path) -> Result<ScriptFacts, 
         generated: marker.is_some(),
         paired_mode,
         revision: template::revision::read_revision(&head),
+        inputs: crate::capture::Replayed::read(&String::from_utf8_lossy(&text)),
     })
 }
 

@@ -147,6 +147,19 @@ pub(super) fn measured_by(
     probe: &Probe,
     external_timing: bool,
 ) -> String {
+    let method = method(plan, memory, probe, external_timing);
+    match &plan.inputs {
+        Some(replayed) => format!("{method}; {}", replayed.described()),
+        None => method,
+    }
+}
+
+fn method(
+    plan: &plan::Plan,
+    memory: Option<&MemoryMethod>,
+    probe: &Probe,
+    external_timing: bool,
+) -> String {
     match (memory, plan.isolation) {
         (Some(MemoryMethod::Memray { path: None }), _) => format!(
             "memray {} from the runner's environment, in-process: the variant's own peak (only the variant tracked, every Python allocation traced), above what setup left alive",

@@ -152,6 +152,7 @@ fn plan(domain: Domain, isolation: Isolation, max_pairs: usize) -> Plan {
         limits: Limits::default(),
         show_output: false,
         revision: None,
+        inputs: None,
         generated: true,
         equivalence: Default::default(),
     }

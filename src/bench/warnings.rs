@@ -1,5 +1,6 @@
 //! The micro run's own warnings, from what its processes left behind:
-//! noisy units, short samples, dropped output, stderr, external timing
+//! noisy units, short samples, dropped output, stderr, external timing,
+//! captured calls that are not all the target received
 //! (the sentences are [`RunWarning`]'s).
 
 use super::executor::PythonExecutor;
@@ -9,7 +10,11 @@ use crate::stats;
 
 /// Warnings where the measurement is weak: noisy units, short samples,
 /// output dropped, stderr, external timing.
-pub(super) fn process_warnings(ex: &PythonExecutor, m: &Measured) -> Vec<RunWarning> {
+pub(super) fn process_warnings(
+    ex: &PythonExecutor,
+    m: &Measured,
+    plan_inputs: Option<&crate::capture::Replayed>,
+) -> Vec<RunWarning> {
     let mut warnings = Vec::new();
     match m.unit_spread {
         Some(sd) if sd > 0.10 => warnings.push(RunWarning::NoisyProcesses { sd }),
@@ -55,6 +60,9 @@ pub(super) fn process_warnings(ex: &PythonExecutor, m: &Measured) -> Vec<RunWarn
                 first_line: line.clone(),
             });
         }
+    }
+    if let Some(sentence) = plan_inputs.and_then(crate::capture::Replayed::shortfall) {
+        warnings.push(RunWarning::CapturedInputs { sentence });
     }
     if ex.external_timing {
         warnings.push(RunWarning::ExternalTiming);

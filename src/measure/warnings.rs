@@ -115,6 +115,12 @@ pub enum RunWarning {
         /// [`crate::equivalence::Equivalence::warning`]'s sentence.
         sentence: String,
     },
+    /// The script replays captured calls that are not every call the
+    /// target received (some skipped, or over max_calls).
+    CapturedInputs {
+        /// [`crate::capture::Replayed::shortfall`]'s sentence.
+        sentence: String,
+    },
     /// The ledger set aside an unreadable database and started a new one.
     LedgerSetAside {
         /// The ledger's own sentence, with both paths.
@@ -170,7 +176,7 @@ impl fmt::Display for RunWarning {
             StateDrift { names } => write!(f, "setup's {} kept changing while the variants ran: each block meets a different input; keep the input fixed, {ISOLATE}", quote(names)),
             LiveObjects { variant, per_block } => write!(f, "variant {variant} leaves about {per_block} more live objects after every block (a cache that grows, or a leak): later blocks run against more state than the first; if production does not, {ISOLATE}"),
             AaMismatch { variant, speedup } => write!(f, "variant {variant} measured against itself in the two slots of a round reads {speedup:.3}x, not 1.000x: the slots are not alike for this code, so the pairing may be biased; {ISOLATE}"),
-            Equivalence { sentence } => f.write_str(sentence),
+            Equivalence { sentence } | CapturedInputs { sentence } => f.write_str(sentence),
             LeftBehind { sentence } => write!(f, "{sentence}; a measured process that leaves work running disturbs the processes after it"),
             LedgerSetAside { message } => f.write_str(message),
             NotRecorded { problem, run_id } => write!(f, "the ledger could not record this run ({problem}): the result above is complete, but run_id {run_id} will not be found by check_keep_conditions or benchmark_history"),

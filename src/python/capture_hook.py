@@ -1,4 +1,4 @@
-"""abbench's capture hook (issue 25, work in progress), installed as
+"""abbench's capture hook (after hook_common.py), installed as
 `sitecustomize` (first on PYTHONPATH) for one run of a test or workload on
 the base revision. It wraps each target as its module is imported and
 records the calls the target really receives: positional and keyword
@@ -19,19 +19,6 @@ shadows; it never prints.
 
 import os
 import sys
-
-
-def _chain():
-    """Runs the sitecustomize this file shadows (a virtualenv's own)."""
-    import importlib.machinery
-    import importlib.util
-
-    here = os.path.dirname(os.path.abspath(__file__))
-    rest = [p for p in sys.path if os.path.abspath(p or ".") != here]
-    spec = importlib.machinery.PathFinder.find_spec("sitecustomize", rest)
-    if spec is not None and spec.loader is not None:
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
 
 
 class _Recorder:
@@ -159,61 +146,6 @@ def _wrapper(f, target, recorder, depth):
     return recorded
 
 
-def _wrap(module, names, recorder, depth):
-    """Replaces each target in the freshly executed module by its recorder."""
-    for qualname, target in names.items():
-        *owners, last = qualname.split(".")
-        holder = module
-        for part in owners:
-            holder = getattr(holder, part, None)
-        if holder is None:
-            continue
-        raw = holder.__dict__.get(last) if isinstance(holder, type) else getattr(holder, last, None)
-        if isinstance(raw, (staticmethod, classmethod)):
-            setattr(holder, last, type(raw)(_wrapper(raw.__func__, target, recorder, depth)))
-        elif callable(raw):
-            setattr(holder, last, _wrapper(raw, target, recorder, depth))
-
-
-def _wrap_on_import(wanted, recorder, depth):
-    """A meta-path finder in front of the others: a target file's targets
-    are wrapped right after its module runs, before any importer can take a
-    reference."""
-    import importlib.abc
-
-    class Loader(importlib.abc.Loader):
-        def __init__(self, inner, names):
-            self._inner, self._names = inner, names
-
-        def __getattr__(self, name):
-            return getattr(self._inner, name)
-
-        def create_module(self, spec):
-            return self._inner.create_module(spec)
-
-        def exec_module(self, module):
-            self._inner.exec_module(module)
-            _wrap(module, self._names, recorder, depth)
-
-    class Finder:
-        def find_spec(self, name, path=None, target=None):
-            for finder in sys.meta_path:
-                find = getattr(finder, "find_spec", None)
-                if finder is self or find is None:
-                    continue
-                spec = find(name, path, target)
-                if spec is not None:
-                    break
-            else:
-                return None
-            names = spec.origin and wanted.get(os.path.realpath(spec.origin))
-            if names and hasattr(spec.loader, "exec_module"):
-                spec.loader = Loader(spec.loader, names)
-            return spec
-
-    sys.meta_path.insert(0, Finder())
-
-
 def _install(out):
     import atexit
     import json
@@ -231,7 +163,7 @@ def _install(out):
     names = [t["qualname"].rsplit(".", 1)[-1] for t in targets]
     recorder = _Recorder(names, max_calls, call_bytes, seed)
     depth = [0] * len(targets)
-    _wrap_on_import(wanted, recorder, depth)
+    _wrap_on_import(wanted, lambda f, i: _wrapper(f, i, recorder, depth))
     atexit.register(lambda: recorder.write(out, total_bytes))
 
 

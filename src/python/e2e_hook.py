@@ -1,7 +1,8 @@
-"""abbench's run_e2e_benchmark hook, installed as `sitecustomize` (first on
-PYTHONPATH) for one workload process. It reads its orders from ABBENCH_E2E_*
-variables and removes them, so the workload's own child processes run
-untouched; it imports the sitecustomize it shadows, if any; it never prints.
+"""abbench's run_e2e_benchmark hook (after hook_common.py), installed as
+`sitecustomize` (first on PYTHONPATH) for one workload process. It reads its
+orders from ABBENCH_E2E_* variables and removes them, so the workload's own
+child processes run untouched; it imports the sitecustomize it shadows, if
+any; it never prints.
 
 - targets: each target function's own time (outermost calls, so recursion is
   not counted twice) and call count, through sys.monitoring on 3.12+ (a code
@@ -22,19 +23,6 @@ At exit it writes one JSON object to ABBENCH_E2E_OUT.
 
 import os
 import sys
-
-
-def _chain():
-    """Runs the sitecustomize this file shadows (a virtualenv's own)."""
-    import importlib.machinery
-    import importlib.util
-
-    here = os.path.dirname(os.path.abspath(__file__))
-    rest = [p for p in sys.path if os.path.abspath(p or ".") != here]
-    spec = importlib.machinery.PathFinder.find_spec("sitecustomize", rest)
-    if spec is not None and spec.loader is not None:
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
 
 
 def _timers(targets, root):
@@ -208,61 +196,6 @@ def _wrapper(f, i, enter, leave, calls, lazy):
     return timed
 
 
-def _wrap(module, names, enter, leave, calls, lazy):
-    """Replaces each target in the freshly executed module by its timed wrapper."""
-    for qualname, i in names.items():
-        *owners, last = qualname.split(".")
-        holder = module
-        for part in owners:
-            holder = getattr(holder, part, None)
-        if holder is None:
-            continue
-        raw = holder.__dict__.get(last) if isinstance(holder, type) else getattr(holder, last, None)
-        if isinstance(raw, (staticmethod, classmethod)):
-            setattr(holder, last, type(raw)(_wrapper(raw.__func__, i, enter, leave, calls, lazy)))
-        elif callable(raw):
-            setattr(holder, last, _wrapper(raw, i, enter, leave, calls, lazy))
-
-
-def _wrap_on_import(wanted, enter, leave, calls, lazy):
-    """A meta-path finder in front of the others: when a target file is
-    imported, its targets are wrapped right after the module runs, before
-    any importer can take a reference."""
-    import importlib.abc
-
-    class Loader(importlib.abc.Loader):
-        def __init__(self, inner, names):
-            self._inner, self._names = inner, names
-
-        def __getattr__(self, name):
-            return getattr(self._inner, name)
-
-        def create_module(self, spec):
-            return self._inner.create_module(spec)
-
-        def exec_module(self, module):
-            self._inner.exec_module(module)
-            _wrap(module, self._names, enter, leave, calls, lazy)
-
-    class Finder:
-        def find_spec(self, name, path=None, target=None):
-            for finder in sys.meta_path:
-                find = getattr(finder, "find_spec", None)
-                if finder is self or find is None:
-                    continue
-                spec = find(name, path, target)
-                if spec is not None:
-                    break
-            else:
-                return None
-            names = spec.origin and wanted.get(os.path.realpath(spec.origin))
-            if names and hasattr(spec.loader, "exec_module"):
-                spec.loader = Loader(spec.loader, names)
-            return spec
-
-    sys.meta_path.insert(0, Finder())
-
-
 def _foreign(other):
     """Files of imported modules that lie in the other tree (outside any
     installation prefix, so a virtualenv inside the work tree does not count)."""
@@ -314,7 +247,7 @@ def _install(out):
         if hasattr(sys, "monitoring") and _monitor(index, enter, leave, calls, lazy):
             report["hook"] = "sys.monitoring"
         else:
-            _wrap_on_import(wanted, enter, leave, calls, lazy)
+            _wrap_on_import(wanted, lambda f, i: _wrapper(f, i, enter, leave, calls, lazy))
             report["hook"] = "wrapper"
 
     def finish():

@@ -25,7 +25,8 @@ pub(crate) mod scripts {
     pub(crate) const COMPILED: &str = include_str!("../templates/compiled.py");
     /// run_e2e_benchmark's hook, written as `sitecustomize.py` first on the
     /// workload's PYTHONPATH: target timers, memray, foreign imports.
-    pub(crate) const E2E_HOOK: &str = include_str!("e2e_hook.py");
+    pub(crate) const E2E_HOOK: &str =
+        concat!(include_str!("hook_common.py"), include_str!("e2e_hook.py"));
     /// What an interpreter is and imports.
     pub(crate) const PROBE: &str = include_str!("probe.py");
     /// Changed functions, their complexity, new imports, a function's line.

@@ -423,3 +423,22 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// A sitecustomize hook as abbench writes it (`hook_common.py`, then the
+/// hook's own part), installed as `dir/sitecustomize.py`.
+pub fn install_hook(dir: &Path, own_part: &str) {
+    let source = |name: &str| {
+        std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("src/python")
+                .join(name),
+        )
+        .unwrap()
+    };
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(
+        dir.join("sitecustomize.py"),
+        source("hook_common.py") + &source(own_part),
+    )
+    .unwrap();
+}
