@@ -391,5 +391,19 @@ pub fn command(
     argv
 }
 
+/// The check's words for a candidate of a multi-candidate script checked
+/// in B's place: its function letter and the label its messages use.
+pub fn candidate_words(candidate: Option<(char, &str)>) -> Vec<String> {
+    match candidate {
+        Some((letter, label)) => vec![
+            "--b".into(),
+            letter.to_string(),
+            "--b-label".into(),
+            label.into(),
+        ],
+        None => Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -157,7 +157,7 @@ proptest! {
         }
         pilot.wall_s = pilot.elapsed_s + 0.05;
         let threshold = crate::domain::Threshold::time(0.2);
-        let mut schedule = PairedSchedule::new(&pilot, &threshold, None, 30);
+        let mut schedule = PairedSchedule::new(&pilot, &threshold, None, 30, 1);
         prop_assert!(pilot.lengths.iter().any(|l| l.block_s == schedule.block().block_s));
         for c in counted {
             let Ok(mut c) = serde_json::from_value::<Counted>(c) else { continue };

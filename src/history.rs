@@ -125,6 +125,10 @@ pub struct HistoryEntry {
     pub decisions: Vec<HistoryDecision>,
     /// Listed e2e runs that confirm this one (their `micro_run_id`).
     pub e2e_run_ids: Vec<String>,
+    /// Several candidates: each one's verdict and estimate, best first
+    /// (the verdict above is the best's), e.g. "counter: above_threshold, speedup 1.99x [1.93x .. 2.03x]".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<String>,
 }
 
 /// An e2e run, as listed.
@@ -311,6 +315,28 @@ fn entry((run, decisions): HistoryRow<RunRequest, RunResult, KeepResult>) -> His
             })
             .collect(),
         e2e_run_ids: Vec::new(),
+        candidates: run
+            .result
+            .candidates
+            .iter()
+            .map(|c| {
+                let verdict = match (&c.duplicate_of, c.verdict) {
+                    (Some(of), _) => format!("duplicate of {of}"),
+                    (None, Some(v)) => v.as_str().to_string(),
+                    (None, None) => "not measured".into(),
+                };
+                let estimate = c
+                    .speedup
+                    .map(|s| format!(", speedup {}", s.show(|x| format!("{x:.3}x"))))
+                    .unwrap_or_default();
+                let best = if run.result.best.as_deref() == Some(c.label.as_str()) {
+                    " (best)"
+                } else {
+                    ""
+                };
+                format!("{}: {verdict}{estimate}{best}", c.label)
+            })
+            .collect(),
         run_id: run.run_id,
         created_at: run.created_at,
         script: run.script,

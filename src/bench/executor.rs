@@ -489,27 +489,88 @@ impl PairedExecutor for PythonExecutor<'_> {
 }
 
 impl PythonExecutor<'_> {
+    /// The pilot of a run of several candidates (`variants`: "a" and their
+    /// letters): its ABBENCH line, every variant's figures, and its wall seconds.
+    pub(super) async fn pilot_all(
+        &mut self,
+        seed: u64,
+        variants: &str,
+    ) -> Result<(serde_json::Value, f64), RunError> {
+        let args: Vec<String> = [
+            "ab",
+            "--pilot",
+            "--seed",
+            &seed.to_string(),
+            "--variants",
+            variants,
+        ]
+        .map(String::from)
+        .to_vec();
+        let (finished, command) = self.run(None, &args, &[]).await?;
+        self.commands.warm_up.push(command.clone());
+        let line = Self::line(&finished.stdout.text, None, &command)?;
+        Ok((line, finished.wall.as_secs_f64()))
+    }
+
+    /// One counted process of a run of several candidates: its ABBENCH
+    /// line and wall seconds.
+    pub(super) async fn paired_all(
+        &mut self,
+        rounds: usize,
+        numbers: &[(char, u64)],
+        block_s: f64,
+        seed: u64,
+        variants: &str,
+    ) -> Result<(serde_json::Value, f64), RunError> {
+        let mut args: Vec<String> = vec![
+            "ab".into(),
+            "--rounds".into(),
+            rounds.to_string(),
+            "--block-s".into(),
+            block_s.to_string(),
+            "--seed".into(),
+            seed.to_string(),
+            "--variants".into(),
+            variants.into(),
+        ];
+        for (v, n) in numbers {
+            args.extend([format!("--number-{v}"), n.to_string()]);
+        }
+        let (finished, command) = self.run(None, &args, &[]).await?;
+        self.commands.ab.get_or_insert(command.clone());
+        self.keep_output("ab", &command, &finished);
+        let line = Self::line(&finished.stdout.text, None, &command)?;
+        Ok((line, finished.wall.as_secs_f64()))
+    }
+
     /// The equivalence check: one uncounted process before any timing
     /// (setup, A twice and B once, compared). A check that cannot answer
-    /// is `not_checked` with the reason; the run goes on.
-    pub(super) async fn verify(&mut self) -> Result<Verified, RunError> {
+    /// is `not_checked` with the reason; the run goes on. `candidate`
+    /// (letter, label) checks that candidate of a multi-candidate script
+    /// in B's place.
+    pub(super) async fn verify(
+        &mut self,
+        candidate: Option<(char, &str)>,
+    ) -> Result<Verified, RunError> {
         let plan = self.plan;
         let mut env = self.launcher_env.clone();
         env.extend(plan.env.iter().cloned());
+        let mut argv = equivalence::command(
+            &self.python,
+            &plan.script,
+            plan.domain,
+            &plan.equivalence,
+            plan.generated,
+        );
+        argv.extend(equivalence::candidate_words(candidate));
         let spec = ProcessSpec {
-            argv: equivalence::command(
-                &self.python,
-                &plan.script,
-                plan.domain,
-                &plan.equivalence,
-                plan.generated,
-            ),
+            argv,
             cwd: Some(plan.cwd.clone()),
             env,
             stdin: None,
         };
         let command = equivalence::display(&spec.argv);
-        self.commands.verify = Some(command.clone());
+        self.commands.verify.get_or_insert(command.clone());
         let not_checked = |reason: String| Verified::Checked {
             equivalence: Equivalence::not_checked(reason),
             failure: None,

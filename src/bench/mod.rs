@@ -31,6 +31,7 @@ use crate::measure::warnings::RunWarning;
 use crate::measure::{schedule, RunError};
 use crate::python::probe::Probe;
 
+pub use candidates::CandidateOutcome;
 pub use design::{BlockCandidate, BlockChoice, RoundsChoice, VarianceComponents};
 pub use executor::{ProcessOutput, RunCommands};
 pub use interference::{Interference, OrderEffect};
@@ -42,6 +43,7 @@ use plan::plan;
 use result::{measured_by, Measured};
 
 pub(crate) mod blocks;
+mod candidates;
 pub(crate) mod design;
 mod executor;
 mod interference;
@@ -93,18 +95,45 @@ pub async fn run_ab(
     let mut session = Session::begin(cancel, &notify).await?;
     let mut ex = PythonExecutor::new(&plan, &probe, memory.clone(), cancel)?;
     let seed = req.seed.unwrap_or_else(rng::seed_from_clock);
-    let equivalence = check_equivalence(&mut ex, &plan).await?;
-    let measured = match equivalence.status {
-        EquivalenceStatus::Different => Measured::not_timed(
-            &plan,
-            equivalence.first_difference.as_deref().unwrap_or("?"),
-        ),
-        _ => {
-            let sentence = equivalence.warning();
+    let (equivalence, measured, ranked) = match &plan.candidates {
+        Some(marker) => {
+            let mut order_rng = SplitMix64::new(seed);
+            let budget = Duration::from_secs_f64(req.max_seconds);
+            let all = candidates::run(
+                &mut ex,
+                &plan,
+                marker,
+                &mut order_rng,
+                started,
+                budget,
+                &say,
+            )
+            .await?;
+            let sentence = all.equivalence.warning();
             warnings.extend(sentence.map(|sentence| RunWarning::Equivalence { sentence }));
-            measure(&mut ex, &plan, seed, started, req.max_seconds, &say).await?
+            (
+                all.equivalence,
+                all.chosen,
+                Some((all.candidates, all.best)),
+            )
+        }
+        None => {
+            let equivalence = check_equivalence(&mut ex, &plan, None).await?;
+            let measured = match equivalence.status {
+                EquivalenceStatus::Different => Measured::not_timed(
+                    &plan,
+                    equivalence.first_difference.as_deref().unwrap_or("?"),
+                ),
+                _ => {
+                    let sentence = equivalence.warning();
+                    warnings.extend(sentence.map(|sentence| RunWarning::Equivalence { sentence }));
+                    measure(&mut ex, &plan, seed, started, req.max_seconds, &say).await?
+                }
+            };
+            (equivalence, measured, None)
         }
     };
+    let (candidates, best) = ranked.unwrap_or_default();
     session.release();
 
     warnings.extend(measured.warnings.iter().cloned());
@@ -147,6 +176,8 @@ pub async fn run_ab(
         warnings: warnings.iter().map(ToString::to_string).collect(),
         environment,
         revision: plan.revision.clone(),
+        candidates,
+        best,
     };
     let filed = session::file(record(&result, req, now), ledger_dir).await;
     result.warnings.extend(filed.map(|w| w.to_string()));
@@ -154,11 +185,13 @@ pub async fn run_ab(
 }
 
 /// The equivalence check before any timing (none when it is off or the
-/// domain has nothing to compare). Setup or A raising is an error; B
-/// raising where A returned is a difference.
+/// domain has nothing to compare). Setup or A raising is an error; B (or
+/// the `candidate` checked in its place) raising where A returned is a
+/// difference.
 async fn check_equivalence(
     ex: &mut PythonExecutor<'_>,
     plan: &plan::Plan,
+    candidate: Option<(char, &str)>,
 ) -> Result<Equivalence, RunError> {
     if let Some(skipped) = plan.equivalence.skipped(plan.domain) {
         return Ok(skipped);
@@ -168,7 +201,7 @@ async fn check_equivalence(
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_default();
-    match ex.verify().await? {
+    match ex.verify(candidate).await? {
         Verified::Checked { equivalence, .. } => Ok(equivalence),
         Verified::Failed(failure) => Err(RunError::Raised {
             part: failure.part,

@@ -57,7 +57,8 @@ pub(super) async fn run(
     say: &(dyn Fn(usize, usize, Event) + Sync),
 ) -> Result<PairedOutcome, RunError> {
     let pilot = ex.pilot(rng.next_u64() >> 33).await?;
-    let mut schedule = PairedSchedule::new(&pilot, &plan.threshold, plan.min_pairs, plan.max_pairs);
+    let mut schedule =
+        PairedSchedule::new(&pilot, &plan.threshold, plan.min_pairs, plan.max_pairs, 1);
     let block = schedule.block().clone();
     say(ex.started(), 0, pilot_done(&schedule));
     let mut processes: Vec<Counted> = Vec::new();

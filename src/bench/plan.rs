@@ -41,6 +41,8 @@ pub(super) struct Plan {
     pub(super) revision: Option<RevisionInfo>,
     /// The captured calls the script replays (`inputs_from`).
     pub(super) inputs: Option<crate::capture::Replayed>,
+    /// A script of several candidates: their letters and labels.
+    pub(super) candidates: Option<template::CandidatesMarker>,
     /// The script carries abbench's marker (its setup failing is an error, not a doubt).
     pub(super) generated: bool,
     /// How A's and B's results are compared before timing.
@@ -120,11 +122,17 @@ pub(super) fn plan(req: &RunRequest) -> Result<Plan, RunError> {
         paired_mode,
         revision,
         inputs,
+        candidates,
     } = script_facts(req, &cwd)?;
     let equivalence =
         crate::equivalence::Options::new(req.equivalence, req.rel_tol).map_err(invalid)?;
     let env = checked_env(req)?;
     let (isolation, isolation_why) = isolation(req, domain, paired_mode)?;
+    if candidates.is_some() && isolation == Isolation::Process {
+        return Err(invalid(
+            "a script of several candidates runs them all in one paired run: drop isolation: \"process\", or generate one A/B script per candidate",
+        ));
+    }
     let floor = match isolation {
         Isolation::Paired => paired_min_pairs(),
         Isolation::Process => MIN_PAIRS_LIMIT,
@@ -177,6 +185,7 @@ pub(super) fn plan(req: &RunRequest) -> Result<Plan, RunError> {
         show_output: req.show_output,
         revision,
         inputs,
+        candidates,
         generated,
         equivalence,
     })
@@ -194,6 +203,8 @@ struct ScriptFacts {
     revision: Option<RevisionInfo>,
     /// A script that replays captured calls says so in its setup.
     inputs: Option<crate::capture::Replayed>,
+    /// A script of several candidates names them on its second line.
+    candidates: Option<template::CandidatesMarker>,
 }
 
 /// The script's path and domain, whether it runs the paired design and
@@ -241,6 +252,7 @@ fn script_facts(req: &RunRequest, cwd: &std::path::Path) -> Result<ScriptFacts, 
         paired_mode,
         revision: template::revision::read_revision(&head),
         inputs: crate::capture::Replayed::read(&String::from_utf8_lossy(&text)),
+        candidates: template::read_candidates(&head),
     })
 }
 

@@ -134,6 +134,14 @@ pub struct RunResult {
     /// Revision-form scripts: where each variant's code comes from (base revision and commit, candidate, targets), as the script records it.
     #[serde(default)]
     pub revision: Option<crate::revision::RevisionInfo>,
+    /// A script of several candidates: each one's verdict and speedup
+    /// against A, best first (the top-level figures are the best's, else
+    /// the first listed's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<super::CandidateOutcome>,
+    /// The label of the best candidate: the highest lower bound among those above_threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best: Option<String>,
 }
 
 /// An arm's summary, or none when nothing was timed.

@@ -153,6 +153,7 @@ fn plan(domain: Domain, isolation: Isolation, max_pairs: usize) -> Plan {
         show_output: false,
         revision: None,
         inputs: None,
+        candidates: None,
         generated: true,
         equivalence: Default::default(),
     }

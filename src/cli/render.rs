@@ -59,6 +59,27 @@ pub fn run_summary(r: &RunResult) -> String {
         r.runner.shown(),
         r.runner.chosen_because
     ));
+    if !r.candidates.is_empty() {
+        out.push_str(&format!(
+            "  candidates, best first (the table below is {}'s):\n",
+            r.best
+                .as_deref()
+                .or(r.candidates.first().map(|c| c.label.as_str()))
+                .unwrap_or("?")
+        ));
+        for c in &r.candidates {
+            let figure = c
+                .speedup
+                .map(|s| format!("  {}", s.show(|x| format!("{x:.3}x"))))
+                .unwrap_or_default();
+            let verdict = match (&c.duplicate_of, c.verdict) {
+                (Some(of), _) => format!("duplicate of {of}, not measured"),
+                (None, Some(v)) => v.as_str().to_string(),
+                (None, None) => "not measured".into(),
+            };
+            out.push_str(&format!("    {:<16} {verdict}{figure}\n", c.label));
+        }
+    }
     let (Some(arm_a), Some(arm_b)) = (&r.a, &r.b) else {
         // Nothing was timed: the check found that B computes something else.
         out.push_str("  nothing timed\n\n");

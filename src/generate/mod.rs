@@ -19,6 +19,7 @@ use crate::python::scripts;
 use crate::revision::{self, RevisionError, RevisionForm, RevisionInfo};
 use crate::template::{self, ScriptSpec, SpecError};
 
+pub mod candidates;
 mod import_check;
 mod verify;
 pub use import_check::CheckedTarget;
@@ -62,6 +63,10 @@ pub struct GenerateRequest {
     )]
     /// Free form: body of bench_b (optimized code).
     pub code_b: String,
+    /// Free form, instead of code_b: up to 8 {label, code} in one run.
+    #[serde(default)]
+    #[arg(long = "candidate-code", value_name = "LABEL=CODE", value_parser = candidates::parse_arg, conflicts_with_all = ["code_b", "b_file"])]
+    pub candidates: Vec<candidates::Candidate>,
     /// Revision form: "path/file.py::func" (or ::Class.method; a list with a helper). A = committed, B = work tree.
     #[serde(default, deserialize_with = "one_or_many")]
     #[schemars(with = "Vec<String>")]
@@ -160,6 +165,8 @@ impl GenerateRequest {
             modules: self.modules.clone(),
             call: self.call.clone(),
             revision: None,
+            candidates: Vec::new(),
+            duplicates: Vec::new(),
         }
     }
 
@@ -171,6 +178,21 @@ impl GenerateRequest {
     /// Refuses a mix of the two forms, naming what to drop.
     fn check_form(&self) -> Result<(), GenerateError> {
         let form = |m: &str| Err(GenerateError::Form(m.to_string()));
+        if !self.candidates.is_empty() {
+            if self.is_revision_form() {
+                return form("`candidates` takes the free form for now (code_a and each candidate's code); for revisions, generate one script per candidate revision");
+            }
+            if !self.code_b.trim().is_empty() {
+                return form(
+                    "pass either `code_b` (one candidate) or `candidates` (several), not both",
+                );
+            }
+            if self.code_a.trim().is_empty() {
+                return form(
+                    "`candidates` are measured against `code_a`: pass it (the current approach)",
+                );
+            }
+        }
         if self.is_revision_form() {
             if !self.code_a.trim().is_empty() || !self.code_b.trim().is_empty() {
                 return form("pass either `target` with `call` (the revision form: A is the committed code) or `code_a` with `code_b` (the free form), not both");
@@ -256,6 +278,9 @@ pub struct GeneratedScript {
     pub equivalence: Equivalence,
     /// Things worth knowing, e.g. arguments this domain ignores.
     pub warnings: Vec<String>,
+    /// With `candidates`: each one's function letter and equivalence, or what it duplicates.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<candidates::GeneratedCandidate>,
     /// With `inputs_from`: what was captured and replayed.
     #[serde(default)]
     pub inputs: Option<crate::capture::Inputs>,
@@ -414,7 +439,7 @@ fn check_request(rendered: &template::RenderedScript) -> serde_json::Value {
         .iter()
         .map(|s| {
             serde_json::json!({
-                "part": s.part.as_str(),
+                "part": s.part.name(),
                 "source": s.standalone,
                 "header_lines": s.header_lines,
             })
@@ -536,7 +561,10 @@ fn destination(req: &GenerateRequest, name: &str) -> Result<(PathBuf, PathBuf), 
 struct Checked {
     compiled_with: String,
     targets_checked: Vec<CheckedTarget>,
+    /// A against B, or against the first candidate.
     equivalence: Equivalence,
+    /// Against each further candidate.
+    more: Vec<Equivalence>,
     warnings: Vec<String>,
 }
 
@@ -556,8 +584,35 @@ async fn checks(
             Some(rev) => Some(import_check::run(staged, rev).await?),
             None => None,
         };
-        let equivalence =
-            verify::run(staged, domain, options, rendered, spec.revision.as_ref()).await;
+        let equivalence = if spec.candidates.is_empty() {
+            verify::run(
+                staged,
+                domain,
+                options,
+                rendered,
+                spec.revision.as_ref(),
+                None,
+            )
+            .await
+            .map(|e| vec![e])
+        } else {
+            let mut each = Vec::new();
+            for (i, c) in spec.candidates.iter().enumerate() {
+                let letter = template::candidate_letter(i);
+                each.push(
+                    verify::run(
+                        staged,
+                        domain,
+                        options,
+                        rendered,
+                        None,
+                        Some((letter, &c.label)),
+                    )
+                    .await?,
+                );
+            }
+            Ok(each)
+        };
         Ok::<_, GenerateError>((imports, equivalence))
     };
     let (compiled_with, runs) = tokio::join!(compile_check(staged.python, rendered), runs);
@@ -575,12 +630,19 @@ async fn checks(
         }
         _ => Vec::new(),
     };
-    let equivalence = equivalence?;
-    warnings.extend(equivalence.warning());
+    let mut equivalences = equivalence?;
+    for (i, e) in equivalences.iter().enumerate() {
+        warnings.extend(e.warning().map(|w| match spec.candidates.get(i) {
+            Some(c) => format!("candidate {:?}: {}", c.label, w.replace("A and B compute different results on this input, so run_ab_benchmark will give no speed verdict", "it computes something else than A on this input, so run_ab_benchmark will call it different_results and time only the others")),
+            None => w,
+        }));
+    }
+    let equivalence = equivalences.remove(0);
     Ok(Checked {
         compiled_with,
         targets_checked,
         equivalence,
+        more: equivalences,
         warnings,
     })
 }
@@ -638,6 +700,13 @@ pub async fn generate(req: &GenerateRequest) -> Result<GeneratedScript, Generate
         }
         _ => None,
     };
+    if !req.candidates.is_empty() {
+        candidates::check(&req.candidates, domain)?;
+        let (kept, duplicates) =
+            candidates::deduplicate(&runner.argv, &req.code_a, &req.candidates).await?;
+        spec.candidates = kept;
+        spec.duplicates = duplicates;
+    }
     let rendered = template::render(&spec, domain);
     let dir_error = |reason: String| GenerateError::Dir {
         dir: dir.clone(),
@@ -675,6 +744,17 @@ pub async fn generate(req: &GenerateRequest) -> Result<GeneratedScript, Generate
         compile_checked_with: checked.compiled_with,
         revision: spec.revision.as_ref().map(|r| r.info.clone()),
         targets_checked: checked.targets_checked,
+        candidates: match spec.candidates.is_empty() {
+            true => Vec::new(),
+            false => candidates::answer(
+                &req.candidates,
+                &spec.candidates,
+                &spec.duplicates,
+                std::iter::once(checked.equivalence.clone())
+                    .chain(checked.more)
+                    .collect(),
+            ),
+        },
         equivalence: checked.equivalence,
         warnings: checked.warnings,
         runner,

@@ -27,17 +27,26 @@ pub(super) async fn run(
     options: &Options,
     rendered: &RenderedScript,
     rev: Option<&ResolvedRevision>,
+    candidate: Option<(char, &str)>,
 ) -> Result<Equivalence, GenerateError> {
     if let Some(skipped) = options.skipped(domain) {
         return Ok(skipped);
     }
-    let request = Some(options.worker_request(domain));
+    let mut request = options.worker_request(domain);
+    if let Some((letter, label)) = candidate {
+        request["b"] = letter.to_string().into();
+        request["b_label"] = label.into();
+    }
+    let request = Some(request);
     let output = match import_check::in_worker(staged, request, VERIFY_TIMEOUT).await {
         Some(done) if done.timed_out => return Ok(timed_out()),
         Some(done) => done.output,
         None => {
+            let mut argv =
+                equivalence::command(staged.python, staged.script, domain, options, true);
+            argv.extend(equivalence::candidate_words(candidate));
             let spec = ProcessSpec {
-                argv: equivalence::command(staged.python, staged.script, domain, options, true),
+                argv,
                 cwd: Some(staged.cwd.to_path_buf()),
                 env: import_check::with_no_bytecode(staged.env),
                 stdin: None,
@@ -115,7 +124,7 @@ fn raised(
     });
     let (part, line) = match span {
         Some(s) => (
-            s.part.as_str().to_string(),
+            s.part.name(),
             failure.script_line.map(|l| l - s.first_line + 1),
         ),
         None => (
@@ -125,8 +134,7 @@ fn raised(
                 (FailedPart::A, false) => Part::CodeA,
                 (FailedPart::B, false) => Part::CodeB,
             }
-            .as_str()
-            .to_string(),
+            .name(),
             None,
         ),
     };

@@ -108,6 +108,9 @@ pub struct GenerateAnswer {
     /// With `inputs_from`: the calls replayed, in one sentence (the record has the figures).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inputs: Option<String>,
+    /// With `candidates`: each one's result when run once against A, or what it duplicates.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<CandidateLine>,
     /// What to call next.
     pub next_step: String,
     /// One sentence each.
@@ -150,6 +153,24 @@ impl GenerateAnswer {
                 .map(|t| t.target.clone())
                 .collect(),
             inputs: g.inputs.as_ref().map(|i| i.sentence()),
+            candidates: g
+                .candidates
+                .iter()
+                .map(|c| CandidateLine {
+                    label: c.label.clone(),
+                    verdict: None,
+                    speedup: None,
+                    equivalence: c.equivalence.as_ref().map(|e| e.status),
+                    detail: c
+                        .equivalence
+                        .as_ref()
+                        .filter(|e| e.status == EquivalenceStatus::Different)
+                        .and_then(|e| e.first_difference.as_deref())
+                        .map(short),
+                    processes: None,
+                    duplicate_of: c.duplicate_of.clone(),
+                })
+                .collect(),
             next_step,
             warnings: g.warnings.clone(),
             script: include_script.then(|| g.script.clone()),
@@ -173,6 +194,12 @@ impl Summary for GenerateAnswer {
         );
         if let Some(i) = &self.inputs {
             out.push_str(&format!("inputs: {i}\n"));
+        }
+        if !self.candidates.is_empty() {
+            out.push_str("candidates:\n");
+            for c in &self.candidates {
+                out.push_str(&c.text());
+            }
         }
         for w in &self.warnings {
             out.push_str(&format!("warning: {w}\n"));
@@ -239,6 +266,83 @@ impl Verdicted {
     }
 }
 
+/// One candidate of a multi-candidate script or run, in short.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CandidateLine {
+    /// Its label.
+    pub label: String,
+    /// Its verdict against A (runs only; null for a duplicate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+    /// A / candidate with its bounds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub speedup: Option<Estimate>,
+    /// same | different | nondeterministic | not_checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub equivalence: Option<EquivalenceStatus>,
+    /// Where it differs from A.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Processes it was timed in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub processes: Option<usize>,
+    /// "A" or the candidate whose code it repeats (not measured).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<String>,
+}
+
+impl CandidateLine {
+    fn of(c: &crate::bench::CandidateOutcome) -> Self {
+        CandidateLine {
+            label: c.label.clone(),
+            verdict: c.verdict,
+            speedup: c.speedup.map(|s| Estimate {
+                estimate: round3(s.estimate),
+                low: s.low.map(round3),
+                high: s.high.map(round3),
+            }),
+            equivalence: c.equivalence,
+            detail: c.first_difference.as_deref().map(short),
+            processes: (c.duplicate_of.is_none()).then_some(c.processes),
+            duplicate_of: c.duplicate_of.clone(),
+        }
+    }
+
+    fn text(&self) -> String {
+        let mut out = format!("  {}: ", self.label);
+        match (&self.duplicate_of, self.verdict) {
+            (Some(of), _) => out.push_str(&format!("duplicate of {of}, not measured")),
+            (None, Some(v)) => {
+                out.push_str(v.as_str());
+                if let Some(s) = &self.speedup {
+                    out.push_str(&format!(" {}", s.show(|v| format!("{v:.3}x"))));
+                }
+            }
+            (None, None) => out.push_str(&format!(
+                "same result: {}",
+                self.equivalence.map_or("?", |e| e.as_str())
+            )),
+        }
+        if let Some(d) = &self.detail {
+            out.push_str(&format!(" ({d})"));
+        }
+        out.push('\n');
+        out
+    }
+}
+
+fn round3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
+/// At most 160 characters of a difference.
+fn short(text: &str) -> String {
+    match text.char_indices().nth(157) {
+        Some((i, _)) => format!("{}...", &text[..i]),
+        None => text.to_string(),
+    }
+}
+
 /// `run_ab_benchmark`'s answer.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct RunAnswer {
@@ -249,6 +353,12 @@ pub struct RunAnswer {
     pub equivalence: Same,
     /// Pairs (paired design: processes) measured.
     pub pairs: usize,
+    /// Several candidates: each one against A, best first (the verdict above is the best's).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<CandidateLine>,
+    /// Several candidates: the best one's label (the highest lower bound above the threshold).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub best: Option<String>,
     /// The run's id (check_keep_conditions, benchmark_history).
     pub run_id: String,
     /// What to do next.
@@ -287,8 +397,14 @@ impl RunAnswer {
                 Same::from,
             ),
             pairs: c.pairs,
+            candidates: r.candidates.iter().map(CandidateLine::of).collect(),
+            best: r.best.clone(),
             run_id: r.run_id.clone(),
-            next_step,
+            next_step: match (&r.best, r.candidates.is_empty()) {
+                (Some(best), _) => format!("the best candidate is {best:?}: put its code in place, then check_keep_conditions with run_id {:?}, the repo, the full test_command and target_test", r.run_id),
+                (None, false) => "no candidate clears the threshold: try other ideas, or confirm the most promising end to end with run_e2e_benchmark".into(),
+                (None, true) => next_step,
+            },
             warnings: r.warnings.clone(),
             output: r.first_output.clone(),
             record: record(detail, r),
@@ -299,6 +415,18 @@ impl RunAnswer {
 impl Summary for RunAnswer {
     fn text(&self) -> String {
         let mut out = self.head.text();
+        if !self.candidates.is_empty() {
+            out.push_str(&format!(
+                "candidates, best first{}:\n",
+                self.best
+                    .as_deref()
+                    .map(|b| format!(" (best: {b})"))
+                    .unwrap_or_default()
+            ));
+            for c in &self.candidates {
+                out.push_str(&c.text());
+            }
+        }
         out.push_str(&format!(
             "same result: {}\nrun_id {}; next: {}\n",
             self.equivalence.status.as_str(),
@@ -480,6 +608,9 @@ pub struct ListedRun {
     /// An e2e run: the micro run it confirms.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub confirms: Option<String>,
+    /// Several candidates: "label: verdict, estimate", best first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<String>,
 }
 
 /// `benchmark_history`'s answer.
@@ -523,6 +654,7 @@ impl HistoryAnswer {
                     .collect(),
                 e2e_run_ids: r.e2e_run_ids.clone(),
                 confirms: None,
+                candidates: r.candidates.clone(),
             })
             .collect();
         runs.extend(h.e2e_runs.iter().map(|e| ListedRun {
@@ -535,6 +667,7 @@ impl HistoryAnswer {
             decisions: Vec::new(),
             e2e_run_ids: Vec::new(),
             confirms: e.micro_run_id.clone(),
+            candidates: Vec::new(),
         }));
         runs.sort_by(|a, b| b.created_at.cmp(&a.created_at));
         HistoryAnswer {
@@ -561,6 +694,9 @@ impl Summary for HistoryAnswer {
                 r.verdict.as_str(),
                 r.estimate
             ));
+            for c in &r.candidates {
+                out.push_str(&format!("  {c}\n"));
+            }
         }
         out
     }

@@ -75,7 +75,7 @@ def check(request):
             if verify:
                 _verify(request["script"], request.get("path") or request["script"], verify["domain"],
                         verify["mode"], float(verify["rel_tol"]), float(verify["budget_s"]),
-                        bool(verify["generated"]))
+                        bool(verify["generated"]), verify.get("b", "b"), verify.get("b_label", "B"))
             else:
                 run_script(request["script"], request.get("path") or request["script"])
         except SystemExit as stop:

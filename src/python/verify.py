@@ -577,7 +577,9 @@ def _drain(value):
     return value, None
 
 
-def _verify(read_from, script, domain, mode, rel_tol, budget_s, generated):
+def _verify(read_from, script, domain, mode, rel_tol, budget_s, generated, b_name="b", b_label="B"):
+    """A against bench_<b_name> (a candidate of a multi-candidate script is
+    named by its label in every message)."""
     import builtins
     import contextlib
     import copy
@@ -615,16 +617,16 @@ def _verify(read_from, script, domain, mode, rel_tol, budget_s, generated):
         if not generated:
             return finish(reason=f"loading the script without its __main__ block raised {type(error).__name__}: {_short(str(error), 100)}")
         return finish(status="failed", failure=_failure("setup", error, script))
-    fns = {v: g.get("bench_" + v) for v in "ab"}
+    fns = {"a": g.get("bench_a"), "b": g.get("bench_" + b_name)}
     if not all(callable(f) for f in fns.values()):
-        return finish(reason="the script defines no bench_a and bench_b functions at module level")
+        return finish(reason=f"the script defines no bench_a and bench_{b_name} functions at module level")
     before = g.get("_BEFORE_SETUP") or set()
     import functools
 
     skip = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type, types.MethodType,
             functools._lru_cache_wrapper)
     names = [k for k, v in g.items() if not k.startswith("_") and k not in before
-             and k not in ("bench_a", "bench_b") and not isinstance(v, skip)]
+             and not k.startswith("bench_") and not isinstance(v, skip)]
     originals = {k: g[k] for k in names}
     caches = _caches(g)
     clock = _Clock(budget_s)
@@ -758,21 +760,21 @@ def _verify(read_from, script, domain, mode, rel_tol, budget_s, generated):
             failure = _failure("b", b.error, script)
             where = f" ({failure['where']})" if failure["where"] else ""
             return finish(status="different", failure=failure,
-                          first_difference=f"B raised {failure['error']}{where} where A returned {_short(a1.result)}")
-        d, uncomparable, notes = compare(a1, b, ("A", "B"))
+                          first_difference=f"{b_label} raised {failure['error']}{where} where A returned {_short(a1.result)}")
+        d, uncomparable, notes = compare(a1, b, ("A", b_label))
         if a1.iterated != b.iterated:
             kinds = [f"a {k}" if k else f"a {_tname(type(c.result))}" for k, c in ((a1.iterated, a1), (b.iterated, b))]
-            notes.insert(0, f"A returns {kinds[0]}, B {kinds[1]}; compared item by item (callers that index it, take len() or iterate it twice would notice)")
+            notes.insert(0, f"A returns {kinds[0]}, {b_label} {kinds[1]}; compared item by item (callers that index it, take len() or iterate it twice would notice)")
         if d and (a1.used_random or b.used_random):
             a3 = call("a", _OTHER_SEED)
             d3, _, _ = compare(a1, a3, (f"A, seed {_VERIFY_SEED}", f"A, seed {_OTHER_SEED}"))
             if a3.error is not None or d3:
                 return finish(status="nondeterministic", notes=notes,
-                              first_difference=f"A's result depends on the random numbers it draws (seeds {_VERIFY_SEED} and {_OTHER_SEED} give different results), and B's differs from A's with the same seed, so they may only draw in another order: {d}")
+                              first_difference=f"A's result depends on the random numbers it draws (seeds {_VERIFY_SEED} and {_OTHER_SEED} give different results), and {b_label}'s differs from A's with the same seed, so they may only draw in another order: {d}")
         if a1.used_random:
             notes.append(f"A draws random numbers: every call was seeded with {_VERIFY_SEED}")
         if a1.result is None and b.result is None:
-            notes.append("bench_a and bench_b return None: only setup's objects and stdout were compared; `return` the result to have it compared")
+            notes.append(f"bench_a and bench_{b_name} return None: only setup's objects and stdout were compared; `return` the result to have it compared")
         if shared:
             names_shared = ", ".join(f"`{k}` ({why})" for k, why in shared.items())
             notes.append(f"not copied, so shared by the calls and not compared: {names_shared}")
@@ -791,8 +793,8 @@ def _main():
     args = sys.argv[1:]
     script = args[0]
     opts = {"--domain": "cpu", "--mode": "strict", "--rel-tol": "1e-9", "--budget-s": "20", "--read-from": script,
-            "--generated": "1"}
+            "--generated": "1", "--b": "b", "--b-label": "B"}
     for key, value in zip(args[1::2], args[2::2]):
         opts[key] = value
     _verify(opts["--read-from"], script, opts["--domain"], opts["--mode"], float(opts["--rel-tol"]),
-            float(opts["--budget-s"]), opts["--generated"] == "1")
+            float(opts["--budget-s"]), opts["--generated"] == "1", opts["--b"], opts["--b-label"])

@@ -75,6 +75,11 @@ pub struct ScriptSpec {
     /// Revision form: where each variant's code comes from (then `code_a`
     /// and `code_b` are not used).
     pub revision: Option<ResolvedRevision>,
+    /// Free form with several candidates: their bodies (then `code_b` is
+    /// not used), each `bench_b`, `bench_c`, … in order.
+    pub candidates: Vec<CandidateCode>,
+    /// Candidates dropped before rendering: (label, what it duplicates).
+    pub duplicates: Vec<(String, String)>,
 }
 
 /// A part of the script the caller wrote.
@@ -88,18 +93,67 @@ pub enum Part {
     CodeB,
     /// `call`, the body of both (revision form).
     Call,
+    /// `candidates[i].code`, the body of one candidate's function.
+    Candidate(usize),
 }
 
 impl Part {
     /// The argument name the caller used for this part.
-    pub fn as_str(self) -> &'static str {
+    pub fn name(self) -> String {
         match self {
-            Part::Setup => "setup",
-            Part::CodeA => "code_a",
-            Part::CodeB => "code_b",
-            Part::Call => "call",
+            Part::Setup => "setup".into(),
+            Part::CodeA => "code_a".into(),
+            Part::CodeB => "code_b".into(),
+            Part::Call => "call".into(),
+            Part::Candidate(i) => format!("candidates[{i}].code"),
         }
     }
+}
+
+/// One candidate of a multi-candidate script (free form): its label and
+/// the body of its function, `bench_<letter>`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CandidateCode {
+    /// The agent's name for it, `[A-Za-z0-9_-]{1,32}`.
+    pub label: String,
+    /// Its index in the request's `candidates` (for error messages).
+    pub index: usize,
+    /// The body.
+    pub code: String,
+}
+
+/// The function letter of the i-th candidate measured: b, c, d, …
+pub fn candidate_letter(i: usize) -> char {
+    (b'b' + i as u8) as char
+}
+
+/// The second line of a multi-candidate script; JSON of
+/// [`CandidatesMarker`] follows.
+pub const CANDIDATES_PREFIX: &str = "# abbench-candidates: ";
+
+/// What a multi-candidate script records for run_ab_benchmark: each
+/// measured candidate's letter and label, and the candidates dropped as
+/// duplicates before measuring.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CandidatesMarker {
+    /// (letter, label) of each candidate in the script, in order.
+    pub variants: Vec<(char, String)>,
+    /// (label, the label or "A" it duplicates), not in the script.
+    #[serde(default)]
+    pub duplicates: Vec<(String, String)>,
+    /// Non-empty lines of each candidate's code, in `variants`' order
+    /// (among equals, the smaller change is the best).
+    #[serde(default)]
+    pub lines: Vec<usize>,
+}
+
+/// Reads a script's candidates marker, if it has one.
+pub fn read_candidates(script: &str) -> Option<CandidatesMarker> {
+    script
+        .lines()
+        .take(5)
+        .find_map(|line| line.strip_prefix(CANDIDATES_PREFIX))
+        .and_then(|json| serde_json::from_str(json).ok())
 }
 
 /// Where a caller-written part landed in the script.
@@ -419,7 +473,7 @@ fn render_once(spec: &ScriptSpec, domain: Domain) -> RenderedScript {
         b.push(PAIRED_PY);
     }
     let main_at = b.text.len();
-    b.push(&main_block(domain));
+    b.push(&main_block(spec, domain));
     let skeleton = format!("{}{}", &b.text[..measurement_at], &b.text[main_at..]);
     RenderedScript {
         text: b.text,
@@ -446,6 +500,13 @@ fn header(spec: &ScriptSpec, domain: Domain) -> String {
                 revision::docstring_note(rev).replace("{file}", &file)
             ),
         ),
+        None if !spec.candidates.is_empty() => (
+            format!(
+                "{CANDIDATES_PREFIX}{}\n",
+                serde_json::to_string(&candidates_marker(spec)).expect("the marker serializes")
+            ),
+            candidates_note(spec),
+        ),
         None => (String::new(), String::new()),
     };
     format!(
@@ -468,7 +529,16 @@ fn header(spec: &ScriptSpec, domain: Domain) -> String {
          _DOMAIN = \"{domain}\"\n\
          _T0 = __import__(\"time\").perf_counter()\n\
          _BEFORE_SETUP = set(globals())",
-        modes = modes(domain),
+        modes = match spec.candidates.len() {
+            0 => modes(domain).to_string(),
+            n => format!(
+                "a,{},ab",
+                (0..n)
+                    .map(|i| candidate_letter(i).to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+        },
         version = env!("CARGO_PKG_VERSION"),
         sentence = measurement_sentence(spec, domain),
         name_lit = serde_json::to_string(name).expect("a string serializes"),
@@ -504,16 +574,34 @@ fn push_parts(b: &mut Builder, spec: &ScriptSpec, domain: Domain) -> Vec<PartSpa
         Some(_) => (&spec.call, &spec.call),
         None => (&spec.code_a, &spec.code_b),
     };
-    for (part, label, fn_name, code) in [
-        (Part::CodeA, "A: current approach", "bench_a", code_a),
-        (Part::CodeB, "B: optimized approach", "bench_b", code_b),
-    ] {
-        let doc = if part == Part::CodeA {
-            "Current approach."
-        } else {
-            "Optimized approach."
-        };
-        b.push(&section(label));
+    let mut variants = vec![(
+        Part::CodeA,
+        "A: current approach".to_string(),
+        "bench_a".to_string(),
+        code_a,
+        "Current approach.".to_string(),
+    )];
+    if spec.candidates.is_empty() {
+        variants.push((
+            Part::CodeB,
+            "B: optimized approach".into(),
+            "bench_b".into(),
+            code_b,
+            "Optimized approach.".into(),
+        ));
+    }
+    for (i, c) in spec.candidates.iter().enumerate() {
+        let letter = candidate_letter(i);
+        variants.push((
+            Part::Candidate(c.index),
+            format!("{}: candidate `{}`", letter.to_ascii_uppercase(), c.label),
+            format!("bench_{letter}"),
+            &c.code,
+            format!("Candidate `{}`.", c.label),
+        ));
+    }
+    for (part, label, fn_name, code, doc) in variants {
+        b.push(&section(&label));
         let (part, header) = match &spec.revision {
             Some(rev) => (
                 Part::Call,
@@ -560,29 +648,105 @@ fn measurement(spec: &ScriptSpec, domain: Domain) -> String {
     .replace("@REPEAT@", &repeat)
 }
 
-/// The `__main__` block: `a`, `b`, and `ab` (time) or `warmup` (memory).
-fn main_block(domain: Domain) -> String {
+/// The `__main__` block: `a`, `b` (or each candidate's letter), and `ab`
+/// (time) or `warmup` (memory).
+fn main_block(spec: &ScriptSpec, domain: Domain) -> String {
+    let letters: Vec<char> = match spec.candidates.len() {
+        0 => vec!['a', 'b'],
+        n => std::iter::once('a')
+            .chain((0..n).map(candidate_letter))
+            .collect(),
+    };
+    let fns = letters
+        .iter()
+        .map(|l| format!("\"{l}\": bench_{l}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let singles = letters
+        .iter()
+        .map(|l| format!("\"{l}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let named = if spec.candidates.is_empty() {
+        "a = current approach, b = optimized approach".to_string()
+    } else {
+        let each: Vec<String> = spec
+            .candidates
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{} = candidate {}", candidate_letter(i), c.label))
+            .collect();
+        format!("a = current approach, {}", each.join(", "))
+    };
+    let one_of = letters
+        .iter()
+        .map(char::to_string)
+        .collect::<Vec<_>>()
+        .join("|");
     let (both_mode, usage) = if domain.is_time() {
+        let numbers = letters
+            .iter()
+            .map(|l| format!("[--number-{l} N]"))
+            .collect::<Vec<_>>()
+            .join(" ");
         (
-            "if sys.argv[1:2] == [\"ab\"]:\n        _SETUP_NAMES = [k for k in globals() if k not in _BEFORE_SETUP and not k.startswith(\"_\") and k not in (\"bench_a\", \"bench_b\")]\n        _paired({\"a\": bench_a, \"b\": bench_b}, sys.argv[2:])",
-            "a|b|ab   (a = current approach, b = optimized approach, ab = both in alternating blocks: [--rounds N] [--number-a N] [--number-b N] [--block-s S] [--seed N] [--pilot])",
+            format!("if sys.argv[1:2] == [\"ab\"]:\n        _SETUP_NAMES = [k for k in globals() if k not in _BEFORE_SETUP and not k.startswith(\"_\") and not k.startswith(\"bench_\")]\n        _paired({{{fns}}}, sys.argv[2:])"),
+            format!("{one_of}|ab   ({named}, ab = all in alternating blocks: [--rounds N] {numbers} [--block-s S] [--seed N] [--variants {}] [--pilot])", letters.iter().collect::<String>()),
         )
     } else {
         (
-            "if sys.argv[1:] == [\"warmup\"]:\n        _warmup({\"a\": bench_a, \"b\": bench_b})",
-            "a|b|warmup   (a = current approach, b = optimized approach, warmup = both once, nothing measured)",
+            format!("if sys.argv[1:] == [\"warmup\"]:\n        _warmup({{{fns}}})"),
+            format!("{one_of}|warmup   ({named}, warmup = both once, nothing measured)"),
         )
     };
     format!(
         "\n\n_USAGE = {usage}\n\n\
          if __name__ == \"__main__\":\n    \
          {both_mode}\n    \
-         elif len(sys.argv) == 2 and sys.argv[1] in (\"a\", \"b\"):\n        \
-         _measure(sys.argv[1], {{\"a\": bench_a, \"b\": bench_b}}[sys.argv[1]])\n    \
+         elif len(sys.argv) == 2 and sys.argv[1] in ({singles},):\n        \
+         _measure(sys.argv[1], {{{fns}}}[sys.argv[1]])\n    \
          else:\n        \
          _usage()",
-        usage = serde_json::to_string(usage).expect("a string serializes"),
+        usage = serde_json::to_string(&usage).expect("a string serializes"),
     )
+}
+
+/// The marker of a multi-candidate script.
+fn candidates_marker(spec: &ScriptSpec) -> CandidatesMarker {
+    CandidatesMarker {
+        variants: spec
+            .candidates
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (candidate_letter(i), c.label.clone()))
+            .collect(),
+        duplicates: spec.duplicates.clone(),
+        lines: spec
+            .candidates
+            .iter()
+            .map(|c| c.code.lines().filter(|l| !l.trim().is_empty()).count())
+            .collect(),
+    }
+}
+
+/// The docstring's paragraph on the candidates.
+fn candidates_note(spec: &ScriptSpec) -> String {
+    let each: Vec<String> = spec
+        .candidates
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("bench_{} is candidate `{}`", candidate_letter(i), c.label))
+        .collect();
+    let mut note = format!(
+        "\nSeveral candidates against bench_a: {}.\n",
+        each.join(", ")
+    );
+    for (label, of) in &spec.duplicates {
+        note.push_str(&format!(
+            "Candidate `{label}` is the same code as {of}: not included.\n"
+        ));
+    }
+    note
 }
 
 #[cfg(test)]

@@ -84,6 +84,7 @@ fn spans_point_at_the_parts() {
             Part::CodeA => "total = 0",
             Part::CodeB => "return sum(data)",
             Part::Call => unreachable!("the free form has no call"),
+            Part::Candidate(_) => unreachable!("no candidates here"),
         };
         assert_eq!(first, expected, "{:?}", span.part);
     }

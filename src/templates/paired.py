@@ -35,7 +35,13 @@ def _rounds(fns, number, rounds, rng):
     values = {v: [] for v in fns}
     order = []
     for _ in range(rounds):
-        seq = "ab" if rng.random() < 0.5 else "ba"
+        if len(fns) == 2:  # A and B (or the one candidate still undecided)
+            x, y = fns
+            seq = x + y if rng.random() < 0.5 else y + x
+        else:  # A and several candidates: a random permutation per round
+            seq = list(fns)
+            rng.shuffle(seq)
+            seq = "".join(seq)
         for v in seq:
             _RUNNING["now"] = v
             values[v].append(_time_ops(fns[v], number[v]) / number[v])
@@ -121,7 +127,7 @@ def _pilot(fns, rng):
     before = _fingerprint()
     for i, block_s in enumerate(_PILOT_BLOCK_S):
         number = {}
-        for v in "ab":
+        for v in fns:
             _running(v)
             if i == 0:
                 real = sys.stdout, sys.stderr
@@ -138,19 +144,20 @@ def _pilot(fns, rng):
                 state[v] = _changed(before, after)
                 before = after
         values, order = _rounds(fns, number, _PILOT_ROUNDS[block_s], rng)
-        lengths.append({"block_s": block_s, "number": number, "a": values["a"], "b": values["b"], "order": order})
-        longest_call = max(min(values["a"]), min(values["b"]))
+        lengths.append({"block_s": block_s, "number": number, "order": order, **values})
+        longest_call = max(min(v) for v in values.values())
         if _NUMBER or longest_call >= _PILOT_BLOCK_S[-1]:
             break  # fixed calls per block, or a call longer than any block: longer blocks change little
     state["rounds"] = _changed(before, _fingerprint())
     first = lengths[0]
-    # A/A: the faster variant against itself, so the check costs least.
-    same = "a" if min(first["a"]) <= min(first["b"]) else "b"
+    # A/A: the faster variant against itself, so the check costs least
+    # (with several candidates, A: the slots are then A's for every one).
+    same = "a" if len(fns) > 2 or min(first["a"]) <= min(first["b"]) else "b"
     n = first["number"][same]
     aa, _ = _rounds({"a": fns[same], "b": fns[same]}, {"a": n, "b": n}, 4, rng)
     first = first["number"]
     live = {}
-    for v in "ab":
+    for v in fns:
         _RUNNING["now"] = v
         live[v] = _live_objects_per_block(fns[v], first[v])
     return {"lengths": lengths, "aa": [aa["a"], aa["b"]], "aa_variant": same, "state": state,
@@ -170,12 +177,19 @@ def _paired_run(fns, args):
     import random
     import time
 
-    opts = {"--rounds": "10", "--number-a": "0", "--number-b": "0", "--block-s": "0.005", "--seed": "0"}
+    opts = {"--rounds": "10", "--block-s": "0.005", "--seed": "0", "--variants": "".join(fns)}
+    opts.update({"--number-" + v: "0" for v in fns})
     pilot = "--pilot" in args
     words = [w for w in args if w != "--pilot"]
     if len(words) % 2 or any(k not in opts for k in words[::2]):
         _usage()
     opts.update(zip(words[::2], words[1::2]))
+    # --variants: which of them this process runs (A always; a candidate
+    # decided at an earlier look drops out).
+    chosen = opts["--variants"]
+    if "a" not in chosen or any(v not in fns for v in chosen):
+        _usage()
+    fns = {v: fns[v] for v in fns if v in chosen}
     rng = random.Random(int(opts["--seed"]))
     started = time.perf_counter()
     if pilot:
@@ -184,14 +198,14 @@ def _paired_run(fns, args):
         return
     block_s = float(opts["--block-s"])
     number = {}
-    for v in "ab":
+    for v in fns:
         _running(v)
         number[v] = int(opts["--number-" + v]) or _block_number(fns[v], block_s)
-    for v in "ab":
+    for v in fns:
         _running(v)
         _warm_up(fns[v], number[v])
     counted = time.perf_counter()
     values, order = _rounds(fns, number, int(opts["--rounds"]), rng)
-    _report("ab", design="paired", metric=_METRIC, unit="s", a=values["a"], b=values["b"], order=order,
+    _report("ab", design="paired", metric=_METRIC, unit="s", order=order, **values,
             number=number, setup_s=started - _T0, timed_s=time.perf_counter() - counted,
             elapsed_s=time.perf_counter() - _T0)

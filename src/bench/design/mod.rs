@@ -235,13 +235,27 @@ fn process_sd(within: f64, rounds: usize) -> f64 {
 }
 
 impl PairedSchedule {
-    /// The design for a run, from its pilot.
+    /// The design for a run, from its pilot. `family` is the number of
+    /// candidates compared with A in the same run (1 for an A/B run): each
+    /// look's error rate is split evenly among them (Bonferroni), so the
+    /// chance that any of them is wrongly called stays within the run's 5 %.
     pub(crate) fn new(
         pilot: &Pilot,
         threshold: &Threshold,
         min_pairs: Option<usize>,
         max_pairs: usize,
+        family: usize,
     ) -> Self {
+        let share = family.max(1) as f64;
+        let first_alpha = verdict::FIRST_LOOK_ALPHA / share;
+        let shared = if family > 1 {
+            format!(
+                " ({:.0} % split among {family} candidates, Bonferroni)",
+                verdict::FIRST_LOOK_ALPHA * 100.0
+            )
+        } else {
+            String::new()
+        };
         let target = first_look_precision(threshold);
         let block = choose_block(pilot, target);
         let chosen = &block.candidates[block
@@ -260,14 +274,16 @@ impl PairedSchedule {
             if reachable { "within" } else { "short of" },
             pct(target),
         );
-        let exact_min = stats::signed_rank_min_n(verdict::FIRST_LOOK_ALPHA);
+        let exact_min = stats::signed_rank_min_n(first_alpha);
         let (first, first_look_why) = match min_pairs {
             Some(n) => (n, format!("{n} processes: given as `min_pairs`")),
             None if reachable => (
                 exact_min,
                 format!(
-                    "{exact_min} processes: the fewest whose exact signed-rank test can reach the first look's {:.0} % (when all {exact_min} agree, p = 1/{})",
-                    verdict::FIRST_LOOK_ALPHA * 100.0,
+                    "{exact_min} processes: the fewest whose exact signed-rank test can reach the first look's {} %{shared} (when all {exact_min} agree, p = 1/{})",
+                    format!("{:.2}", first_alpha * 100.0)
+                        .trim_end_matches('0')
+                        .trim_end_matches('.'),
                     1u64 << exact_min
                 ),
             ),
@@ -290,7 +306,13 @@ impl PairedSchedule {
         };
         PairedSchedule {
             threshold: threshold.clone(),
-            looks: verdict::planned_looks(first.min(max_pairs), max_pairs),
+            looks: verdict::planned_looks(first.min(max_pairs), max_pairs)
+                .into_iter()
+                .map(|l| Look {
+                    alpha: l.alpha / share,
+                    ..l
+                })
+                .collect(),
             max_pairs,
             block,
             rounds_log: vec![RoundsChoice {

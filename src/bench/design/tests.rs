@@ -57,7 +57,7 @@ impl World {
     fn run(&self, rng: &mut SplitMix64) -> (Verdict, usize, f64) {
         let pilot = self.pilot(rng);
         let mut seconds = pilot.wall_s + 10.0 * 2.0 * self.block_s;
-        let mut s = PairedSchedule::new(&pilot, &Threshold::time(0.2), None, 30);
+        let mut s = PairedSchedule::new(&pilot, &Threshold::time(0.2), None, 30, 1);
         loop {
             let rounds = s.rounds();
             let blocks = self.blocks(rounds, self.between * rng.normal(), rng);
@@ -152,7 +152,7 @@ fn replanning_follows_the_variance_components() {
         block_s: 0.005,
     };
     let pilot = w.pilot(&mut rng);
-    let mut s = PairedSchedule::new(&pilot, &Threshold::time(0.2), None, 30);
+    let mut s = PairedSchedule::new(&pilot, &Threshold::time(0.2), None, 30, 1);
     let first = s.rounds();
     while s.count() < s.looks()[0].pairs {
         let p = Counted {
@@ -165,7 +165,7 @@ fn replanning_follows_the_variance_components() {
     assert!(s.rounds() > first, "{:?}", s.rounds_log());
     assert!(s.variance().between_process_log_sd.is_some());
     // A tight budget caps them.
-    let mut tight = PairedSchedule::new(&pilot, &Threshold::time(0.2), None, 30);
+    let mut tight = PairedSchedule::new(&pilot, &Threshold::time(0.2), None, 30, 1);
     while tight.count() < tight.looks()[0].pairs {
         let p = Counted {
             blocks: w.blocks(tight.rounds(), 0.0, &mut rng),
