@@ -213,8 +213,9 @@ async fn initialize_and_tools_list_are_small() {
             .len()
         })
         .sum();
-    // 11,386 before `inputs_from` (issue 25) added ~720.
-    assert!(model <= 12_500, "tools/list: {model} bytes the model reads");
+    // 11,386 before `inputs_from` (issue 25) added ~720; `candidates` on
+    // generate_ab_script and check_keep_conditions (issue 26) ~200 more.
+    assert!(model <= 12_700, "tools/list: {model} bytes the model reads");
     for t in &tools {
         assert!(t.icons.is_none(), "{}: the icon is the server's", t.name);
     }

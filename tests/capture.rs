@@ -238,7 +238,7 @@ async fn captured_calls_are_replayed_and_a_candidate_wrong_on_one_is_caught() {
         let r = server
             .call_ok(
                 "run_ab_benchmark",
-                serde_json::json!({"script": g["path"], "cwd": dir.path(), "runner": "python3", "max_pairs": 10}),
+                serde_json::json!({"script": g["path"], "cwd": dir.path(), "runner": "python3"}),
             )
             .await;
         verdicts.push((

@@ -527,3 +527,74 @@ async fn a_test_that_collides_with_its_profiled_twin_is_confirmed_alone() {
         .count();
     assert!(again >= 1, "nothing collided: {k:#}");
 }
+
+/// A run of several candidates: keep judges the best one by default, or the
+/// one named by `candidate`; an unknown label lists the candidates.
+#[tokio::test]
+async fn a_run_of_several_candidates_is_judged_on_the_best_or_the_one_named() {
+    let server = common::start().await;
+    let repo = project();
+    let repo = repo.path();
+    let bench = tempfile::tempdir().unwrap();
+    let setup = "from shop.inventory import count_known\nCATALOGUE = [f'SKU-{i:06d}' for i in range(3000)]\nORDERS = [f'SKU-{i * 7 % 6000:06d}' for i in range(2000)]\n\ndef count_known_set(orders, catalogue):\n    catalogue = set(catalogue)\n    return sum(1 for sku in orders if sku in catalogue)";
+    let script = common::generate(
+        &server,
+        bench.path(),
+        json!({
+            "name": "many", "domain": "cpu", "setup": setup,
+            "code_a": "return count_known(ORDERS, CATALOGUE)",
+            "candidates": [
+                {"label": "set", "code": "return count_known_set(ORDERS, CATALOGUE)"},
+                {"label": "copy", "code": "return count_known(ORDERS, CATALOGUE[:])"},
+            ],
+            "env": {"PYTHONPATH": repo},
+        }),
+    )
+    .await;
+    let run = server
+        .call_ok(
+            "run_ab_benchmark",
+            json!({"script": script, "cwd": repo, "env": {"PYTHONPATH": repo}}),
+        )
+        .await;
+    assert_eq!(run["best"], "set", "{run:#}");
+    let run_id = run["run_id"].as_str().unwrap();
+    write(repo, "shop/inventory.py", &optimized_with_restock());
+    let keep = |candidate: Option<&str>| {
+        let mut args = json!({
+            "run_id": run_id, "repo": repo, "test_command": test_command(), "runner": common::test_python(),
+            "target_function": TARGET, "target_test": TARGET_TEST,
+        });
+        if let Some(c) = candidate {
+            args["candidate"] = json!(c);
+        }
+        args
+    };
+    let best = server.call_ok("check_keep_conditions", keep(None)).await;
+    let improvement = condition(&best, "improvement");
+    assert_eq!(improvement["passed"], true, "{best:#}");
+    assert!(
+        improvement["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("candidate \"set\": verdict above_threshold"),
+        "{best:#}"
+    );
+    let copy = server
+        .call_ok("check_keep_conditions", keep(Some("copy")))
+        .await;
+    let improvement = condition(&copy, "improvement");
+    assert_eq!(improvement["passed"], false, "{copy:#}");
+    assert!(
+        improvement["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("candidate \"copy\""),
+        "{copy:#}"
+    );
+    assert_ne!(copy["decision"], "keep", "{copy:#}");
+    let err = server
+        .call_err("check_keep_conditions", keep(Some("nope")))
+        .await;
+    assert!(err.contains("its candidates are set, copy"), "{err}");
+}

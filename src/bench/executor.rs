@@ -334,7 +334,7 @@ impl Executor for PythonExecutor<'_> {
             problem,
             command: command.clone(),
         };
-        let line = own_line(&finished.stdout.text, variant, &bad)?;
+        let line = own_line(&finished.stdout.text, &variant.to_string(), &bad)?;
         let idx = variant.index();
         match &self.memory {
             Some(method) => memory_value(method, line, &bad),
@@ -369,7 +369,7 @@ impl Executor for PythonExecutor<'_> {
 /// error (made by `bad`) when it is malformed or names the other variant.
 fn own_line(
     stdout: &str,
-    variant: Arm,
+    variant: &str,
     bad: &dyn Fn(String) -> RunError,
 ) -> Result<Option<measurement::MeasurementLine>, RunError> {
     let Some(text) = measurement::last_line(stdout) else {
@@ -381,11 +381,10 @@ fn own_line(
             truncate(text, 300)
         ))
     })?;
-    if parsed.variant != variant.to_string() {
+    if parsed.variant != variant {
         return Err(bad(format!(
-            "its ABBENCH line reports variant {:?}, not {:?}: {:?}",
+            "its ABBENCH line reports variant {:?}, not {variant:?}: {:?}",
             parsed.variant,
-            variant.to_string(),
             truncate(text, 300)
         )));
     }
@@ -489,6 +488,36 @@ impl PairedExecutor for PythonExecutor<'_> {
 }
 
 impl PythonExecutor<'_> {
+    /// One memory process of variant `letter` alone (A, or a candidate of a
+    /// multi-candidate script); its peak.
+    pub(super) async fn memory_single(&mut self, letter: char) -> Result<Single, RunError> {
+        let added = self.memory_env();
+        let arm = if letter == 'a' { Arm::A } else { Arm::B };
+        let culprit = match letter {
+            'a' => Culprit::Variant(Arm::A),
+            'b' => Culprit::Variant(Arm::B),
+            c => Culprit::Candidate(c),
+        };
+        let (finished, command) = self
+            .run(Some(arm), &[letter.to_string()], &added)
+            .await
+            .map_err(|e| e.blaming(culprit))?;
+        let slot = match arm {
+            Arm::A => &mut self.commands.a,
+            Arm::B => &mut self.commands.b,
+        };
+        slot.get_or_insert(command.clone());
+        self.keep_output(&letter.to_string(), &command, &finished);
+        let bad = |problem: String| RunError::BadOutput {
+            variant: culprit,
+            problem,
+            command: command.clone(),
+        };
+        let line = own_line(&finished.stdout.text, &letter.to_string(), &bad)?;
+        let method = self.memory.as_ref().unwrap_or(&MemoryMethod::Tracemalloc);
+        memory_value(method, line, &bad)
+    }
+
     /// The pilot of a run of several candidates (`variants`: "a" and their
     /// letters): its ABBENCH line, every variant's figures, and its wall seconds.
     pub(super) async fn pilot_all(

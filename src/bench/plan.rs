@@ -128,7 +128,7 @@ pub(super) fn plan(req: &RunRequest) -> Result<Plan, RunError> {
         crate::equivalence::Options::new(req.equivalence, req.rel_tol).map_err(invalid)?;
     let env = checked_env(req)?;
     let (isolation, isolation_why) = isolation(req, domain, paired_mode)?;
-    if candidates.is_some() && isolation == Isolation::Process {
+    if candidates.is_some() && isolation == Isolation::Process && domain.is_time() {
         return Err(invalid(
             "a script of several candidates runs them all in one paired run: drop isolation: \"process\", or generate one A/B script per candidate",
         ));

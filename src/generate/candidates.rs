@@ -17,15 +17,21 @@ use crate::template::CandidateCode;
 /// Most candidates in one script (besides A).
 pub const MAX_CANDIDATES: usize = 8;
 
-// One candidate as the agent gives it: `label` ([A-Za-z0-9_-]{1,32}) and
-// `code` (the body of its function, as code_b). No doc comments: tools/list
+// One candidate as the agent gives it: `label` ([A-Za-z0-9_-]{1,32}) and,
+// free form, `code` (the body of its function, as code_b); revision form,
+// `revision` (a commit, branch or stash) or `worktree: true`. No doc comments: tools/list
 // would send them to the model on every session (the row in tools.md says it).
 #[allow(missing_docs)]
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Candidate {
     pub label: String,
+    #[serde(default)]
     pub code: String,
+    #[serde(default)]
+    pub revision: Option<String>,
+    #[serde(default)]
+    pub worktree: bool,
 }
 
 /// `--candidate-code LABEL=CODE` on the command line.
@@ -34,6 +40,8 @@ pub fn parse_arg(text: &str) -> Result<Candidate, String> {
         Some((label, code)) => Ok(Candidate {
             label: label.to_string(),
             code: code.to_string(),
+            revision: None,
+            worktree: false,
         }),
         None => Err("use LABEL=CODE, e.g. counter='return dict(Counter(WORDS))'".into()),
     }
@@ -55,12 +63,18 @@ pub struct GeneratedCandidate {
     pub equivalence: Option<Equivalence>,
 }
 
-/// Checks the list: the free form, a time domain, 1..=8 unique labels.
-pub(super) fn check(candidates: &[Candidate], domain: Domain) -> Result<(), GenerateError> {
+/// Checks the list: a time domain, 1..=8 unique labels, each candidate in
+/// the request's form (`code`; or `revision` or `worktree`, the work tree
+/// at most once).
+pub(super) fn check(
+    candidates: &[Candidate],
+    domain: Domain,
+    revision_form: bool,
+) -> Result<(), GenerateError> {
     let form = |m: String| Err(GenerateError::Form(m));
-    if !domain.is_time() || domain == Domain::Structure {
+    if domain == Domain::Structure {
         return form(format!(
-            "`candidates` runs the cpu and async domains (one paired run for all); in the {domain} domain generate one A/B script per candidate"
+            "`candidates` runs the cpu, async and memory domains; in the {domain} domain generate one A/B script per candidate"
         ));
     }
     if candidates.len() > MAX_CANDIDATES {
@@ -93,6 +107,22 @@ pub(super) fn check(candidates: &[Candidate], domain: Domain) -> Result<(), Gene
                 c.label
             ));
         }
+        let given = (!c.code.trim().is_empty(), c.revision.is_some(), c.worktree);
+        match (revision_form, given) {
+            (false, (true, false, false)) | (true, (false, true, false)) | (true, (false, false, true)) => {}
+            (false, _) => {
+                return form(format!(
+                    "candidate {:?}: the free form takes `code` (the body of its function) and no `revision`/`worktree`",
+                    c.label
+                ))
+            }
+            (true, _) => {
+                return form(format!(
+                    "candidate {:?}: with `target`, give either `revision` (a commit, branch or stash) or `worktree: true`, and no `code` (`call` runs in every variant)",
+                    c.label
+                ))
+            }
+        }
         if c.code.len() > crate::template::MAX_CODE_BYTES {
             return form(format!(
                 "candidate {:?} is {} bytes; the limit is 1 MiB",
@@ -100,6 +130,9 @@ pub(super) fn check(candidates: &[Candidate], domain: Domain) -> Result<(), Gene
                 c.code.len()
             ));
         }
+    }
+    if candidates.iter().filter(|c| c.worktree).count() > 1 {
+        return form("only one candidate can be the work tree (`worktree: true`)".into());
     }
     Ok(())
 }
@@ -120,15 +153,14 @@ print(json.dumps(out))
 "#;
 
 /// Splits the candidates into those to measure and duplicates (label, of
-/// what). `python` is the runner's argv.
+/// what). `bodies` holds A's code first, then each candidate's (the body,
+/// or its target modules' sources); `candidates` are (index in the
+/// request, candidate). `python` is the runner's argv.
 pub(super) async fn deduplicate(
     python: &[String],
-    code_a: &str,
-    candidates: &[Candidate],
+    bodies: &[String],
+    candidates: &[(usize, &Candidate)],
 ) -> Result<(Vec<CandidateCode>, Vec<(String, String)>), GenerateError> {
-    let bodies: Vec<&str> = std::iter::once(code_a)
-        .chain(candidates.iter().map(|c| c.code.as_str()))
-        .collect();
     let mut argv = python.to_vec();
     argv.extend(["-I".to_string(), "-c".into(), SAME_TREE.into()]);
     let spec = ProcessSpec {
@@ -151,7 +183,7 @@ pub(super) async fn deduplicate(
         })?;
     let mut kept = Vec::new();
     let mut duplicates = Vec::new();
-    for (i, c) in candidates.iter().enumerate() {
+    for (i, &(index, c)) in candidates.iter().enumerate() {
         let tree = &trees[i + 1];
         let same = tree.as_ref().and_then(|t| {
             if trees[0].as_ref() == Some(t) {
@@ -161,28 +193,103 @@ pub(super) async fn deduplicate(
             // later one equal to a duplicate would have matched its original).
             (0..i)
                 .find(|&j| trees[j + 1].as_ref() == Some(t))
-                .map(|j| candidates[j].label.clone())
+                .map(|j| candidates[j].1.label.clone())
         });
         match same {
             Some(of) => duplicates.push((c.label.clone(), of)),
             None => kept.push(CandidateCode {
                 label: c.label.clone(),
-                index: i,
+                index,
                 code: c.code.clone(),
             }),
         }
     }
-    if kept.is_empty() {
-        return Err(GenerateError::Form(format!(
-            "every candidate is the same code as A or as another candidate ({}): nothing to measure",
-            duplicates
-                .iter()
-                .map(|(l, of)| format!("{l} = {of}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    }
     Ok((kept, duplicates))
+}
+
+/// Refuses a list in which nothing is left to measure.
+pub(super) fn something_left(
+    kept: &[CandidateCode],
+    duplicates: &[(String, String)],
+) -> Result<(), GenerateError> {
+    if !kept.is_empty() {
+        return Ok(());
+    }
+    Err(GenerateError::Form(format!(
+        "every candidate is the same code as A or as another candidate ({}): nothing to measure",
+        duplicates
+            .iter()
+            .map(|(l, of)| format!("{l} = {of}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
+}
+
+/// The revision form's candidates: each revision (or the work tree)
+/// resolved against the base; one whose target module did not change is a
+/// duplicate of A, one whose target modules parse to the same trees as an
+/// earlier one's a duplicate of it. Returns the candidates kept with their
+/// resolved revisions (in order), and the duplicates.
+pub(super) async fn resolve_revisions(
+    python: &[String],
+    form: &crate::revision::RevisionForm,
+    candidates: &[Candidate],
+) -> Result<
+    (
+        Vec<CandidateCode>,
+        Vec<crate::revision::ResolvedRevision>,
+        Vec<(String, String)>,
+    ),
+    GenerateError,
+> {
+    let mut resolved = Vec::new();
+    let mut duplicates = Vec::new();
+    for (i, c) in candidates.iter().enumerate() {
+        let one = crate::revision::RevisionForm {
+            candidate: c.revision.clone(),
+            ..form.clone()
+        };
+        match crate::revision::resolve(&one).await {
+            Ok(r) => resolved.push((i, c, r)),
+            Err(crate::revision::RevisionError::NothingChanged { .. })
+                if form.targets.len() == 1 =>
+            {
+                duplicates.push((c.label.clone(), "A".to_string()));
+            }
+            Err(e) => return Err(GenerateError::Form(format!("candidate {:?}: {e}", c.label))),
+        }
+    }
+    let Some((_, _, first)) = resolved.first() else {
+        something_left(&[], &duplicates)?;
+        unreachable!("something_left refuses an empty list");
+    };
+    let sources = |r: &crate::revision::ResolvedRevision, base: bool| -> String {
+        r.modules
+            .iter()
+            .map(|m| match (&m.candidate_source, base) {
+                (_, true) => m.base_source.clone(),
+                (Some(text), false) => text.clone(),
+                (None, false) => std::fs::read_to_string(&m.path).unwrap_or_default(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let bodies: Vec<String> = std::iter::once(sources(first, true))
+        .chain(resolved.iter().map(|(_, _, r)| sources(r, false)))
+        .collect();
+    let indexed: Vec<(usize, &Candidate)> = resolved.iter().map(|(i, c, _)| (*i, *c)).collect();
+    let (kept, more) = deduplicate(python, &bodies, &indexed).await?;
+    duplicates.extend(more);
+    let revisions = kept
+        .iter()
+        .filter_map(|k| {
+            resolved
+                .iter()
+                .find(|(i, _, _)| *i == k.index)
+                .map(|(_, _, r)| r.clone())
+        })
+        .collect();
+    Ok((kept, revisions, duplicates))
 }
 
 /// The answer's candidates, in the request's order: the measured ones

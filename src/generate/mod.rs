@@ -63,7 +63,7 @@ pub struct GenerateRequest {
     )]
     /// Free form: body of bench_b (optimized code).
     pub code_b: String,
-    /// Free form, instead of code_b: up to 8 {label, code} in one run.
+    /// Up to 8 {label, code} (free form) or {label, revision|worktree} measured in one run.
     #[serde(default)]
     #[arg(long = "candidate-code", value_name = "LABEL=CODE", value_parser = candidates::parse_arg, conflicts_with_all = ["code_b", "b_file"])]
     pub candidates: Vec<candidates::Candidate>,
@@ -166,6 +166,7 @@ impl GenerateRequest {
             call: self.call.clone(),
             revision: None,
             candidates: Vec::new(),
+            candidate_revisions: Vec::new(),
             duplicates: Vec::new(),
         }
     }
@@ -180,14 +181,15 @@ impl GenerateRequest {
         let form = |m: &str| Err(GenerateError::Form(m.to_string()));
         if !self.candidates.is_empty() {
             if self.is_revision_form() {
-                return form("`candidates` takes the free form for now (code_a and each candidate's code); for revisions, generate one script per candidate revision");
-            }
-            if !self.code_b.trim().is_empty() {
+                if self.candidate.is_some() {
+                    return form("pass either `candidate` (one revision for B) or `candidates` (several), not both");
+                }
+            } else if !self.code_b.trim().is_empty() {
                 return form(
                     "pass either `code_b` (one candidate) or `candidates` (several), not both",
                 );
             }
-            if self.code_a.trim().is_empty() {
+            if !self.is_revision_form() && self.code_a.trim().is_empty() {
                 return form(
                     "`candidates` are measured against `code_a`: pass it (the current approach)",
                 );
@@ -671,6 +673,9 @@ pub async fn generate(req: &GenerateRequest) -> Result<GeneratedScript, Generate
         runner::active_virtualenv(&Default::default()).as_deref(),
     )?;
     let (dir, path) = destination(req, &spec.name)?;
+    if !req.candidates.is_empty() {
+        candidates::check(&req.candidates, domain, req.is_revision_form())?;
+    }
     if req.is_revision_form() {
         let form = RevisionForm {
             targets: req.target.clone(),
@@ -678,7 +683,17 @@ pub async fn generate(req: &GenerateRequest) -> Result<GeneratedScript, Generate
             candidate: req.candidate.clone(),
             repo: req.repo.clone().unwrap_or_else(|| cwd.clone()),
         };
-        spec.revision = Some(revision::resolve(&form).await?);
+        if req.candidates.is_empty() {
+            spec.revision = Some(revision::resolve(&form).await?);
+        } else {
+            let (kept, revisions, duplicates) =
+                candidates::resolve_revisions(&runner.argv, &form, &req.candidates).await?;
+            candidates::something_left(&kept, &duplicates)?;
+            spec.revision = revisions.first().cloned();
+            spec.candidates = kept;
+            spec.candidate_revisions = revisions;
+            spec.duplicates = duplicates;
+        }
     }
     let inputs = match (&req.inputs_from, &spec.revision) {
         (Some(from), Some(rev)) => {
@@ -700,10 +715,14 @@ pub async fn generate(req: &GenerateRequest) -> Result<GeneratedScript, Generate
         }
         _ => None,
     };
-    if !req.candidates.is_empty() {
-        candidates::check(&req.candidates, domain)?;
-        let (kept, duplicates) =
-            candidates::deduplicate(&runner.argv, &req.code_a, &req.candidates).await?;
+    if !req.candidates.is_empty() && !req.is_revision_form() {
+        let bodies: Vec<String> = std::iter::once(req.code_a.clone())
+            .chain(req.candidates.iter().map(|c| c.code.clone()))
+            .collect();
+        let indexed: Vec<(usize, &candidates::Candidate)> =
+            req.candidates.iter().enumerate().collect();
+        let (kept, duplicates) = candidates::deduplicate(&runner.argv, &bodies, &indexed).await?;
+        candidates::something_left(&kept, &duplicates)?;
         spec.candidates = kept;
         spec.duplicates = duplicates;
     }

@@ -39,10 +39,16 @@ pub(crate) fn improvement(run: &FiledRun) -> (Condition, bool, bool) {
         }
     };
     let any_gain = est.and_then(|e| e.low).is_some_and(|l| l > 0.0);
-    let summary = if verdict == Verdict::DifferentResults {
-        format!("verdict different_results: {}", c.reason)
-    } else {
-        format!(
+    // A run of several candidates: `best` names the one judged (see keep's judged_candidate).
+    let judged = match (&r.best, r.candidates.is_empty()) {
+        (Some(label), false) => format!("candidate {label:?}: "),
+        _ => String::new(),
+    };
+    let summary = judged
+        + &if verdict == Verdict::DifferentResults {
+            format!("verdict different_results: {}", c.reason)
+        } else {
+            format!(
         "verdict {}: {what} {} (bounds {} to {}, {:.2} % one-sided) against the threshold {}, after {} pairs",
         verdict.as_str(),
         fmt(est.map(|e| e.estimate)),
@@ -52,7 +58,7 @@ pub(crate) fn improvement(run: &FiledRun) -> (Condition, bool, bool) {
         r.threshold.description,
         c.pairs
     )
-    };
+        };
     let condition = Condition {
         name: ConditionName::Improvement,
         passed: verdict == Verdict::AboveThreshold,
@@ -68,6 +74,7 @@ pub(crate) fn improvement(run: &FiledRun) -> (Condition, bool, bool) {
             "threshold": r.threshold,
             "pairs": c.pairs,
             "equivalence": r.equivalence,
+            "candidate": r.best.as_ref().filter(|_| !r.candidates.is_empty()),
         }),
     };
     (condition, verdict == Verdict::Regression, any_gain)

@@ -450,6 +450,43 @@ fn filed_run(req: &KeepRequest, ledger: &Ledger) -> Result<FiledRun, KeepError> 
             "`tests_timeout_s` = {timeout} must be a positive number of seconds"
         )));
     }
+    judged_candidate(run, req.candidate.as_deref())
+}
+
+/// A run of several candidates is judged on one of them (`candidate`, else
+/// the best, else the first listed): its comparison, values and
+/// equivalence take the run's top-level place.
+fn judged_candidate(mut run: FiledRun, named: Option<&str>) -> Result<FiledRun, KeepError> {
+    let r = &mut run.result;
+    if r.candidates.is_empty() {
+        return match named {
+            Some(label) => Err(invalid(format!(
+                "run {} has no candidates, so there is no {label:?} to judge: drop `candidate`",
+                run.run_id
+            ))),
+            None => Ok(run),
+        };
+    }
+    let labels: Vec<&str> = r.candidates.iter().map(|c| c.label.as_str()).collect();
+    let label = named.or(r.best.as_deref()).unwrap_or(labels[0]).to_string();
+    let Some(c) = r.candidates.iter().find(|c| c.label == label).cloned() else {
+        return Err(invalid(format!(
+            "run {} has no candidate {label:?}: its candidates are {}",
+            run.run_id,
+            labels.join(", ")
+        )));
+    };
+    if let Some(of) = &c.duplicate_of {
+        return Err(invalid(format!(
+            "candidate {label:?} was not measured: it is the same code as {of}; judge {of} instead"
+        )));
+    }
+    if let Some(analysis) = c.analysis {
+        r.comparison = analysis;
+    }
+    r.b = c.arm;
+    r.equivalence = c.equivalence;
+    r.best = Some(label);
     Ok(run)
 }
 

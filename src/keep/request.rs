@@ -36,6 +36,10 @@ pub struct KeepRequest {
     #[serde(default)]
     #[arg(long)]
     pub e2e_run_id: Option<String>,
+    /// Which candidate to judge (default: the best).
+    #[serde(default)]
+    #[arg(long = "judge-candidate", value_name = "LABEL")]
+    pub candidate: Option<String>,
     /// Default: the run's base, else "HEAD".
     #[serde(default)]
     #[arg(long)]
@@ -85,6 +89,7 @@ impl Default for KeepRequest {
             target_function: String::new(),
             target_test: String::new(),
             e2e_run_id: None,
+            candidate: None,
             base: None,
             runner: None,
             max_added_lines: 30,

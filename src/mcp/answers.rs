@@ -301,7 +301,7 @@ impl CandidateLine {
                 low: s.low.map(round3),
                 high: s.high.map(round3),
             }),
-            equivalence: c.equivalence,
+            equivalence: c.equivalence.as_ref().map(|e| e.status),
             detail: c.first_difference.as_deref().map(short),
             processes: (c.duplicate_of.is_none()).then_some(c.processes),
             duplicate_of: c.duplicate_of.clone(),

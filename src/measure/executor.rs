@@ -45,6 +45,9 @@ pub(crate) fn blamed(stderr: &str) -> Option<Culprit> {
     let culprit = |v: String| match v.as_str() {
         "a" => Some(Culprit::Variant(Arm::A)),
         "b" => Some(Culprit::Variant(Arm::B)),
+        c if c.len() == 1 && ('c'..='i').contains(&c.chars().next()?) => {
+            Some(Culprit::Candidate(c.chars().next()?))
+        }
         _ => None,
     };
     last(RAISED_MARK)

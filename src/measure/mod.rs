@@ -84,10 +84,15 @@ pub enum Culprit {
     Either,
     /// Setup, before either variant ran.
     Setup,
+    /// A candidate of a multi-candidate script other than `b`: its letter.
+    Candidate(char),
 }
 
 impl std::fmt::Display for Culprit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Culprit::Candidate(letter) = self {
+            return write!(f, "{letter}");
+        }
         f.write_str(match self {
             Culprit::Variant(Arm::A) => "a",
             Culprit::Variant(Arm::B) => "b",
@@ -96,6 +101,7 @@ impl std::fmt::Display for Culprit {
             Culprit::Both => "ab",
             Culprit::Either => "a or b",
             Culprit::Setup => "a or b (setup had not finished)",
+            Culprit::Candidate(_) => unreachable!("written above"),
         })
     }
 }
@@ -185,6 +191,44 @@ pub enum RunError {
 
 pub(crate) fn invalid(msg: impl Into<String>) -> RunError {
     RunError::Invalid(msg.into())
+}
+
+impl RunError {
+    /// The same failure, blamed on `who` (a candidate's own process).
+    pub(crate) fn blaming(self, who: Culprit) -> RunError {
+        match self {
+            RunError::VariantFailed {
+                exit,
+                command,
+                stderr_tail,
+                ..
+            } => RunError::VariantFailed {
+                variant: who,
+                exit,
+                command,
+                stderr_tail,
+            },
+            RunError::VariantTimedOut {
+                after_s,
+                command,
+                stderr_tail,
+                ..
+            } => RunError::VariantTimedOut {
+                variant: who,
+                after_s,
+                command,
+                stderr_tail,
+            },
+            RunError::BadOutput {
+                problem, command, ..
+            } => RunError::BadOutput {
+                variant: who,
+                problem,
+                command,
+            },
+            other => other,
+        }
+    }
 }
 
 /// The 1-minute load average, where Linux exposes it.

@@ -78,6 +78,10 @@ pub struct ScriptSpec {
     /// Free form with several candidates: their bodies (then `code_b` is
     /// not used), each `bench_b`, `bench_c`, … in order.
     pub candidates: Vec<CandidateCode>,
+    /// Revision form with several candidates: each candidate's resolved
+    /// revision (its modules' sources), in `candidates`' order; the first
+    /// is also `revision` (A's base sources and the run's record).
+    pub candidate_revisions: Vec<ResolvedRevision>,
     /// Candidates dropped before rendering: (label, what it duplicates).
     pub duplicates: Vec<(String, String)>,
 }
@@ -443,6 +447,11 @@ pub fn render(spec: &ScriptSpec, domain: Domain) -> RenderedScript {
         // compiles them as modules), so the skeleton leaves them empty.
         let light = ScriptSpec {
             revision: Some(rev.without_sources()),
+            candidate_revisions: spec
+                .candidate_revisions
+                .iter()
+                .map(ResolvedRevision::without_sources)
+                .collect(),
             ..spec.clone()
         };
         rendered.skeleton = render_once(&light, domain).skeleton;
@@ -456,7 +465,13 @@ fn render_once(spec: &ScriptSpec, domain: Domain) -> RenderedScript {
     };
     b.push(&header(spec, domain));
     if let Some(rev) = &spec.revision {
-        b.push(&revision::loading_section(rev));
+        let candidates: Vec<(char, &ResolvedRevision)> = spec
+            .candidate_revisions
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (candidate_letter(i), r))
+            .collect();
+        b.push(&revision::loading_section(rev, &candidates));
     }
     if domain == Domain::Memory {
         b.push(&section("memory baseline (abbench): keep as it is"));
@@ -492,23 +507,24 @@ fn header(spec: &ScriptSpec, domain: Domain) -> String {
     } else {
         String::new()
     };
-    let (revision_marker, revision_note) = match &spec.revision {
-        Some(rev) => (
+    let (mut revision_marker, mut revision_note) = match &spec.revision {
+        Some(rev) if spec.candidates.is_empty() => (
             revision::marker(rev),
             format!(
                 "\n{}",
                 revision::docstring_note(rev).replace("{file}", &file)
             ),
         ),
-        None if !spec.candidates.is_empty() => (
-            format!(
-                "{CANDIDATES_PREFIX}{}\n",
-                serde_json::to_string(&candidates_marker(spec)).expect("the marker serializes")
-            ),
-            candidates_note(spec),
-        ),
+        Some(rev) => (revision::marker(rev), String::new()),
         None => (String::new(), String::new()),
     };
+    if !spec.candidates.is_empty() {
+        revision_marker.push_str(&format!(
+            "{CANDIDATES_PREFIX}{}\n",
+            serde_json::to_string(&candidates_marker(spec)).expect("the marker serializes")
+        ));
+        revision_note.push_str(&candidates_note(spec));
+    }
     format!(
         "{MARKER_PREFIX}{domain} modes={modes}\n\
          {revision_marker}\
@@ -596,17 +612,24 @@ fn push_parts(b: &mut Builder, spec: &ScriptSpec, domain: Domain) -> Vec<PartSpa
             Part::Candidate(c.index),
             format!("{}: candidate `{}`", letter.to_ascii_uppercase(), c.label),
             format!("bench_{letter}"),
-            &c.code,
+            if spec.revision.is_some() {
+                &spec.call
+            } else {
+                &c.code
+            },
             format!("Candidate `{}`.", c.label),
         ));
     }
     for (part, label, fn_name, code, doc) in variants {
         b.push(&section(&label));
-        let (part, header) = match &spec.revision {
-            Some(rev) => (
-                Part::Call,
-                revision::bench_header(rev, def, if part == Part::CodeA { 'a' } else { 'b' }),
-            ),
+        let letter = fn_name.chars().last().unwrap_or('a');
+        // With several candidates each has its own revision; else B's is the one.
+        let rev = match (letter, spec.candidate_revisions.is_empty()) {
+            ('a', _) | (_, true) => spec.revision.as_ref(),
+            (l, false) => spec.candidate_revisions.get((l as u8 - b'b') as usize),
+        };
+        let (part, header) = match rev {
+            Some(rev) => (Part::Call, revision::bench_header(rev, def, letter)),
             None => (part, format!("{def} {fn_name}():\n    \"\"\"{doc}\"\"\"\n")),
         };
         let body = dedent(code);

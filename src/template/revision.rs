@@ -108,7 +108,7 @@ fn sources_dict(modules: &[TargetModule], var: &str) -> String {
 
 /// The section that makes both variants' modules: sys.path, the loader,
 /// the embedded sources, the loads, and the `check` mode.
-pub fn loading_section(rev: &ResolvedRevision) -> String {
+pub fn loading_section(rev: &ResolvedRevision, candidates: &[(char, &ResolvedRevision)]) -> String {
     let mut roots: Vec<String> = Vec::new();
     for m in &rev.modules {
         let root = m.import_root.display().to_string();
@@ -137,18 +137,45 @@ pub fn loading_section(rev: &ResolvedRevision) -> String {
         m.base_source.clone()
     });
     let names = py(&rev.info.modules);
-    let b_load = if rev.info.candidate.is_some() {
-        embed(&mut out, "_B_SOURCE_", &rev.info.candidate_label(), &|m| {
-            m.candidate_source.clone().unwrap_or_default()
-        });
-        format!(
-            "_B_SOURCES = {}\n_B = _variant_modules(\"b\", lambda: _load_embedded({}, _B_SOURCES))\n",
-            sources_dict(&rev.modules, "_B_SOURCE_"),
-            py(&rev.info.candidate_label())
-        )
+    // B, or each candidate: `_<L>` holds its modules, embedded from its
+    // revision or imported from the work tree.
+    let single = [('b', rev)];
+    let others: &[(char, &ResolvedRevision)] = if candidates.is_empty() {
+        &single
     } else {
-        format!("_B = _variant_modules(\"b\", lambda: _import_work_tree({names}))\n")
+        candidates
     };
+    let mut b_load = String::new();
+    for &(letter, r) in others {
+        let var = letter.to_ascii_uppercase();
+        if r.info.candidate.is_some() {
+            let sources_var = format!("_{var}_SOURCE_");
+            let label = r.info.candidate_label();
+            for (i, m) in r.modules.iter().enumerate() {
+                out.push_str(&section(&format!("{} as committed at {label}", m.file)));
+                out.push_str(&format!(
+                    "{sources_var}{i} = {}\n",
+                    source_literal(m.candidate_source.as_deref().unwrap_or_default())
+                ));
+            }
+            b_load.push_str(&format!(
+                "_{var}_SOURCES = {}\n_{var} = _variant_modules(\"{letter}\", lambda: _load_embedded({}, _{var}_SOURCES))\n",
+                sources_dict(&r.modules, &sources_var),
+                py(&label)
+            ));
+        } else {
+            b_load.push_str(&format!(
+                "_{var} = _variant_modules(\"{letter}\", lambda: _import_work_tree({names}))\n"
+            ));
+        }
+    }
+    let variants: Vec<String> = std::iter::once("\"a\": _A".to_string())
+        .chain(
+            others
+                .iter()
+                .map(|(l, _)| format!("\"{l}\": _{}", l.to_ascii_uppercase())),
+        )
+        .collect();
     out.push_str(&section("loading both variants (abbench): keep as it is"));
     out.push_str(&format!(
         "_A_SOURCES = {}\n{b_load}_A = _variant_modules(\"a\", lambda: _load_embedded({}, _A_SOURCES))\n",
@@ -166,9 +193,10 @@ pub fn loading_section(rev: &ResolvedRevision) -> String {
     out.push_str(&format!(
         "_TARGETS = [{}]\n\
          if sys.argv[1:2] == [\"check\"]:\n    \
-         _check({{\"a\": _A, \"b\": _B}}, _TARGETS)\n\
+         _check({{{}}}, _TARGETS)\n\
          _BEFORE_SETUP = set(globals())\n",
-        targets.join(", ")
+        targets.join(", "),
+        variants.join(", ")
     ));
     out
 }

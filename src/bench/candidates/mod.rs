@@ -2,7 +2,7 @@
 //! `# abbench-candidates:` line): each candidate is checked against A
 //! first — one that computes something else is `different_results` and
 //! never timed — then A and every remaining candidate run in one paired
-//! run ([`family`]), each judged on its own view of the processes with the
+//! run ([`family`]; memory: one process per variant, [`memory`]), each judged on its own view of the processes with the
 //! looks' error rate split among them. The answer ranks them best first
 //! and names the best: the highest lower bound among those
 //! `above_threshold`, ties broken by the smaller change.
@@ -17,20 +17,22 @@ use super::paired::PairedOutcome;
 use super::plan::Plan;
 use super::result::Measured;
 use crate::equivalence::{Equivalence, EquivalenceStatus};
+use crate::measure::environment::ArmSummary;
 use crate::measure::executor::Executor;
 use crate::measure::progress::Event;
 use crate::measure::rng::SplitMix64;
 use crate::measure::{Culprit, RunError};
 use crate::template::CandidatesMarker;
-use crate::verdict::{Estimate, Verdict};
+use crate::verdict::{Analysis, Estimate, Verdict};
 
 mod family;
+mod memory;
 mod project;
 
 pub(crate) use family::Family;
 
 /// One candidate's outcome, as the answer lists it (best first).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct CandidateOutcome {
     /// The agent's label.
     pub label: String,
@@ -41,9 +43,9 @@ pub struct CandidateOutcome {
     pub speedup: Option<Estimate>,
     /// Why, in one sentence with the figures.
     pub reason: String,
-    /// same, different, nondeterministic or not_checked; null for a duplicate.
+    /// Whether it computes what A computes; null for a duplicate.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub equivalence: Option<EquivalenceStatus>,
+    pub equivalence: Option<Equivalence>,
     /// Where it differs from A (different_results).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_difference: Option<String>,
@@ -55,6 +57,12 @@ pub struct CandidateOutcome {
     /// Non-empty lines of its code (the tie-break for the best).
     #[serde(default)]
     pub lines: usize,
+    /// Its per-process values (medians of its blocks), as the run's `b`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arm: Option<ArmSummary>,
+    /// Its whole comparison with A (check_keep_conditions judges it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<Analysis>,
 }
 
 /// What a run of several candidates measured.
@@ -92,7 +100,9 @@ pub(super) async fn run(
         .map(|((l, label), _)| (*l, label.clone()))
         .collect();
     let mut measured: Vec<(char, Measured)> = Vec::new();
-    if !timed.is_empty() {
+    if !timed.is_empty() && plan.domain == crate::domain::Domain::Memory {
+        measured = memory::measure(ex, plan, &timed, rng, started, budget, say).await?;
+    } else if !timed.is_empty() {
         let family = measure(ex, plan, &timed, rng, started, budget, say).await?;
         for m in family.members {
             let (stopped_at_look, analysis, stopped_because) =
@@ -209,6 +219,15 @@ async fn measure(
     Ok(family)
 }
 
+/// The analysis with the candidate named where the two-variant reason
+/// says "B".
+fn named(mut analysis: Analysis, label: &str) -> Analysis {
+    analysis.reason = analysis
+        .reason
+        .replace(" B won ", &format!(" {label} won "));
+    analysis
+}
+
 /// Each candidate's line, best first, the best, and the run's top-level figures.
 fn rank(
     plan: &Plan,
@@ -220,30 +239,25 @@ fn rank(
     let mut outcomes: Vec<(CandidateOutcome, Option<char>)> = Vec::new();
     for (i, ((letter, label), eq)) in marker.variants.iter().zip(&equivalences).enumerate() {
         let m = measured.iter().find(|(l, _)| l == letter).map(|(_, m)| m);
-        let (verdict, speedup, reason, processes) = match m {
-            Some(m) => (
-                m.analysis.verdict,
-                m.analysis.speedup,
-                m.analysis.reason.clone(),
-                m.analysis.pairs,
+        let analysis = match m {
+            Some(m) => named(m.analysis.clone(), label),
+            None => crate::verdict::different_results(
+                eq.first_difference.as_deref().unwrap_or_default(),
             ),
-            None => {
-                let d = eq.first_difference.clone().unwrap_or_default();
-                let a = crate::verdict::different_results(&d);
-                (a.verdict, None, a.reason, 0)
-            }
         };
         outcomes.push((
             CandidateOutcome {
                 label: label.clone(),
-                verdict: Some(verdict),
-                speedup,
-                reason,
-                equivalence: Some(eq.status),
+                verdict: Some(analysis.verdict),
+                speedup: analysis.speedup,
+                reason: analysis.reason.clone(),
+                equivalence: Some(eq.clone()),
                 first_difference: eq.first_difference.clone(),
-                processes,
+                processes: analysis.pairs,
                 duplicate_of: None,
                 lines: lines_of(i),
+                arm: m.and_then(|m| super::result::arm(&m.b, plan.domain.unit())),
+                analysis: Some(analysis),
             },
             Some(*letter),
         ));
@@ -268,7 +282,11 @@ fn rank(
         .unwrap_or(0);
     let equivalence = equivalences[top_index].clone();
     let chosen = match measured.iter().position(|(l, _)| Some(*l) == top_letter) {
-        Some(i) => measured.swap_remove(i).1,
+        Some(i) => {
+            let mut chosen = measured.swap_remove(i).1;
+            chosen.analysis = named(chosen.analysis, &top.label);
+            chosen
+        }
         None => Measured::not_timed(plan, top.first_difference.as_deref().unwrap_or("?")),
     };
     let mut candidates: Vec<CandidateOutcome> = outcomes.into_iter().map(|(o, _)| o).collect();
@@ -286,6 +304,8 @@ fn rank(
                 processes: 0,
                 duplicate_of: Some(of.clone()),
                 lines: 0,
+                arm: None,
+                analysis: None,
             }),
     );
     AllMeasured {

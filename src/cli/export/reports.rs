@@ -131,6 +131,85 @@ fn verdict_and_warnings(reason: &str, warnings: &[String]) -> Vec<String> {
     tail
 }
 
+/// A run of several candidates: one row for A and one per candidate, each
+/// with its own comparison with A (CSV writes this table).
+fn candidates_table(r: &RunResult) -> Table {
+    let columns = vec![
+        Column::raw("run_id"),
+        Column::raw("domain"),
+        Column::both("Candidate", "candidate", false),
+        Column::raw("unit"),
+        Column::both("Median", "median", true),
+        Column::both("CV", "cv", true),
+        Column::both("Processes", "processes", true),
+        Column::both("Speedup (A / candidate)", "speedup", true),
+        Column::raw("low"),
+        Column::raw("high"),
+        Column::both("Verdict", "verdict", false),
+        Column::both("Same result", "equivalence", false),
+        Column::both("Duplicate of", "duplicate_of", false),
+    ];
+    let arm_cells = |arm: Option<&ArmSummary>| match arm {
+        Some(arm) => vec![
+            Cell::text(arm.unit.clone()),
+            Cell::value(
+                quantity(arm.summary.median, &arm.unit),
+                arm.summary.median.to_string(),
+            ),
+            Cell::value(
+                format!("{:.1} %", arm.summary.cv * 100.0),
+                arm.summary.cv.to_string(),
+            ),
+        ],
+        None => vec![Cell::text(""), Cell::text(""), Cell::text("")],
+    };
+    let mut rows = Vec::new();
+    let mut a = vec![
+        Cell::text(&r.run_id),
+        Cell::text(r.domain.to_string()),
+        Cell::value("A (current)", "A"),
+    ];
+    a.extend(arm_cells(r.a.as_ref()));
+    a.extend(["", "", "", "", "baseline", "", ""].map(Cell::text));
+    rows.push(a);
+    for c in &r.candidates {
+        let mut row = vec![
+            Cell::text(&r.run_id),
+            Cell::text(r.domain.to_string()),
+            Cell::text(&c.label),
+        ];
+        row.extend(arm_cells(c.arm.as_ref()));
+        let best = r.best.as_deref() == Some(c.label.as_str());
+        row.extend([
+            Cell::text(if c.duplicate_of.is_some() {
+                String::new()
+            } else {
+                c.processes.to_string()
+            }),
+            Cell::value(
+                c.speedup
+                    .map(|s| interval(&s, |v| format!("{v:.3}x")))
+                    .unwrap_or_default(),
+                number(c.speedup.map(|s| s.estimate)),
+            ),
+            Cell::text(number(c.speedup.and_then(|s| s.low))),
+            Cell::text(number(c.speedup.and_then(|s| s.high))),
+            Cell::value(
+                format!(
+                    "{}{}",
+                    c.verdict.map_or("not measured", |v| v.as_str()),
+                    if best { " (best)" } else { "" }
+                ),
+                c.verdict.map_or("", |v| v.as_str()),
+            ),
+            Cell::text(c.equivalence.as_ref().map_or("", |e| e.status.as_str())),
+            Cell::text(c.duplicate_of.clone().unwrap_or_default()),
+        ]);
+        rows.push(row);
+    }
+    Table { columns, rows }
+}
+
 pub(super) fn run(r: &RunResult) -> Report {
     let c = &r.comparison;
     let mut lead = Vec::new();
@@ -143,8 +222,13 @@ pub(super) fn run(r: &RunResult) -> Report {
         ));
     }
     let mut arms = Vec::new();
+    let b_name = match (&r.best, r.candidates.first()) {
+        (Some(best), _) => format!("{best} (best)"),
+        (None, Some(first)) => format!("{} (listed first)", first.label),
+        (None, None) => "B (optimized)".to_string(),
+    };
     if let (Some(a), Some(b)) = (&r.a, &r.b) {
-        arms = vec![("A (current)", "a", a), ("B (optimized)", "b", b)];
+        arms = vec![("A (current)", "a", a), (b_name.as_str(), "b", b)];
     }
     let level = format!("{:.2} % one-sided bounds", c.confidence * 100.0);
     let counted = match r.design.isolation {
@@ -171,10 +255,16 @@ pub(super) fn run(r: &RunResult) -> Report {
             c.verdict.as_str()
         ),
         lead,
-        tables: vec![
-            arms_table("Variant", &r.run_id, &r.domain.to_string(), &arms, c),
-            comparison_table(c, extra),
-        ],
+        tables: {
+            let mut tables = vec![
+                arms_table("Variant", &r.run_id, &r.domain.to_string(), &arms, c),
+                comparison_table(c, extra),
+            ];
+            if !r.candidates.is_empty() {
+                tables.insert(0, candidates_table(r));
+            }
+            tables
+        },
         tail: verdict_and_warnings(&c.reason, &r.warnings),
     }
 }
