@@ -13,6 +13,13 @@ times each (default 7). Prints the medians, their ratio (the bound is
 2.5x) and every run's verdicts.
 
     cargo build --release && python3 benches/candidates.py [--reps N] [--json FILE]
+
+With `--pyperf PYTHON` (a Python with pyperf 2.10.0, e.g. a venv of your
+own), each workload's A, null and fast variants are also timed by
+`PYTHON -m pyperf timeit` (20 processes, its defaults otherwise), after the
+abbench runs, and pyperf's ratio of means is printed beside abbench's
+estimate and bounds from the four-candidate runs: the real-code check of
+the multi-candidate design.
 """
 import argparse
 import json
@@ -67,13 +74,33 @@ def run(script, data):
         raise SystemExit(done.stderr)
     r = json.loads(done.stdout)
     verdicts = {c["label"]: c.get("verdict") or "duplicate" for c in r.get("candidates", [])} or {"fast": r["verdict"]}
-    return wall, verdicts, r.get("best")
+    speedups = [{"label": c["label"], "speedup": c["speedup"]} for c in r.get("candidates", []) if c.get("speedup")]
+    return wall, verdicts, r.get("best"), speedups
+
+
+def pyperf_ratio(python, workload):
+    """pyperf's mean seconds of A, null and fast, and the ratios A / each."""
+    w = WORKLOADS[workload]
+    indent = lambda body: "\n".join("    " + line for line in body.splitlines())
+    setup = w["setup"] + "".join(f"\ndef bench_{k}():\n{indent(w[k])}" for k in ("a", "null", "fast"))
+    means = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in ("a", "null", "fast"):
+            out = os.path.join(tmp, k + ".json")
+            subprocess.run([python, "-m", "pyperf", "timeit", "--quiet", "--processes", "20", "-o", out,
+                            "-s", setup, f"bench_{k}()"], check=True, capture_output=True)
+            with open(out) as f:
+                runs = json.load(f)["benchmarks"][0]["runs"]
+            values = [v for r in runs for v in r.get("values", [])]
+            means[k] = statistics.mean(values)
+    return means, {k: means["a"] / means[k] for k in ("null", "fast")}
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--json")
+    parser.add_argument("--pyperf", help="a Python with pyperf, for the real-code check")
     opts = parser.parse_args()
     results = {}
     with tempfile.TemporaryDirectory() as out, tempfile.TemporaryDirectory() as data:
@@ -84,15 +111,25 @@ def main():
             runs = []
             for _ in range(opts.reps):
                 for kind, script in (("four", many), ("one", one)):
-                    wall, verdicts, best = run(script, data)
+                    wall, verdicts, best, speedups = run(script, data)
                     walls[kind].append(wall)
-                    runs.append({"kind": kind, "wall_s": round(wall, 3), "verdicts": verdicts, "best": best})
+                    runs.append({"kind": kind, "wall_s": round(wall, 3), "verdicts": verdicts, "best": best,
+                                 "speedups": speedups})
             four, one_ = statistics.median(walls["four"]), statistics.median(walls["one"])
             print(f"{workload}: four candidates {four:.2f} s (median of {opts.reps}), "
                   f"the fast one alone {one_:.2f} s; ratio {four / one_:.2f}x (bound 2.5x)")
             for r in runs:
                 print(f"  {r['kind']:<4} {r['wall_s']:.2f} s  best={r['best']}  {r['verdicts']}")
             results[workload] = {"four_s": walls["four"], "one_s": walls["one"], "ratio": four / one_, "runs": runs}
+            if opts.pyperf:
+                means, ratios = pyperf_ratio(opts.pyperf, workload)
+                estimates = {}
+                for label in ("null", "fast"):
+                    found = [c["speedup"] for r in runs if r["kind"] == "four" for c in r.get("speedups", []) if c["label"] == label]
+                    estimates[label] = found
+                    shown = ", ".join(f"{s['estimate']:.3f}x [{s['low']:.3f}..{s['high']:.3f}]" for s in found)
+                    print(f"  {label}: pyperf {ratios[label]:.3f}x (means {means['a'] * 1e6:.1f} / {means[label] * 1e6:.1f} us); abbench {shown}")
+                results[workload]["pyperf"] = {"means_s": means, "ratios": ratios}
     if opts.json:
         with open(opts.json, "w") as f:
             json.dump(results, f, indent=1)
