@@ -145,6 +145,25 @@ pub struct RunResult {
 }
 
 /// An arm's summary, or none when nothing was timed.
+impl RunResult {
+    /// Whose figures `b` holds: the best candidate, else the first listed;
+    /// `None` for an A/B run.
+    pub fn b_candidate(&self) -> Option<&str> {
+        self.best
+            .as_deref()
+            .or(self.candidates.first().map(|c| c.label.as_str()))
+    }
+
+    /// `b`'s name in tables: "counter (best)", "x (listed first)" or "B (optimized)".
+    pub fn b_name(&self) -> String {
+        match (self.b_candidate(), &self.best) {
+            (Some(label), Some(_)) => format!("{label} (best)"),
+            (Some(label), None) => format!("{label} (listed first)"),
+            (None, _) => "B (optimized)".to_string(),
+        }
+    }
+}
+
 pub(super) fn arm(values: &[f64], unit: &str) -> Option<ArmSummary> {
     (!values.is_empty()).then(|| ArmSummary::new(values, unit))
 }

@@ -62,10 +62,7 @@ pub fn run_summary(r: &RunResult) -> String {
     if !r.candidates.is_empty() {
         out.push_str(&format!(
             "  candidates, best first (the table below is {}'s):\n",
-            r.best
-                .as_deref()
-                .or(r.candidates.first().map(|c| c.label.as_str()))
-                .unwrap_or("?")
+            r.b_candidate().unwrap_or("?")
         ));
         for c in &r.candidates {
             let figure = c
@@ -93,7 +90,7 @@ pub fn run_summary(r: &RunResult) -> String {
         "variant", "median", "min", "max", "cv", "n"
     ));
     out.push_str(&arm_row("A (current)", arm_a));
-    out.push_str(&arm_row("B (optimized)", arm_b));
+    out.push_str(&arm_row(&r.b_name(), arm_b));
     out.push('\n');
     if let Some(e) = &r.equivalence {
         out.push_str(&equivalence_line(e));
@@ -144,8 +141,10 @@ fn stop_line(r: &RunResult) -> String {
         Isolation::Paired => "processes",
         Isolation::Process => "pairs",
     };
+    // With several candidates the figures are the best's (else the first listed's).
+    let b = r.b_candidate().unwrap_or("B");
     out.push_str(&format!(
-        "  {unit:<8} {} (B better in {}), stopped at look {} of [{}] ({}), {:.1} s, lock wait {:.1} s, seed {}\n\n",
+        "  {unit:<8} {} ({b} better in {}), stopped at look {} of [{}] ({}), {:.1} s, lock wait {:.1} s, seed {}\n\n",
         c.pairs,
         c.pairs_b_better,
         r.stopped_at_look,

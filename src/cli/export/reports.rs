@@ -222,11 +222,7 @@ pub(super) fn run(r: &RunResult) -> Report {
         ));
     }
     let mut arms = Vec::new();
-    let b_name = match (&r.best, r.candidates.first()) {
-        (Some(best), _) => format!("{best} (best)"),
-        (None, Some(first)) => format!("{} (listed first)", first.label),
-        (None, None) => "B (optimized)".to_string(),
-    };
+    let b_name = r.b_name();
     if let (Some(a), Some(b)) = (&r.a, &r.b) {
         arms = vec![("A (current)", "a", a), (b_name.as_str(), "b", b)];
     }
