@@ -149,6 +149,22 @@ impl Equivalence {
     }
 }
 
+impl Equivalence {
+    /// [`Equivalence::warning`] for one candidate of several, `label`: a
+    /// candidate that computes something else is not timed, the others are.
+    pub fn candidate_warning(&self, label: &str) -> Option<String> {
+        match self.status {
+            EquivalenceStatus::Different => Some(format!(
+                "candidate {label:?}: it computes something else than A on this input, so run_ab_benchmark will call it different_results and time only the others: {}",
+                self.first_difference.as_deref().unwrap_or("?")
+            )),
+            _ => self
+                .warning()
+                .map(|w| format!("candidate {label:?}: {w}")),
+        }
+    }
+}
+
 const OFF_REASON: &str = "equivalence: \"off\" was given";
 const STRUCTURE_REASON: &str =
     "the structure domain times imports, whose results are modules: nothing to compare";

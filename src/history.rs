@@ -320,11 +320,7 @@ fn entry((run, decisions): HistoryRow<RunRequest, RunResult, KeepResult>) -> His
             .candidates
             .iter()
             .map(|c| {
-                let verdict = match (&c.duplicate_of, c.verdict) {
-                    (Some(of), _) => format!("duplicate of {of}"),
-                    (None, Some(v)) => v.as_str().to_string(),
-                    (None, None) => "not measured".into(),
-                };
+                let verdict = c.status();
                 let estimate = c
                     .speedup
                     .map(|s| format!(", speedup {}", s.show(|x| format!("{x:.3}x"))))

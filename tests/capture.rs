@@ -191,6 +191,15 @@ fn template_in_domain(
     serde_json::from_slice(&done.stdout).unwrap()
 }
 
+/// A repository whose one commit holds `text/<module>` and the workload `work.py`.
+async fn committed_workload(dir: &Path, module: &str, source: &str, work: &str) {
+    std::fs::create_dir_all(dir.join("text")).unwrap();
+    std::fs::write(dir.join("text/__init__.py"), "").unwrap();
+    std::fs::write(dir.join("text").join(module), source).unwrap();
+    std::fs::write(dir.join("work.py"), work).unwrap();
+    Repo::init_with_commit(dir, "base").await.unwrap();
+}
+
 /// Runs the generated script's variant A; its stderr, after checking it failed.
 fn run_a_fails(script: &str, dir: &Path) -> String {
     let ran = std::process::Command::new("python3")
@@ -348,19 +357,13 @@ async fn the_command_line_captures_from_a_workload_and_the_script_checks_the_fil
 async fn a_method_is_replayed_with_its_instance_and_a_missing_file_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("text")).unwrap();
-    std::fs::write(dir.path().join("text/__init__.py"), "").unwrap();
-    std::fs::write(
-        dir.path().join("text/index.py"),
+    committed_workload(
+        dir.path(),
+        "index.py",
         "class Index:\n    def __init__(self, stop):\n        self.stop = set(stop)\n\n    def keep(self, words):\n        out = []\n        for w in words:\n            if w not in self.stop:\n                out.append(w)\n        return out\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("work.py"),
         "from text.index import Index\nix = Index(['a', 'the'])\nix.keep(['a', 'cat', 'the', 'hat'])\nix.keep([])\n",
     )
-    .unwrap();
-    Repo::init_with_commit(dir.path(), "base").await.unwrap();
+    .await;
     std::fs::write(
         dir.path().join("text/index.py"),
         "class Index:\n    def __init__(self, stop):\n        self.stop = set(stop)\n\n    def keep(self, words):\n        stop = self.stop\n        return [w for w in words if w not in stop]\n",
@@ -423,19 +426,13 @@ async fn a_test_that_outlives_timeout_s_is_killed_and_says_so() {
 async fn an_async_target_s_captured_calls_are_awaited() {
     let dir = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("text")).unwrap();
-    std::fs::write(dir.path().join("text/__init__.py"), "").unwrap();
-    std::fs::write(
-        dir.path().join("text/fetch.py"),
+    committed_workload(
+        dir.path(),
+        "fetch.py",
         "import asyncio\n\n\nasync def lengths(words):\n    out = []\n    for w in words:\n        await asyncio.sleep(0)\n        out.append(len(w))\n    return out\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("work.py"),
         "import asyncio\nfrom text.fetch import lengths\nasyncio.run(lengths([]))\nasyncio.run(lengths(['ab', 'c']))\n",
     )
-    .unwrap();
-    Repo::init_with_commit(dir.path(), "base").await.unwrap();
+    .await;
     let out = tempfile::tempdir().unwrap();
     let mut answers = Vec::new();
     for body in [

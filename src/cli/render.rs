@@ -69,12 +69,7 @@ pub fn run_summary(r: &RunResult) -> String {
                 .speedup
                 .map(|s| format!("  {}", s.show(|x| format!("{x:.3}x"))))
                 .unwrap_or_default();
-            let verdict = match (&c.duplicate_of, c.verdict) {
-                (Some(of), _) => format!("duplicate of {of}, not measured"),
-                (None, Some(v)) => v.as_str().to_string(),
-                (None, None) => "not measured".into(),
-            };
-            out.push_str(&format!("    {:<16} {verdict}{figure}\n", c.label));
+            out.push_str(&format!("    {:<16} {}{figure}\n", c.label, c.status()));
         }
     }
     let (Some(arm_a), Some(arm_b)) = (&r.a, &r.b) else {

@@ -207,22 +207,16 @@ pub(super) async fn deduplicate(
     Ok((kept, duplicates))
 }
 
-/// Refuses a list in which nothing is left to measure.
-pub(super) fn something_left(
-    kept: &[CandidateCode],
-    duplicates: &[(String, String)],
-) -> Result<(), GenerateError> {
-    if !kept.is_empty() {
-        return Ok(());
-    }
-    Err(GenerateError::Form(format!(
+/// The error when every candidate is a duplicate: nothing is left to measure.
+pub(super) fn nothing_left(duplicates: &[(String, String)]) -> GenerateError {
+    GenerateError::Form(format!(
         "every candidate is the same code as A or as another candidate ({}): nothing to measure",
         duplicates
             .iter()
             .map(|(l, of)| format!("{l} = {of}"))
             .collect::<Vec<_>>()
             .join(", ")
-    )))
+    ))
 }
 
 /// The revision form's candidates: each revision (or the work tree)
@@ -260,8 +254,7 @@ pub(super) async fn resolve_revisions(
         }
     }
     let Some((_, _, first)) = resolved.first() else {
-        something_left(&[], &duplicates)?;
-        unreachable!("something_left refuses an empty list");
+        return Err(nothing_left(&duplicates));
     };
     let sources = |r: &crate::revision::ResolvedRevision, base: bool| -> String {
         r.modules

@@ -563,10 +563,8 @@ fn destination(req: &GenerateRequest, name: &str) -> Result<(PathBuf, PathBuf), 
 struct Checked {
     compiled_with: String,
     targets_checked: Vec<CheckedTarget>,
-    /// A against B, or against the first candidate.
-    equivalence: Equivalence,
-    /// Against each further candidate.
-    more: Vec<Equivalence>,
+    /// A against B, or against each candidate in order (never empty).
+    equivalences: Vec<Equivalence>,
     warnings: Vec<String>,
 }
 
@@ -632,19 +630,17 @@ async fn checks(
         }
         _ => Vec::new(),
     };
-    let mut equivalences = equivalence?;
+    let equivalences = equivalence?;
     for (i, e) in equivalences.iter().enumerate() {
-        warnings.extend(e.warning().map(|w| match spec.candidates.get(i) {
-            Some(c) => format!("candidate {:?}: {}", c.label, w.replace("A and B compute different results on this input, so run_ab_benchmark will give no speed verdict", "it computes something else than A on this input, so run_ab_benchmark will call it different_results and time only the others")),
-            None => w,
-        }));
+        warnings.extend(match spec.candidates.get(i) {
+            Some(c) => e.candidate_warning(&c.label),
+            None => e.warning(),
+        });
     }
-    let equivalence = equivalences.remove(0);
     Ok(Checked {
         compiled_with,
         targets_checked,
-        equivalence,
-        more: equivalences,
+        equivalences,
         warnings,
     })
 }
@@ -688,7 +684,9 @@ pub async fn generate(req: &GenerateRequest) -> Result<GeneratedScript, Generate
         } else {
             let (kept, revisions, duplicates) =
                 candidates::resolve_revisions(&runner.argv, &form, &req.candidates).await?;
-            candidates::something_left(&kept, &duplicates)?;
+            if kept.is_empty() {
+                return Err(candidates::nothing_left(&duplicates));
+            }
             spec.revision = revisions.first().cloned();
             spec.candidates = kept;
             spec.candidate_revisions = revisions;
@@ -722,7 +720,9 @@ pub async fn generate(req: &GenerateRequest) -> Result<GeneratedScript, Generate
         let indexed: Vec<(usize, &candidates::Candidate)> =
             req.candidates.iter().enumerate().collect();
         let (kept, duplicates) = candidates::deduplicate(&runner.argv, &bodies, &indexed).await?;
-        candidates::something_left(&kept, &duplicates)?;
+        if kept.is_empty() {
+            return Err(candidates::nothing_left(&duplicates));
+        }
         spec.candidates = kept;
         spec.duplicates = duplicates;
     }
@@ -763,18 +763,16 @@ pub async fn generate(req: &GenerateRequest) -> Result<GeneratedScript, Generate
         compile_checked_with: checked.compiled_with,
         revision: spec.revision.as_ref().map(|r| r.info.clone()),
         targets_checked: checked.targets_checked,
+        equivalence: checked.equivalences[0].clone(),
         candidates: match spec.candidates.is_empty() {
             true => Vec::new(),
             false => candidates::answer(
                 &req.candidates,
                 &spec.candidates,
                 &spec.duplicates,
-                std::iter::once(checked.equivalence.clone())
-                    .chain(checked.more)
-                    .collect(),
+                checked.equivalences,
             ),
         },
-        equivalence: checked.equivalence,
         warnings: checked.warnings,
         runner,
         inputs,

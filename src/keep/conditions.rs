@@ -21,9 +21,10 @@ use serde::Deserialize;
 /// Dependency files: touching one means the change is not "simple".
 const DEPENDENCY_FILES: [&str; 4] = ["pyproject.toml", "setup.py", "setup.cfg", "poetry.lock"];
 
-/// Condition 1 from the ledger run; also says whether it is a
+/// Condition 1 from the ledger run (`judged`: the candidate whose figures
+/// it holds, in a run of several); also says whether it is a
 /// regression and whether there is any evidence of a gain.
-pub(crate) fn improvement(run: &FiledRun) -> (Condition, bool, bool) {
+pub(crate) fn improvement(run: &FiledRun, judged: Option<&str>) -> (Condition, bool, bool) {
     let r = &run.result;
     let c = &r.comparison;
     let verdict = c.verdict;
@@ -39,12 +40,9 @@ pub(crate) fn improvement(run: &FiledRun) -> (Condition, bool, bool) {
         }
     };
     let any_gain = est.and_then(|e| e.low).is_some_and(|l| l > 0.0);
-    // A run of several candidates: `best` names the one judged (see keep's judged_candidate).
-    let judged = match (&r.best, r.candidates.is_empty()) {
-        (Some(label), false) => format!("candidate {label:?}: "),
-        _ => String::new(),
-    };
     let summary = judged
+        .map(|label| format!("candidate {label:?}: "))
+        .unwrap_or_default()
         + &if verdict == Verdict::DifferentResults {
             format!("verdict different_results: {}", c.reason)
         } else {
@@ -74,7 +72,7 @@ pub(crate) fn improvement(run: &FiledRun) -> (Condition, bool, bool) {
             "threshold": r.threshold,
             "pairs": c.pairs,
             "equivalence": r.equivalence,
-            "candidate": r.best.as_ref().filter(|_| !r.candidates.is_empty()),
+            "candidate": judged,
         }),
     };
     (condition, verdict == Verdict::Regression, any_gain)

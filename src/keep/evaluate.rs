@@ -60,7 +60,7 @@ pub(super) async fn evaluate(
     });
     let (improvement, regression, any_gain) = match e2e {
         Some(e2e) => e2e::improvement(e2e, run),
-        None => conditions::improvement(run),
+        None => conditions::improvement(run, ctx.judged),
     };
     let hot = HotPath {
         e2e_target,

@@ -265,6 +265,8 @@ fn project_env(runner: &Runner, dir: &Path) -> Vec<(String, String)> {
 struct Context<'a> {
     req: &'a KeepRequest,
     run: &'a FiledRun,
+    /// A run of several candidates: the one judged (its figures are `run`'s).
+    judged: Option<&'a str>,
     e2e: Option<&'a crate::e2e::FiledE2e>,
     repo: &'a Repo,
     change: &'a crate::git::Change,
@@ -287,7 +289,7 @@ pub async fn check(
     // One connection for the whole check (owned, so the future stays Send;
     // borrowed only between awaits).
     let ledger = Ledger::open_in(ledger_dir)?;
-    let run = filed_run(req, &ledger)?;
+    let (run, judged) = filed_run(req, &ledger)?;
     let e2e = req
         .e2e_run_id
         .as_deref()
@@ -309,6 +311,7 @@ pub async fn check(
     let ctx = Context {
         req,
         run: &run,
+        judged: judged.as_deref(),
         e2e: e2e.as_ref(),
         repo: &repo,
         change: &change,
@@ -437,7 +440,7 @@ impl KeepRequest {
 }
 
 /// The run to judge, from the ledger; and the request's timeout checked.
-fn filed_run(req: &KeepRequest, ledger: &Ledger) -> Result<FiledRun, KeepError> {
+fn filed_run(req: &KeepRequest, ledger: &Ledger) -> Result<(FiledRun, Option<String>), KeepError> {
     let run = ledger.get_run(&req.run_id)?.ok_or_else(|| {
         invalid(format!(
             "unknown run_id {:?}: use the run_id returned by run_ab_benchmark (benchmark_history lists recorded runs)",
@@ -455,8 +458,11 @@ fn filed_run(req: &KeepRequest, ledger: &Ledger) -> Result<FiledRun, KeepError> 
 
 /// A run of several candidates is judged on one of them (`candidate`, else
 /// the best, else the first listed): its comparison, values and
-/// equivalence take the run's top-level place.
-fn judged_candidate(mut run: FiledRun, named: Option<&str>) -> Result<FiledRun, KeepError> {
+/// equivalence take the run's top-level place; its label is returned.
+fn judged_candidate(
+    mut run: FiledRun,
+    named: Option<&str>,
+) -> Result<(FiledRun, Option<String>), KeepError> {
     let r = &mut run.result;
     if r.candidates.is_empty() {
         return match named {
@@ -464,11 +470,11 @@ fn judged_candidate(mut run: FiledRun, named: Option<&str>) -> Result<FiledRun, 
                 "run {} has no candidates, so there is no {label:?} to judge: drop `candidate`",
                 run.run_id
             ))),
-            None => Ok(run),
+            None => Ok((run, None)),
         };
     }
     let labels: Vec<&str> = r.candidates.iter().map(|c| c.label.as_str()).collect();
-    let label = named.or(r.best.as_deref()).unwrap_or(labels[0]).to_string();
+    let label = named.or(r.b_candidate()).unwrap_or_default().to_string();
     let Some(c) = r.candidates.iter().find(|c| c.label == label).cloned() else {
         return Err(invalid(format!(
             "run {} has no candidate {label:?}: its candidates are {}",
@@ -486,8 +492,7 @@ fn judged_candidate(mut run: FiledRun, named: Option<&str>) -> Result<FiledRun, 
     }
     r.b = c.arm;
     r.equivalence = c.equivalence;
-    r.best = Some(label);
-    Ok(run)
+    Ok((run, Some(label)))
 }
 
 /// Files the decision next to its run.

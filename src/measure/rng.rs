@@ -33,6 +33,14 @@ impl SplitMix64 {
         self.next_u64() >> 63 == 1
     }
 
+    /// Puts `items` in a uniformly random order (Fisher–Yates).
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = (self.next_u64() % (i as u64 + 1)) as usize;
+            items.swap(i, j);
+        }
+    }
+
     /// A standard normal deviate (Box–Muller), for simulations.
     pub fn normal(&mut self) -> f64 {
         let u1 = 1.0 - self.next_f64(); // in (0, 1]

@@ -12,8 +12,6 @@
 //! schedule reads what its processes really ran, so more rounds than it
 //! asked for only make its ratio more precise.
 
-use std::collections::BTreeMap;
-
 use serde_json::Value;
 
 use super::super::blocks::{Counted, Pilot};
@@ -54,8 +52,6 @@ pub(crate) struct NextProcess {
 pub(crate) struct Family {
     pub(crate) members: Vec<Member>,
     max_pairs: usize,
-    /// Each pilot length's calls per block, by variant.
-    numbers: Vec<(f64, BTreeMap<char, u64>)>,
     /// Rounds and wall seconds of the last process (for the budget).
     last: Option<(usize, f64)>,
 }
@@ -90,29 +86,9 @@ impl Family {
                 settled: None,
             });
         }
-        let numbers = pilot_line["lengths"]
-            .as_array()
-            .map(|lengths| {
-                lengths
-                    .iter()
-                    .map(|l| {
-                        let per: BTreeMap<char, u64> = l["number"]
-                            .as_object()
-                            .map(|m| {
-                                m.iter()
-                                    .filter_map(|(k, v)| Some((k.chars().next()?, v.as_u64()?)))
-                                    .collect()
-                            })
-                            .unwrap_or_default();
-                        (l["block_s"].as_f64().unwrap_or(0.0), per)
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
         Ok(Family {
             members,
             max_pairs,
-            numbers,
             last: None,
         })
     }
@@ -134,18 +110,25 @@ impl Family {
             .map(|m| m.schedule.block().block_s)
             .fold(0.0, f64::max);
         let rounds = active.iter().map(|m| m.schedule.rounds()).max()?;
-        let at = self
-            .numbers
-            .iter()
-            .find(|(b, _)| *b == block_s)
-            .map(|(_, n)| n.clone())
-            .unwrap_or_default();
+        // Calls per block at that length, from the pilot's view of each
+        // candidate (A's are the same in every view).
+        let number = |m: &Member| {
+            m.pilot
+                .lengths
+                .iter()
+                .find(|l| l.block_s == block_s)
+                .map(|l| l.blocks.number)
+        };
+        let a = active.iter().find_map(|m| number(m)).map_or(1, |n| n.a);
         let variants: String = std::iter::once('a')
             .chain(active.iter().map(|m| m.letter))
             .collect();
-        let numbers = variants
-            .chars()
-            .map(|v| (v, at.get(&v).copied().unwrap_or(1)))
+        let numbers = std::iter::once(('a', a))
+            .chain(
+                active
+                    .iter()
+                    .map(|m| (m.letter, number(m).map_or(1, |n| n.b))),
+            )
             .collect();
         Some(NextProcess {
             variants,

@@ -191,10 +191,7 @@ pub(super) async fn measure(
             break;
         }
         let mut order: Vec<char> = std::iter::once('a').chain(active).collect();
-        for i in (1..order.len()).rev() {
-            let j = (rng.next_u64() % (i as u64 + 1)) as usize;
-            order.swap(i, j);
-        }
+        rng.shuffle(&mut order);
         let mut values = Vec::new();
         for &letter in &order {
             let single = ex.memory_single(letter).await?;

@@ -65,6 +65,18 @@ pub struct CandidateOutcome {
     pub analysis: Option<Analysis>,
 }
 
+impl CandidateOutcome {
+    /// Its verdict in words: "above_threshold", or "duplicate of counter,
+    /// not measured".
+    pub fn status(&self) -> String {
+        match (&self.duplicate_of, self.verdict) {
+            (Some(of), _) => format!("duplicate of {of}, not measured"),
+            (None, Some(v)) => v.as_str().to_string(),
+            (None, None) => "not measured".into(),
+        }
+    }
+}
+
 /// What a run of several candidates measured.
 pub(super) struct AllMeasured {
     /// The best candidate's measurement (else the first ranked's): the
@@ -263,10 +275,10 @@ fn rank(
         ));
     }
     let low = |o: &CandidateOutcome| o.speedup.and_then(|s| s.low).unwrap_or(f64::NEG_INFINITY);
-    let measured_first = |o: &CandidateOutcome| o.verdict == Some(Verdict::DifferentResults);
+    let unmeasured = |o: &CandidateOutcome| o.verdict == Some(Verdict::DifferentResults);
     outcomes.sort_by(|(x, _), (y, _)| {
-        measured_first(x)
-            .cmp(&measured_first(y))
+        unmeasured(x)
+            .cmp(&unmeasured(y))
             .then(low(y).total_cmp(&low(x)))
             .then(x.lines.cmp(&y.lines))
     });

@@ -45,10 +45,7 @@ impl World {
             }
             // A random permutation of the round.
             let mut seq: Vec<char> = variants.chars().collect();
-            for i in (1..seq.len()).rev() {
-                let j = (rng.next_u64() % (i as u64 + 1)) as usize;
-                seq.swap(i, j);
-            }
+            rng.shuffle(&mut seq);
             order.extend(seq.iter().map(char::to_ascii_uppercase));
         }
         let mut line = json!({"order": order, "number": {}, "timed_s": rounds as f64 * variants.len() as f64 * self.block_s});
